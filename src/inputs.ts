@@ -1,0 +1,134 @@
+// Raw action inputs → one typed, validated Settings object. Nothing here
+// talks to the cluster: every bad input is reported before any API call.
+import { parseDuration } from './duration.js'
+import type { Match, Target, WaitCondition, WaitPhase } from './decide/verdict.js'
+
+export interface Settings {
+  job: string
+  /** undefined: the kubeconfig context's namespace, else "default" */
+  namespace?: string
+  target: Target
+  timeoutMs: number
+  /** The kubeconfig input, decoded to YAML; undefined when not given. */
+  kubeconfig?: string
+  context?: string
+  mode: 'watch' | 'poll'
+  pollIntervalMs: number
+  podErrorGraceMs: number
+  logLines: number
+}
+
+/** A bad input: the message names the input, the value and what is accepted. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InputError'
+  }
+}
+
+export type GetInput = (name: string) => string
+
+const PHASES: WaitPhase[] = ['Pending', 'Running', 'Succeeded', 'Failed']
+const CONDITIONS: WaitCondition[] = ['Complete', 'Failed', 'Finished', 'Suspended']
+// Job names are DNS subdomains of at most 63 characters (they become label values on pods).
+const JOB_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+function bad(input: string, value: string, accepted: string): InputError {
+  return new InputError(`Input '${input}' has an invalid value '${value}': ${accepted}`)
+}
+
+function oneOf<T extends string>(input: string, raw: string, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a.toLowerCase() === raw.toLowerCase())
+  if (!found) throw bad(input, raw, `expected one of ${allowed.join(', ')}`)
+  return found
+}
+
+function duration(input: string, raw: string, allowZero: boolean): number {
+  const ms = parseDuration(raw)
+  if (ms === undefined || (!allowZero && ms <= 0)) {
+    throw bad(input, raw, `expected a duration such as 90s, 15m or 1h30m (a bare number is seconds)${allowZero ? ', or 0' : ''}`)
+  }
+  return ms
+}
+
+function wholeNumber(input: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw bad(input, raw, `expected a whole number from ${min} to ${max}`)
+  }
+  return Number(raw)
+}
+
+/**
+ * The kubeconfig input holds YAML, or base64 of it. A YAML kubeconfig always
+ * has a ':' and base64 never does. The value is a secret: no message repeats it.
+ */
+export function decodeKubeconfig(raw: string): string {
+  const text = raw.trim()
+  if (text.includes(':')) return text
+  const compact = text.replace(/\s+/g, '')
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) {
+    throw new InputError("Input 'kubeconfig' is neither kubeconfig YAML nor base64 of it (value not shown: it is a secret)")
+  }
+  const decoded = Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64').toString('utf8')
+  if (!decoded.includes(':') || decoded.includes('\uFFFD')) {
+    throw new InputError("Input 'kubeconfig' is base64, but what it decodes to is not kubeconfig YAML (value not shown: it is a secret)")
+  }
+  return decoded.trim()
+}
+
+export function readSettings(get: GetInput): Settings {
+  const input = (name: string) => get(name).trim()
+
+  const job = input('job')
+  if (!job) throw new InputError("Input 'job' is required: the name of the Job to wait for")
+  if (job.length > 63 || !JOB_NAME.test(job)) {
+    throw bad('job', job, 'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit')
+  }
+
+  const ns = input('namespace')
+  if (ns && (ns.length > 63 || !NAMESPACE.test(ns))) {
+    throw bad('namespace', ns, 'expected a namespace name: lower-case letters, digits and "-", at most 63 characters')
+  }
+
+  const phaseRaw = input('phase')
+  const conditionRaw = input('condition')
+  if (phaseRaw && conditionRaw) {
+    throw new InputError(`Inputs 'phase' ('${phaseRaw}') and 'condition' ('${conditionRaw}') were both given: give one, a pod phase or a Job condition`)
+  }
+  const countRaw = input('expected-count')
+  const match = oneOf<Match>('match', input('match') || 'at-least', ['at-least', 'exact'])
+  let target: Target
+  if (conditionRaw) {
+    if (countRaw) throw new InputError(`Input 'expected-count' ('${countRaw}') applies to a pod phase, not to 'condition' ('${conditionRaw}')`)
+    target = { kind: 'condition', condition: oneOf('condition', conditionRaw, CONDITIONS) }
+  } else {
+    const phase = oneOf('phase', phaseRaw || 'Running', PHASES)
+    const expectedCount = countRaw ? wholeNumber('expected-count', countRaw, 1, 1_000_000) : undefined
+    target = { kind: 'phase', phase, expectedCount, match }
+  }
+
+  const timeoutMs = duration('timeout', input('timeout') || '15m', false)
+  const mode = oneOf<'watch' | 'poll'>('mode', input('mode') || 'watch', ['watch', 'poll'])
+  const pollIntervalMs = duration('poll-interval', input('poll-interval') || '2s', false)
+  if (pollIntervalMs < 100) throw bad('poll-interval', input('poll-interval'), 'expected at least 100ms')
+  const podErrorGraceMs = duration('pod-error-grace', input('pod-error-grace') || '60s', true)
+  const logLines = wholeNumber('log-lines', input('log-lines') || '30', 0, 1000)
+
+  const rawKubeconfig = get('kubeconfig')
+  const kubeconfig = rawKubeconfig.trim() ? decodeKubeconfig(rawKubeconfig) : undefined
+  const context = input('context') || undefined
+
+  return {
+    job,
+    namespace: ns || undefined,
+    target,
+    timeoutMs,
+    kubeconfig,
+    context,
+    mode,
+    pollIntervalMs,
+    podErrorGraceMs,
+    logLines
+  }
+}

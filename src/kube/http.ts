@@ -1,0 +1,78 @@
+// Requests to the API server through @kubernetes/client-node's own transport
+// and authentication (tokens, client certificates, exec plugins, CA data), as
+// raw JSON. One path for lists, gets, watches and logs, so that every error is
+// turned into a KubeError the same way.
+import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig, type ResponseContext } from '@kubernetes/client-node'
+import { KubeError, httpError, networkError } from './errors.js'
+
+export type Query = Record<string, string | number | boolean | undefined>
+
+export class KubeHttp {
+  readonly server: string
+  private readonly transport = new IsomorphicFetchHttpLibrary()
+  /** Counts every request made, for the report and for tests. */
+  requests = 0
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly userAgent: string,
+    private readonly requestTimeoutMs: number
+  ) {
+    const cluster = kc.getCurrentCluster()
+    if (!cluster) throw new Error('no current cluster in the kubeconfig')
+    this.server = cluster.server.replace(/\/+$/, '')
+  }
+
+  url(path: string, query: Query = {}): string {
+    const u = new URL(this.server + path)
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v))
+    return u.toString()
+  }
+
+  /** Sends a GET; resolves with the response whatever its status; network faults become KubeError. */
+  async send(path: string, query: Query, what: string, signal?: AbortSignal, accept = 'application/json'): Promise<ResponseContext> {
+    const ctx = new RequestContext(this.url(path, query), HttpMethod.GET)
+    ctx.setHeaderParam('Accept', accept)
+    ctx.setHeaderParam('User-Agent', this.userAgent)
+    try {
+      await this.kc.applySecurityAuthentication(ctx)
+    } catch (err) {
+      throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${(err as Error).message?.split('\n')[0]}`, { transient: false })
+    }
+    ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
+    this.requests++
+    try {
+      return await this.transport.send(ctx).toPromise()
+    } catch (err) {
+      throw networkError(err, this.server, what)
+    }
+  }
+
+  /** GET and parse; non-2xx become KubeError with the Status message. */
+  async getJSON<T>(path: string, query: Query, what: string): Promise<T> {
+    const signal = AbortSignal.timeout(this.requestTimeoutMs)
+    const resp = await this.send(path, query, what, signal)
+    let text: string
+    try {
+      text = await resp.body.text()
+    } catch (err) {
+      throw networkError(err, this.server, what)
+    }
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw new KubeError(`${what}: ${this.server} did not answer with JSON: is it a Kubernetes API server?`, { transient: false, code: resp.httpStatusCode })
+    }
+  }
+
+  /** GET as text (logs). */
+  async getText(path: string, query: Query, what: string): Promise<string> {
+    const resp = await this.send(path, query, what, AbortSignal.timeout(this.requestTimeoutMs), 'text/plain, */*')
+    const text = await resp.body.text().catch((err: unknown) => {
+      throw networkError(err, this.server, what)
+    })
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    return text
+  }
+}

@@ -1,0 +1,28 @@
+// How a wait ended, as the report needs it. Built by main.ts on every path.
+import type { Target, Verdict } from '../decide/verdict.js'
+import type { Snapshot } from '../observe/model.js'
+
+export type Result = 'met' | 'failed' | 'timeout' | 'cancelled' | 'error'
+
+export interface Outcome {
+  result: Result
+  /** The one line that says what happened. */
+  message: string
+  namespace?: string
+  job?: string
+  target?: Target
+  verdict?: Verdict
+  snapshot?: Snapshot
+  elapsedMs: number
+  /** watch or poll, as it ended up */
+  mode?: string
+  /** API requests made */
+  requests?: number
+}
+
+export function targetText(t: Target | undefined): string {
+  if (!t) return 'the Job'
+  if (t.kind === 'condition') return `condition ${t.condition}`
+  const n = t.expectedCount === undefined ? '' : `${t.match === 'exact' ? 'exactly ' : ''}${t.expectedCount} `
+  return `${n}pods ${t.phase}`
+}

@@ -1,0 +1,103 @@
+// Pure renderings of an Outcome: the outputs, the progress line and the job
+// summary's markdown. Nothing here writes anywhere.
+import { formatDuration } from '../duration.js'
+import { podReason, type PodInfo, type Snapshot } from '../observe/model.js'
+import type { Verdict } from '../decide/verdict.js'
+import { targetText, type Outcome } from './outcome.js'
+
+export interface PodRow {
+  name: string
+  phase: string
+  node: string | null
+  startTime: string | null
+  restarts: number
+  reason: string | null
+  index?: string
+}
+
+export function podRow(p: PodInfo): PodRow {
+  return {
+    name: p.name,
+    phase: p.deletionTimestamp && p.phase !== 'Succeeded' && p.phase !== 'Failed' ? 'Terminating' : p.phase,
+    node: p.node ?? null,
+    startTime: p.startTime ?? null,
+    restarts: p.restarts,
+    reason: podReason(p) ?? null,
+    ...(p.completionIndex !== undefined ? { index: p.completionIndex } : {})
+  }
+}
+
+/** Pods in a stable order: by completion index, then creation, then name. */
+export function sortedPods(s: Snapshot | undefined): PodInfo[] {
+  return [...(s?.pods ?? [])].sort(
+    (a, b) =>
+      Number(a.completionIndex ?? 0) - Number(b.completionIndex ?? 0) ||
+      (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') ||
+      a.name.localeCompare(b.name)
+  )
+}
+
+export function outputs(o: Outcome): Record<string, string> {
+  const pods = sortedPods(o.snapshot)
+  const job = o.snapshot?.job
+  return {
+    result: o.result,
+    message: o.message,
+    count: String(o.verdict?.count ?? 0),
+    phases: JSON.stringify(Object.fromEntries(pods.map((p) => [p.name, podRow(p).phase]))),
+    pods: JSON.stringify(pods.map(podRow)),
+    job: JSON.stringify(
+      job
+        ? {
+            name: job.name,
+            namespace: job.namespace,
+            uid: job.uid,
+            active: job.active,
+            ready: job.ready,
+            succeeded: job.succeeded,
+            failed: job.failed,
+            terminating: job.terminating,
+            deleted: o.snapshot?.jobDeleted ?? false,
+            conditions: job.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? null, message: c.message ?? null }))
+          }
+        : null
+    ),
+    elapsed: (o.elapsedMs / 1000).toFixed(1)
+  }
+}
+
+/** "[1m12s] 2 of 3 pods Running: build-x7k Pending (ContainerCreating)" */
+export function progressLine(v: Verdict, elapsedMs: number): string {
+  return `[${formatDuration(elapsedMs)}] ${v.summary}${v.detail ? `: ${v.detail}` : ''}`
+}
+
+const ICON: Record<string, string> = { met: '✅', failed: '❌', timeout: '⏱️', cancelled: '🚫', error: '⚠️' }
+
+const esc = (s: string | null | undefined): string => (s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+
+export function summaryMarkdown(o: Outcome): string {
+  const lines: string[] = []
+  const who = o.job ? `job \`${o.namespace}/${o.job}\`` : 'kube-job-wait'
+  lines.push(`## ${ICON[o.result] ?? ''} ${who}: ${o.result} after ${formatDuration(o.elapsedMs)}`)
+  lines.push('')
+  lines.push(`Waited for ${targetText(o.target)}. ${esc(o.message)}`)
+  lines.push('')
+  const pods = sortedPods(o.snapshot)
+  if (pods.length) {
+    lines.push('| Pod | Phase | Node | Started | Restarts | Reason |')
+    lines.push('| --- | --- | --- | --- | --- | --- |')
+    for (const p of pods) {
+      const r = podRow(p)
+      lines.push(`| ${esc(r.name)} | ${r.phase} | ${esc(r.node)} | ${r.startTime ?? ''} | ${r.restarts} | ${esc(r.reason)} |`)
+    }
+    lines.push('')
+  }
+  const job = o.snapshot?.job
+  if (job) {
+    lines.push(`**Job** ${job.namespace}/${job.name}: ${job.active} active, ${job.ready} ready, ${job.succeeded} succeeded, ${job.failed} failed${o.snapshot?.jobDeleted ? ' (deleted)' : ''}`)
+    for (const c of job.conditions) lines.push(`- ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${esc(c.message)}` : ''}`)
+    lines.push('')
+  }
+  if (o.mode) lines.push(`<sub>${o.mode} mode, ${o.requests ?? 0} API requests</sub>`)
+  return lines.join('\n') + '\n'
+}
