@@ -36,7 +36,9 @@ export interface Env {
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 
 /** Masks a value, and each line of it: the runner matches masks line by line. */
-function maskValue(mask: (s: string) => void, value: unknown): void {
+function maskValue(mask: (s: string) => void, raw: unknown): void {
+  // YAML turns an unquoted 12345678 into a number: still a secret.
+  const value = typeof raw === 'number' || typeof raw === 'bigint' ? String(raw) : raw
   if (typeof value !== 'string' || value.trim().length < 4) return
   mask(value)
   const lines = value.split(/\r?\n/).map((l) => l.trim())
@@ -89,7 +91,8 @@ function fromInput(text: string, mask: (s: string) => void): KubeConfig {
 
 function fromFiles(files: string[], label: string, mask: (s: string) => void): KubeConfig {
   const kc = new KubeConfig()
-  files.forEach((file, i) => {
+  const merged: KubeConfig[] = []
+  files.forEach((file) => {
     const one = new KubeConfig()
     let text: string
     try {
@@ -100,8 +103,19 @@ function fromFiles(files: string[], label: string, mask: (s: string) => void): K
     loadText(one, text, `${label} file ${file}`, false)
     one.makePathsAbsolute(path.dirname(file))
     maskUserSecrets(one.getUsers(), mask)
-    if (i === 0) kc.loadFromOptions({ clusters: one.clusters, users: one.users, contexts: one.contexts, currentContext: one.currentContext })
-    else kc.mergeConfig(one, true)
+    merged.push(one)
+  })
+  // As kubectl: the first file to name an entry or set current-context wins.
+  const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
+    const seen = new Map<string, T>()
+    for (const list of lists) for (const e of list) if (!seen.has(e.name)) seen.set(e.name, e)
+    return [...seen.values()]
+  }
+  kc.loadFromOptions({
+    clusters: firstByName(merged.map((m) => m.getClusters())),
+    users: firstByName(merged.map((m) => m.getUsers())),
+    contexts: firstByName(merged.map((m) => m.getContexts())),
+    currentContext: merged.map((m) => m.getCurrentContext()).find(Boolean)
   })
   return kc
 }

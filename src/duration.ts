@@ -21,7 +21,8 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** "1h2m3s", "45s", "1.2s", "350ms": short and exact enough for a log line. */
-export function formatDuration(ms: number): string {
+export function formatDuration(raw: number): string {
+  const ms = Math.round(raw)
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`
   if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`
   let s = Math.floor(ms / 1000)

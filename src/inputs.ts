@@ -34,8 +34,11 @@ const CONDITIONS: WaitCondition[] = ['Complete', 'Failed', 'Finished', 'Suspende
 const JOB_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
+/** Values are quoted on one line: a message is one line, in the log and in the outputs. */
+export const oneLine = (value: string): string => value.replace(/\r?\n/g, '\\n')
+
 function bad(input: string, value: string, accepted: string): InputError {
-  return new InputError(`Input '${input}' has an invalid value '${value}': ${accepted}`)
+  return new InputError(`Input '${input}' has an invalid value '${oneLine(value)}': ${accepted}`)
 }
 
 function oneOf<T extends string>(input: string, raw: string, allowed: readonly T[]): T {
@@ -44,10 +47,13 @@ function oneOf<T extends string>(input: string, raw: string, allowed: readonly T
   return found
 }
 
+// A self-hosted runner's job may last 5 days; timers cannot wait much longer (2^31 ms).
+const MAX_DURATION_MS = 120 * 3_600_000
+
 function duration(input: string, raw: string, allowZero: boolean): number {
   const ms = parseDuration(raw)
-  if (ms === undefined || (!allowZero && ms <= 0)) {
-    throw bad(input, raw, `expected a duration such as 90s, 15m or 1h30m (a bare number is seconds)${allowZero ? ', or 0' : ''}`)
+  if (ms === undefined || (!allowZero && ms <= 0) || ms > MAX_DURATION_MS) {
+    throw bad(input, raw, `expected a duration such as 90s, 15m or 1h30m (a bare number is seconds) up to 120h${allowZero ? ', or 0' : ''}`)
   }
   return ms
 }
@@ -94,13 +100,13 @@ export function readSettings(get: GetInput): Settings {
   const phaseRaw = input('phase')
   const conditionRaw = input('condition')
   if (phaseRaw && conditionRaw) {
-    throw new InputError(`Inputs 'phase' ('${phaseRaw}') and 'condition' ('${conditionRaw}') were both given: give one, a pod phase or a Job condition`)
+    throw new InputError(`Inputs 'phase' ('${oneLine(phaseRaw)}') and 'condition' ('${oneLine(conditionRaw)}') were both given: give one, a pod phase or a Job condition`)
   }
   const countRaw = input('expected-count')
   const match = oneOf<Match>('match', input('match') || 'at-least', ['at-least', 'exact'])
   let target: Target
   if (conditionRaw) {
-    if (countRaw) throw new InputError(`Input 'expected-count' ('${countRaw}') applies to a pod phase, not to 'condition' ('${conditionRaw}')`)
+    if (countRaw) throw new InputError(`Input 'expected-count' ('${oneLine(countRaw)}') applies to a pod phase, not to 'condition' ('${oneLine(conditionRaw)}')`)
     target = { kind: 'condition', condition: oneOf('condition', conditionRaw, CONDITIONS) }
   } else {
     const phase = oneOf('phase', phaseRaw || 'Running', PHASES)

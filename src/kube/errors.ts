@@ -37,7 +37,7 @@ const TRANSIENT_CODES = new Set([429, 500, 502, 503, 504])
 export function parseStatus(text: string | undefined): KubeStatus | undefined {
   if (!text) return undefined
   try {
-    const o = JSON.parse(text) as KubeStatus
+    const o = JSON.parse(text) as KubeStatus | null
     return o && typeof o === 'object' && (o.kind === 'Status' || o.message !== undefined) ? o : undefined
   } catch {
     return undefined
@@ -55,12 +55,11 @@ export function retryAfterMs(value: string | undefined): number | undefined {
 /** An HTTP error response: the Status message when the server sent one. */
 export function httpError(status: number, bodyText: string | undefined, headers: Record<string, string>, what: string): KubeError {
   const st = parseStatus(bodyText)
-  let message = st?.message?.trim()
-  if (!message) {
-    message = status === 401 ? 'Unauthorized' : `HTTP ${status}`
-  }
+  const text = st?.message?.trim()
+  let message: string
   if (status === 401) message = `${what}: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired`
-  else message = `${what}: ${message}${st?.reason ? '' : ` (HTTP ${status})`}`
+  else if (!text) message = `${what}: HTTP ${status}`
+  else message = `${what}: ${text}${st?.reason ? '' : ` (HTTP ${status})`}`
   return new KubeError(message, {
     code: status,
     reason: st?.reason ?? (status === 401 ? 'Unauthorized' : undefined),

@@ -213,8 +213,7 @@ export function podReason(p: PodInfo): string | undefined {
     `${c.reason ?? 'Terminated'}, exit code ${c.exitCode ?? '?'}`
   if (p.phase === 'Failed' || p.phase === 'Succeeded') {
     const bad = p.containers.find((c) => c.state === 'terminated' && c.exitCode !== 0)
-    if (bad) return terminated(bad)
-    if (p.phase === 'Failed') return undefined
+    if (bad) return `${bad.init ? 'Init:' : ''}${terminated(bad)}`
     return undefined
   }
   // Init containers first: a pod waits on them before anything else runs.

@@ -71,13 +71,16 @@ export function progressLine(v: Verdict, elapsedMs: number): string {
   return `[${formatDuration(elapsedMs)}] ${v.summary}${v.detail ? `: ${v.detail}` : ''}`
 }
 
+/** "ns/name", or just the name when the namespace is not known (credentials failed). */
+export const jobName = (o: Pick<Outcome, 'namespace' | 'job'>): string => (o.namespace ? `${o.namespace}/${o.job}` : `${o.job}`)
+
 const ICON: Record<string, string> = { met: '✅', failed: '❌', timeout: '⏱️', cancelled: '🚫', error: '⚠️' }
 
 const esc = (s: string | null | undefined): string => (s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 
 export function summaryMarkdown(o: Outcome): string {
   const lines: string[] = []
-  const who = o.job ? `job \`${o.namespace}/${o.job}\`` : 'kube-job-wait'
+  const who = o.job ? `job \`${jobName(o)}\`` : 'kube-job-wait'
   lines.push(`## ${ICON[o.result] ?? ''} ${who}: ${o.result} after ${formatDuration(o.elapsedMs)}`)
   lines.push('')
   lines.push(`Waited for ${targetText(o.target)}. ${esc(o.message)}`)

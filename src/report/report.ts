@@ -3,11 +3,11 @@
 import * as core from '@actions/core'
 import type { Settings } from '../inputs.js'
 import type { Outcome } from './outcome.js'
-import { outputs, summaryMarkdown } from './render.js'
+import { jobName, outputs, summaryMarkdown } from './render.js'
 
 export async function report(o: Outcome, _settings?: Settings): Promise<void> {
   for (const [k, v] of Object.entries(outputs(o))) core.setOutput(k, v)
-  const title = o.job ? `kube-job-wait: ${o.namespace}/${o.job}` : 'kube-job-wait'
+  const title = o.job ? `kube-job-wait: ${jobName(o)}` : 'kube-job-wait'
   if (o.result === 'met') {
     core.notice(o.message, { title })
   } else {

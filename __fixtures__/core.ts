@@ -1,0 +1,69 @@
+// A stand-in for @actions/core that records what the action says, for the
+// in-process tests (jest.unstable_mockModule, as GitHub's action template does).
+// The test of dist/index.js uses the real @actions/core.
+import { jest } from '@jest/globals'
+
+export const state = {
+  inputs: {} as Record<string, string>,
+  outputs: {} as Record<string, string>,
+  secrets: [] as string[],
+  log: [] as { level: string; message: string; props?: unknown }[],
+  summary: '',
+  failed: undefined as string | undefined
+}
+
+export function reset(inputs: Record<string, string> = {}): void {
+  state.inputs = inputs
+  state.outputs = {}
+  state.secrets = []
+  state.log = []
+  state.summary = ''
+  state.failed = undefined
+}
+
+const record = (level: string) => (message: unknown, props?: unknown) => {
+  state.log.push({ level, message: String(message instanceof Error ? message.message : message), props })
+}
+
+export const getInput = jest.fn((name: string) => state.inputs[name] ?? '')
+export const setOutput = jest.fn((name: string, value: unknown) => {
+  state.outputs[name] = String(value)
+})
+export const setSecret = jest.fn((s: string) => {
+  state.secrets.push(s)
+})
+export const setFailed = jest.fn((message: string | Error) => {
+  state.failed = String(message instanceof Error ? message.message : message)
+  record('error')(message)
+})
+export const info = jest.fn(record('info'))
+export const debug = jest.fn(record('debug'))
+export const warning = jest.fn(record('warning'))
+export const notice = jest.fn(record('notice'))
+export const error = jest.fn(record('error'))
+export const startGroup = jest.fn(record('group'))
+export const endGroup = jest.fn(() => undefined)
+export const isDebug = jest.fn(() => false)
+
+class Summary {
+  private buffer = ''
+  addRaw(text: string, addEOL = false): Summary {
+    this.buffer += text + (addEOL ? '\n' : '')
+    return this
+  }
+  async write(): Promise<Summary> {
+    state.summary += this.buffer
+    this.buffer = ''
+    return this
+  }
+  emptyBuffer(): Summary {
+    this.buffer = ''
+    return this
+  }
+}
+export const summary = new Summary()
+
+/** Every line the action would have shown, outputs and summary included. */
+export function everythingShown(): string {
+  return [...state.log.map((l) => l.message), ...Object.values(state.outputs), state.summary, state.failed ?? ''].join('\n')
+}

@@ -1,0 +1,287 @@
+// The action in-process against a Kubernetes-shaped HTTP server, through the
+// real @kubernetes/client-node. Only @actions/core is replaced, to read what
+// the action says.
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
+import * as core from '../__fixtures__/core.js'
+import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
+
+jest.unstable_mockModule('@actions/core', () => core)
+const { run } = await import('../src/main.js')
+
+const TIMING = { requestTimeoutMs: 5_000, idleTimeoutMs: 3_000, unreachableGraceMs: 1_000, tickMs: 100, heartbeatMs: 60_000 }
+const NS = 'ci'
+let server: FakeApiServer
+
+beforeEach(async () => {
+  process.env.GITHUB_STEP_SUMMARY = '/dev/null' // the summary goes to the recording stand-in
+  server = new FakeApiServer({ namespaces: ['default', NS] })
+  await server.start()
+})
+afterEach(async () => {
+  await server.stop()
+})
+
+function inputs(extra: Record<string, string> = {}, user = 'admin'): Record<string, string> {
+  return { job: 'build', namespace: NS, kubeconfig: server.kubeconfig(user), timeout: '20s', 'pod-error-grace': '60s', match: 'at-least', mode: 'watch', 'poll-interval': '2s', ...extra }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function start(extra: Record<string, string> = {}, user = 'admin') {
+  core.reset(inputs(extra, user))
+  return run(TIMING)
+}
+const lines = (level?: string) => core.state.log.filter((l) => !level || l.level === level).map((l) => l.message)
+const waitForWatch = (resource: 'jobs' | 'pods') => server.waitForRequest({ resource, watch: true }, { timeoutMs: 5000 })
+
+function jobWithPods(n: number, spec: KubeObject = {}): { job: KubeObject; pods: KubeObject[] } {
+  const job = server.createJob(NS, { metadata: { name: 'build' }, spec: { parallelism: n, completions: n, ...spec } })
+  const pods = Array.from({ length: n }, () => server.createPodForJob(job))
+  return { job, pods }
+}
+
+describe('waiting for pods to run', () => {
+  test('met when every pod of the Job runs; outputs on the way out', async () => {
+    const { pods } = jobWithPods(2)
+    const done = start()
+    await waitForWatch('pods')
+    server.startPod(NS, pods[0].metadata.name)
+    await sleep(100)
+    server.startPod(NS, pods[1].metadata.name)
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(core.state.outputs.result).toBe('met')
+    expect(core.state.outputs.count).toBe('2')
+    expect(JSON.parse(core.state.outputs.phases)).toEqual({ [pods[0].metadata.name]: 'Running', [pods[1].metadata.name]: 'Running' })
+    expect(JSON.parse(core.state.outputs.job)).toMatchObject({ name: 'build', namespace: NS })
+    expect(core.state.failed).toBeUndefined()
+    expect(lines('notice')).toEqual(['2 of 2 pods Running'])
+    expect(core.state.summary).toContain('## ✅ job `ci/build`: met')
+  })
+
+  test('fast pods that go Pending → Succeeded without being seen Running still count', async () => {
+    const { pods } = jobWithPods(1)
+    const done = start()
+    await waitForWatch('pods')
+    server.finishPod(NS, pods[0].metadata.name, { exitCode: 0 })
+    expect((await done).result).toBe('met')
+  })
+
+  test('a Job created after the action starts is waited for', async () => {
+    const done = start()
+    await waitForWatch('jobs')
+    await sleep(200)
+    expect(lines('info').some((l) => l.includes('job ci/build not found yet'))).toBe(true)
+    const { pods } = jobWithPods(1)
+    await waitForWatch('pods')
+    server.startPod(NS, pods[0].metadata.name)
+    expect((await done).result).toBe('met')
+  })
+
+  test('pods of an earlier Job of the same name never count; the new Job is followed', async () => {
+    const old = jobWithPods(1)
+    server.startPod(NS, old.pods[0].metadata.name)
+    // delete + re-apply, as CI does; the old pod is still Running (orphaned)
+    server.deleteJob(NS, 'build', { propagationPolicy: 'Orphan' })
+    const fresh = jobWithPods(1)
+    const done = start()
+    await waitForWatch('pods')
+    await sleep(300)
+    expect(core.state.outputs.result).toBeUndefined()
+    server.startPod(NS, fresh.pods[0].metadata.name)
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(Object.keys(JSON.parse(core.state.outputs.phases))).toEqual([fresh.pods[0].metadata.name])
+  })
+
+  test('a Job deleted and created again while waiting: follow the new uid and say so', async () => {
+    const first = jobWithPods(1)
+    const done = start()
+    await waitForWatch('pods')
+    server.deleteJob(NS, 'build', { propagationPolicy: 'Orphan' })
+    await sleep(100)
+    const second = jobWithPods(1)
+    await sleep(300)
+    server.startPod(NS, first.pods[0].metadata.name)
+    await sleep(200)
+    expect(core.state.outputs.result).toBeUndefined()
+    server.startPod(NS, second.pods[0].metadata.name)
+    expect((await done).result).toBe('met')
+    expect(lines('info').some((l) => /was created again \(uid .* → .*\); following the new one/.test(l))).toBe(true)
+    expect(JSON.parse(core.state.outputs.job).uid).toBe(second.job.metadata.uid)
+  })
+})
+
+describe('fail fast and finish', () => {
+  test('the Job fails: the wait ends at once with the reason, long before the timeout', async () => {
+    const { pods } = jobWithPods(1)
+    const done = start({ phase: 'Succeeded', timeout: '10m' })
+    await waitForWatch('pods')
+    server.finishPod(NS, pods[0].metadata.name, { exitCode: 3 })
+    server.updateJobStatus(NS, 'build', {
+      failed: 1,
+      conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+    })
+    const o = await done
+    expect(o.result).toBe('failed')
+    expect(o.elapsedMs).toBeLessThan(3000)
+    expect(core.state.failed).toBe(`job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pods[0].metadata.name} Failed (Error, exit code 3))`)
+    expect(core.state.outputs.result).toBe('failed')
+  })
+
+  test('condition Finished on a failed Job fails the step; Complete is met', async () => {
+    jobWithPods(1)
+    const done = start({ condition: 'Finished' })
+    await waitForWatch('jobs')
+    server.updateJobStatus(NS, 'build', { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] })
+    expect((await done).result).toBe('failed')
+    expect(core.state.failed).toBe('job ci/build failed: DeadlineExceeded: Job was active longer than specified deadline')
+  })
+
+  test('a Job deleted by ttlSecondsAfterFinished right after finishing: the verdict comes from the DELETED event', async () => {
+    const { pods } = jobWithPods(1)
+    const done = start({ condition: 'Complete' })
+    await waitForWatch('pods')
+    server.finishPod(NS, pods[0].metadata.name)
+    server.updateJobStatus(NS, 'build', { succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }] })
+    server.deleteJob(NS, 'build')
+    const o = await done
+    expect(o.result).toBe('met')
+  })
+
+  test('a timeout says what was still missing', async () => {
+    const { pods } = jobWithPods(2)
+    server.startPod(NS, pods[0].metadata.name)
+    server.setPodWaiting(NS, pods[1].metadata.name, 'ImagePullBackOff', 'Back-off pulling image "registry/x:tag"')
+    const o = await start({ timeout: '1s' })
+    expect(o.result).toBe('timeout')
+    expect(core.state.failed).toBe(`timed out: 1 of 2 pods Running after 1.0s: ${pods[1].metadata.name} Pending (ImagePullBackOff)`)
+    expect(core.state.outputs.result).toBe('timeout')
+    expect(core.state.outputs.count).toBe('1')
+  })
+})
+
+describe('errors the user can act on', () => {
+  test('a namespace that does not exist is an error at once', async () => {
+    const o = await start({ namespace: 'nope' })
+    expect(o.result).toBe('error')
+    expect(core.state.failed).toBe(`namespace "nope" not found: check the 'namespace' input or the kubeconfig context's namespace`)
+  })
+
+  test('no rights: the message names the verb and the resource', async () => {
+    server.addUser('nobody', [])
+    const o = await start({}, 'nobody')
+    expect(o.result).toBe('error')
+    expect(core.state.failed).toBe('list jobs: jobs.batch \"build\" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "ci"')
+    expect(core.everythingShown()).not.toContain(server.tokenFor('nobody'))
+  })
+
+  test('wrong token: 401 in plain words', async () => {
+    core.reset({ ...inputs(), kubeconfig: server.kubeconfig('admin', { token: 'bogus-token-123' }) })
+    const o = await run(TIMING)
+    expect(o.result).toBe('error')
+    expect(core.state.failed).toMatch(/^list jobs: the API server rejected the credentials \(401 Unauthorized\)/)
+    expect(core.state.secrets).toContain('bogus-token-123')
+  })
+
+  test('credentials that may not watch: fall back to polling, and say so once', async () => {
+    server.addUser('nowatch', ['get,list jobs', 'get,list pods'])
+    const { pods } = jobWithPods(1)
+    const done = start({ 'poll-interval': '200ms' }, 'nowatch')
+    await server.waitForRequest({ resource: 'pods', verb: 'list', user: 'nowatch' }, { timeoutMs: 5000 })
+    server.startPod(NS, pods[0].metadata.name)
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(o.mode).toBe('poll')
+    const warnings = lines('warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toBe('watch jobs: jobs.batch "build" is forbidden: User "nowatch" cannot watch resource "jobs" in API group "batch" in the namespace "ci"; polling every 0.2s instead of watching')
+  })
+})
+
+describe('watching correctly', () => {
+  test('a wait costs four requests (list + watch of the Job and of its pods), however long', async () => {
+    const { pods } = jobWithPods(1)
+    server.clearRequests()
+    const done = start()
+    await waitForWatch('pods')
+    await sleep(1500)
+    server.startPod(NS, pods[0].metadata.name)
+    expect((await done).result).toBe('met')
+    const made = server.requests.map((r) => `${r.verb} ${r.resource}`)
+    expect(made.sort()).toEqual(['list jobs', 'list pods', 'watch jobs', 'watch pods'])
+    const watch = server.requests.find((r) => r.watch && r.resource === 'pods')!
+    expect(watch.query.allowWatchBookmarks).toBe('true')
+    expect(watch.query.labelSelector).toBe(`batch.kubernetes.io/controller-uid=${pods[0].metadata.labels['batch.kubernetes.io/controller-uid']}`)
+    expect(Number(watch.query.timeoutSeconds)).toBeGreaterThanOrEqual(20)
+  })
+
+  test('410 Gone: list again, and the change made while the watch was down is seen', async () => {
+    const { pods } = jobWithPods(1)
+    const done = start()
+    await waitForWatch('pods')
+    server.clearRequests()
+    server.compact()
+    server.expireWatches({ asEvent: true })
+    server.startPod(NS, pods[0].metadata.name)
+    expect((await done).result).toBe('met')
+  })
+
+  test('a clean close re-watches from the last resourceVersion, without listing again', async () => {
+    const { pods } = jobWithPods(1)
+    const done = start()
+    await waitForWatch('pods')
+    const rv = server.resourceVersion
+    server.clearRequests()
+    server.closeWatches()
+    await server.waitForRequest({ resource: 'pods', watch: true }, { timeoutMs: 5000 })
+    server.startPod(NS, pods[0].metadata.name)
+    expect((await done).result).toBe('met')
+    const again = server.requests.filter((r) => r.resource === 'pods')
+    expect(again[0]).toMatchObject({ verb: 'watch', query: expect.objectContaining({ resourceVersion: rv }) })
+    expect(server.requests.some((r) => r.verb === 'list')).toBe(false)
+  })
+
+  test('429 with Retry-After is honoured', async () => {
+    jobWithPods(1)
+    server.nextResponses({ resource: 'jobs', verb: 'list' }, [{ status: 429, retryAfter: 1 }])
+    const done = start({ condition: 'Complete' })
+    await server.waitForRequest({ resource: 'jobs', verb: 'list', status: 200 }, { timeoutMs: 5000 })
+    const tries = server.requestsMatching({ resource: 'jobs', verb: 'list' })
+    expect(tries[1].time - tries[0].time).toBeGreaterThanOrEqual(950)
+    server.updateJobStatus(NS, 'build', { conditions: [{ type: 'Complete', status: 'True' }] })
+    expect((await done).result).toBe('met')
+  })
+
+  test('a stalled watch (open, silent) is noticed and re-established', async () => {
+    const { pods } = jobWithPods(1)
+    const release = server.stallWatches({ existing: true })
+    const done = start()
+    await waitForWatch('pods')
+    release()
+    server.startPod(NS, pods[0].metadata.name)
+    const o = await done
+    expect(o.result).toBe('met')
+  })
+
+  test('poll mode: GET the Job and LIST its pods every interval', async () => {
+    const { pods } = jobWithPods(1)
+    server.clearRequests()
+    const done = start({ mode: 'poll', 'poll-interval': '300ms' })
+    await sleep(1000)
+    server.startPod(NS, pods[0].metadata.name)
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(server.requests.every((r) => !r.watch)).toBe(true)
+    expect(server.requestsMatching({ resource: 'jobs', verb: 'get' }).length).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('secrets', () => {
+  test('the token is masked and shown nowhere', async () => {
+    const { pods } = jobWithPods(1)
+    server.startPod(NS, pods[0].metadata.name)
+    await start()
+    expect(core.state.secrets).toContain(server.tokenFor('admin'))
+    expect(core.everythingShown()).not.toContain(server.tokenFor('admin'))
+  })
+})
