@@ -4,7 +4,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/test/cluster"
 BIN="$HERE/bin"
-STATE="$ROOT/.cluster"
+STATE="${KJW_STATE_DIR:-$ROOT/.cluster}"
 PKI="$STATE/pki"
 
 APISERVER_PORT=${KJW_APISERVER_PORT:-6443}
