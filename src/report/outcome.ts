@@ -1,5 +1,6 @@
 // How a wait ended, as the report needs it. Built by main.ts on every path.
 import type { Target, Verdict } from '../decide/verdict.js'
+import type { Diagnosis } from '../diagnose/collect.js'
 import type { Snapshot } from '../observe/model.js'
 
 export type Result = 'met' | 'failed' | 'timeout' | 'cancelled' | 'error'
@@ -18,6 +19,10 @@ export interface Outcome {
   mode?: string
   /** API requests made */
   requests?: number
+  /** logs, events and causes of the failing pods (failed and timeout only) */
+  diagnosis?: Diagnosis
+  /** link to the workflow run */
+  runUrl?: string
 }
 
 export function targetText(t: Target | undefined): string {

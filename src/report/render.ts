@@ -3,7 +3,7 @@
 import { formatDuration } from '../duration.js'
 import { podReason, type PodInfo, type Snapshot } from '../observe/model.js'
 import type { Verdict } from '../decide/verdict.js'
-import { targetText, type Outcome } from './outcome.js'
+import type { Outcome } from './outcome.js'
 
 export interface PodRow {
   name: string
@@ -73,34 +73,3 @@ export function progressLine(v: Verdict, elapsedMs: number): string {
 
 /** "ns/name", or just the name when the namespace is not known (credentials failed). */
 export const jobName = (o: Pick<Outcome, 'namespace' | 'job'>): string => (o.namespace ? `${o.namespace}/${o.job}` : `${o.job}`)
-
-const ICON: Record<string, string> = { met: '✅', failed: '❌', timeout: '⏱️', cancelled: '🚫', error: '⚠️' }
-
-const esc = (s: string | null | undefined): string => (s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-
-export function summaryMarkdown(o: Outcome): string {
-  const lines: string[] = []
-  const who = o.job ? `job \`${jobName(o)}\`` : 'kube-job-wait'
-  lines.push(`## ${ICON[o.result] ?? ''} ${who}: ${o.result} after ${formatDuration(o.elapsedMs)}`)
-  lines.push('')
-  lines.push(`Waited for ${targetText(o.target)}. ${esc(o.message)}`)
-  lines.push('')
-  const pods = sortedPods(o.snapshot)
-  if (pods.length) {
-    lines.push('| Pod | Phase | Node | Started | Restarts | Reason |')
-    lines.push('| --- | --- | --- | --- | --- | --- |')
-    for (const p of pods) {
-      const r = podRow(p)
-      lines.push(`| ${esc(r.name)} | ${r.phase} | ${esc(r.node)} | ${r.startTime ?? ''} | ${r.restarts} | ${esc(r.reason)} |`)
-    }
-    lines.push('')
-  }
-  const job = o.snapshot?.job
-  if (job) {
-    lines.push(`**Job** ${job.namespace}/${job.name}: ${job.active} active, ${job.ready} ready, ${job.succeeded} succeeded, ${job.failed} failed${o.snapshot?.jobDeleted ? ' (deleted)' : ''}`)
-    for (const c of job.conditions) lines.push(`- ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${esc(c.message)}` : ''}`)
-    lines.push('')
-  }
-  if (o.mode) lines.push(`<sub>${o.mode} mode, ${o.requests ?? 0} API requests</sub>`)
-  return lines.join('\n') + '\n'
-}
