@@ -16,6 +16,8 @@ export interface Settings {
   pollIntervalMs: number
   podErrorGraceMs: number
   logLines: number
+  /** a token for the sticky pull-request comment; undefined: no comment */
+  prCommentToken?: string
 }
 
 /** A bad input: the message names the input, the value and what is accepted. */
@@ -121,6 +123,12 @@ export function readSettings(get: GetInput): Settings {
   const podErrorGraceMs = duration('pod-error-grace', input('pod-error-grace') || '60s', true)
   const logLines = wholeNumber('log-lines', input('log-lines') || '30', 0, 1000)
 
+  const commentOnPr = oneOf('comment-on-pr', input('comment-on-pr') || 'false', ['true', 'false'])
+  const token = input('github-token')
+  if (commentOnPr === 'true' && !token) {
+    throw new InputError("Input 'comment-on-pr' is true but 'github-token' is empty: give a token that may write pull-request comments")
+  }
+
   const rawKubeconfig = get('kubeconfig')
   const kubeconfig = rawKubeconfig.trim() ? decodeKubeconfig(rawKubeconfig) : undefined
   const context = input('context') || undefined
@@ -135,6 +143,7 @@ export function readSettings(get: GetInput): Settings {
     mode,
     pollIntervalMs,
     podErrorGraceMs,
-    logLines
+    logLines,
+    prCommentToken: commentOnPr === 'true' ? token : undefined
   }
 }

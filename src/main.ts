@@ -14,6 +14,7 @@ import { JobObserver } from './observe/observer.js'
 import type { Outcome, Result } from './report/outcome.js'
 import { progressLine } from './report/render.js'
 import { report } from './report/report.js'
+import { commentOnPullRequest } from './report/pr-comment.js'
 import { sleep } from './observe/backoff.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
@@ -57,6 +58,7 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   process.once('SIGTERM', onSignal)
   try {
     settings = readSettings((name) => core.getInput(name))
+    if (settings.prCommentToken) core.setSecret(settings.prCommentToken)
     const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
     namespace = settings.namespace ?? creds.namespace
     core.info(`Waiting for ${describeTarget(settings)} of job ${namespace}/${settings.job} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`)
@@ -80,6 +82,7 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   outcome.requests ??= http?.requests
   outcome.runUrl ??= runUrl()
   await report(outcome)
+  if (settings?.prCommentToken && outcome.result !== 'cancelled') await prComment(outcome, settings.prCommentToken)
   process.removeListener('SIGINT', onSignal)
   process.removeListener('SIGTERM', onSignal)
   return outcome
@@ -104,6 +107,15 @@ async function diagnose(http: KubeHttp, snapshot: Snapshot, logLines: number, bo
   } finally {
     bound.abort()
     cancelled.removeEventListener('abort', stop)
+  }
+}
+
+async function prComment(o: Outcome, token: string): Promise<void> {
+  try {
+    const url = await commentOnPullRequest(o, token)
+    if (url) core.info(`pull-request comment: ${url}`)
+  } catch (err) {
+    core.warning(`could not comment on the pull request: ${(err as Error).message?.split('\n')[0]}`)
   }
 }
 

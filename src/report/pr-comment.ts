@@ -1,0 +1,47 @@
+// One sticky pull-request comment per Job with the verdict and the pods,
+// created on the first run and updated on the next. Optional
+// (comment-on-pr: true); a failure here is a warning, never the step's result.
+import * as core from '@actions/core'
+import * as github from '@actions/github'
+import type { Outcome } from './outcome.js'
+import { jobName } from './render.js'
+import { summaryMarkdown } from './summary.js'
+
+/** GitHub refuses comment bodies over 65,536 characters. */
+const MAX_BODY = 60_000
+
+export function marker(o: Pick<Outcome, 'namespace' | 'job'>): string {
+  return `<!-- kube-job-wait: ${jobName(o)} -->`
+}
+
+export function commentBody(o: Outcome): string {
+  let md = summaryMarkdown(o)
+  if (md.length > MAX_BODY) md = `${md.slice(0, MAX_BODY)}\n\n…(cut; the job summary of the run has it all)\n`
+  return `${marker(o)}\n${md}`
+}
+
+/** Returns the comment's URL, or undefined when there is no pull request. */
+export async function commentOnPullRequest(o: Outcome, token: string): Promise<string | undefined> {
+  const ctx = github.context
+  const number = ctx.payload.pull_request?.number ?? (ctx.payload.issue?.pull_request ? ctx.payload.issue.number : undefined)
+  if (!number) {
+    core.info('comment-on-pr: this run is not for a pull request; no comment')
+    return undefined
+  }
+  const octokit = github.getOctokit(token)
+  const { owner, repo } = ctx.repo
+  const mark = marker(o)
+  const body = commentBody(o)
+  let existing: { id: number } | undefined
+  for (let page = 1; page <= 10 && !existing; page++) {
+    const { data } = await octokit.rest.issues.listComments({ owner, repo, issue_number: number, per_page: 100, page })
+    existing = data.find((c) => c.body?.startsWith(mark))
+    if (data.length < 100) break
+  }
+  if (existing) {
+    const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })
+    return data.html_url
+  }
+  const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body })
+  return data.html_url
+}
