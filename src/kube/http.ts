@@ -7,6 +7,9 @@ import { KubeError, httpError, networkError } from './errors.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
 
+/** Items per LIST page (client-go's pager uses 500). */
+export const LIST_PAGE = 500
+
 export class KubeHttp {
   readonly server: string
   private readonly transport = new IsomorphicFetchHttpLibrary()
@@ -64,6 +67,27 @@ export class KubeHttp {
     } catch {
       throw new KubeError(`${what}: ${this.server} did not answer with JSON: is it a Kubernetes API server?`, { transient: false, code: resp.httpStatusCode })
     }
+  }
+
+  /**
+   * LIST in pages of `limit` items, as client-go's pager does, so that a Job of
+   * thousands of pods never has to be parsed as one huge response.
+   */
+  async listAll<T>(path: string, query: Query, what: string, limit = LIST_PAGE): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = []
+    let cont: string | undefined
+    let resourceVersion = ''
+    do {
+      const page = await this.getJSON<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(
+        path,
+        { ...query, limit, continue: cont },
+        what
+      )
+      for (const item of page.items ?? []) items.push(item)
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
+      cont = page.metadata?.continue || undefined
+    } while (cont)
+    return { items, resourceVersion }
   }
 
   /** GET as text (logs). */

@@ -36,16 +36,11 @@ export class WatchForbidden extends Error {
   }
 }
 
-interface List {
-  metadata?: { resourceVersion?: string }
-  items?: unknown[]
-}
-
 export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Promise<void> {
   while (!o.signal.aborted) {
-    let list: List
+    let list: { items: unknown[]; resourceVersion: string }
     try {
-      list = await o.http.getJSON<List>(o.path, o.query, `list ${o.resource}`)
+      list = await o.http.listAll(o.path, o.query, `list ${o.resource}`)
     } catch (err) {
       const e = err as KubeError
       if (!(e instanceof KubeError) || !e.transient) throw err
@@ -55,8 +50,8 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
       continue
     }
     if (o.signal.aborted) return
-    h.onList(list.items ?? [])
-    let rv = list.metadata?.resourceVersion ?? ''
+    h.onList(list.items)
+    let rv = list.resourceVersion
 
     // Watch until the server says the version is too old or a fault needs a fresh list.
     for (;;) {

@@ -99,12 +99,18 @@ export class JobObserver {
     return new Backoff()
   }
 
+  private lastRetryNote = 0
+
   private onRetry = (err: KubeError, delayMs: number): void => {
     if (err.unreachable && !this.connected && Date.now() - this.started > this.o.unreachableGraceMs) {
       this.fatal?.(err)
       return
     }
-    this.o.onNote('debug', `${err.message}; retrying in ${(delayMs / 1000).toFixed(1)}s`)
+    // A fault the user should know of, but not on every retry.
+    const now = Date.now()
+    const level = err.reason !== 'Stalled' && now - this.lastRetryNote > 30_000 ? 'info' : 'debug'
+    if (level === 'info') this.lastRetryNote = now
+    this.o.onNote(level, `${err.message}; retrying in ${(delayMs / 1000).toFixed(1)}s`)
   }
 
   private watchTimeoutSeconds = (): number =>
@@ -249,8 +255,8 @@ export class JobObserver {
         if (job) {
           const info = jobInfo(job)
           this.setJob(info, false, signal)
-          const list = await this.o.http.getJSON<{ items?: Any[] }>(this.podsPath, { labelSelector: this.podSelector(info) }, 'list pods')
-          this.replacePods(list.items ?? [], info.uid)
+          const list = await this.o.http.listAll<Any>(this.podsPath, { labelSelector: this.podSelector(info) }, 'list pods')
+          this.replacePods(list.items, info.uid)
         } else {
           this.jobMissing()
         }
