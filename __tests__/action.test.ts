@@ -148,6 +148,18 @@ describe('fail fast and finish', () => {
     expect(o.result).toBe('met')
   })
 
+  test('poll mode: a Job deleted by TTL between two polls is judged by its events', async () => {
+    const { job, pods } = jobWithPods(1)
+    const done = start({ mode: 'poll', 'poll-interval': '500ms', condition: 'Complete' })
+    await server.waitForRequest({ resource: 'pods', verb: 'list' }, { timeoutMs: 5000 })
+    server.finishPod(NS, pods[0].metadata.name)
+    server.addEvent(job, { reason: 'Completed', message: 'Job completed', type: 'Normal' })
+    server.deleteJob(NS, 'build')
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(lines('info').some((l) => l.includes('was deleted before its end was seen; its events say: Complete'))).toBe(true)
+  })
+
   test('a timeout says what was still missing', async () => {
     const { pods } = jobWithPods(2)
     server.startPod(NS, pods[0].metadata.name)

@@ -82,7 +82,11 @@ function loadText(kc: KubeConfig, text: string, where: string, inputError: boole
   }
 }
 
+/** Secret-looking fields found by their key, even in text that does not parse. */
+const SECRET_FIELD = /^\s*-?\s*(token|password|client-key-data|client-secret|id-token|refresh-token|access-token)\s*:\s*["']?([^\s"']+)/gm
+
 function fromInput(text: string, mask: (s: string) => void): KubeConfig {
+  for (const m of text.matchAll(SECRET_FIELD)) maskValue(mask, m[2])
   const kc = new KubeConfig()
   loadText(kc, text, "Input 'kubeconfig'", true)
   maskUserSecrets(kc.getUsers(), mask)
@@ -129,7 +133,8 @@ export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context
   const homeConfig = home ? path.join(home, '.kube', 'config') : undefined
 
   if (settings.kubeconfig) {
-    maskValue(e.mask, settings.kubeconfig)
+    // Its secrets are masked one by one below; masking every line would hide
+    // harmless words ("apiVersion: v1") in every later log of the job.
     kc = fromInput(settings.kubeconfig, e.mask)
     source = 'input'
   } else if (e.env.KUBECONFIG?.trim()) {

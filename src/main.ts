@@ -59,6 +59,9 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   try {
     settings = readSettings((name) => core.getInput(name))
     if (settings.prCommentToken) core.setSecret(settings.prCommentToken)
+    // A base64 kubeconfig as typed (the runner masks secrets.*, but not a value pasted in)
+    const rawKubeconfig = core.getInput('kubeconfig').trim()
+    if (rawKubeconfig && !rawKubeconfig.includes(':')) core.setSecret(rawKubeconfig)
     const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
     namespace = settings.namespace ?? creds.namespace
     core.info(`Waiting for ${describeTarget(settings)} of job ${namespace}/${settings.job} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`)
@@ -97,7 +100,8 @@ async function diagnose(http: KubeHttp, snapshot: Snapshot, logLines: number, bo
     return await Promise.race([
       collectDiagnosis(http, snapshot, { logLines, maxGroups: 5 }),
       sleep(boundMs, bound.signal).then(() => {
-        core.info(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
+        // sleep() also ends when the bound is lifted after the diagnosis arrived
+        if (!bound.signal.aborted) core.info(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
         return undefined
       })
     ])

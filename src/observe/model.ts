@@ -125,8 +125,10 @@ export function jobInfo(job: V1Job): JobInfo {
     selector: selectorString(job.spec?.selector),
     active: s.active ?? 0,
     ready: s.ready ?? 0,
-    succeeded: s.succeeded ?? 0,
-    failed: s.failed ?? 0,
+    // Finished pods the controller has not added to the counters yet (it writes
+    // SuccessCriteriaMet/FailureTarget first): count them, or the report lags.
+    succeeded: (s.succeeded ?? 0) + (s.uncountedTerminatedPods?.succeeded?.length ?? 0),
+    failed: (s.failed ?? 0) + (s.uncountedTerminatedPods?.failed?.length ?? 0),
     terminating: s.terminating ?? 0,
     startTime: iso(s.startTime),
     completionTime: iso(s.completionTime),

@@ -9,6 +9,8 @@ import type { KubeHttp } from '../kube/http.js'
 import type { WatchEvent } from '../kube/watch.js'
 import { Backoff, sleep } from './backoff.js'
 import { WatchForbidden, listWatch } from './list-watch.js'
+import { jobOutcome } from '../decide/verdict.js'
+import { finishedFromEvents, type JobEvent } from './job-events.js'
 import { jobInfo, podInfo, type JobInfo, type PodInfo, type Snapshot } from './model.js'
 
 export interface ObserverOptions {
@@ -172,9 +174,31 @@ export class JobObserver {
 
   /** No Job of that name: not created yet, or gone while we were not watching. */
   private jobMissing(): void {
-    if (this.job && !this.jobDeleted) this.jobDeleted = true
+    if (this.job && !this.jobDeleted) {
+      this.jobDeleted = true
+      if (!jobOutcome(this.job)) void this.endFromEvents(this.job)
+    }
     this.schedule()
     void this.checkNamespace()
+  }
+
+  /** The Job vanished without our seeing its end: its events may still tell it. */
+  private async endFromEvents(job: JobInfo): Promise<void> {
+    try {
+      const list = await this.o.http.getJSON<{ items?: JobEvent[] }>(
+        `/api/v1/namespaces/${this.o.namespace}/events`,
+        { fieldSelector: `involvedObject.uid=${job.uid}` },
+        'list events'
+      )
+      const end = finishedFromEvents(list.items ?? [])
+      if (end && this.job?.uid === job.uid && this.jobDeleted) {
+        this.job = { ...this.job, conditions: [...this.job.conditions, end] }
+        this.o.onNote('info', `job ${this.o.namespace}/${this.o.name} was deleted before its end was seen; its events say: ${end.type} (${end.reason})`)
+        this.schedule()
+      }
+    } catch (err) {
+      this.o.onNote('debug', `could not read the events of the deleted job: ${(err as Error).message}`)
+    }
   }
 
   /** LIST in a namespace that does not exist answers an empty list (kubernetes#75537): ask once. */
