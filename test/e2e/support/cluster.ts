@@ -1,0 +1,131 @@
+// The local control plane as the end-to-end tests see it (test/cluster/up.sh
+// started it): kubeconfigs of its users, kubectl as admin, and Jobs made to
+// order for the kubelet simulator (sim.kjw.dev/* annotations, see
+// test/cluster/README.md). Every Job a test creates is remembered and deleted
+// by cleanup(); namespaces are never deleted (no namespace controller runs).
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { ROOT } from '../../../__tests__/support/run-dist.js'
+
+/** The cluster's state dir: .cluster/, or KJW_STATE_DIR as up.sh reads it. */
+export const STATE = path.resolve(ROOT, process.env.KJW_STATE_DIR || '.cluster')
+export const NS = 'kjw-e2e'
+export const RESTRICTED = 'kjw-restricted'
+
+export type User = 'admin' | 'cert' | 'role' | 'nowatch' | 'norights'
+
+export const kubeconfigPath = (user: User): string => path.join(STATE, `${user}.kubeconfig`)
+export const kubeconfigText = (user: User): string => fs.readFileSync(kubeconfigPath(user), 'utf8')
+
+/** kubectl as the cluster admin; resolves stdout, rejects with stderr. */
+export function kubectl(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'kubectl',
+      args,
+      { env: { ...process.env, KUBECONFIG: kubeconfigPath('admin') }, timeout: 60_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => (err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))
+    )
+    child.stdin?.end(input ?? '')
+  })
+}
+
+/** A Job name no earlier run used: prefix-xxxxxx. */
+export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`
+
+export interface JobSpec {
+  name: string
+  namespace?: string
+  /** sim.kjw.dev/<key>: value */
+  sim?: Record<string, string>
+  parallelism?: number
+  completions?: number
+  backoffLimit?: number
+  backoffLimitPerIndex?: number
+  completionMode?: 'NonIndexed' | 'Indexed'
+  ttlSecondsAfterFinished?: number
+  image?: string
+}
+
+export function jobManifest(j: JobSpec): object {
+  const annotations = Object.fromEntries(Object.entries(j.sim ?? {}).map(([k, v]) => [`sim.kjw.dev/${k}`, v]))
+  const spec: Record<string, unknown> = {
+    backoffLimit: j.backoffLimit ?? 0,
+    template: {
+      metadata: { annotations },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: 'main', image: j.image ?? 'busybox:1.36', command: ['sh', '-c', 'true'] }]
+      }
+    }
+  }
+  for (const k of ['parallelism', 'completions', 'completionMode', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex'] as const) {
+    if (j[k] !== undefined) spec[k] = j[k]
+  }
+  if (j.backoffLimitPerIndex !== undefined) delete spec.backoffLimit
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: j.name, namespace: j.namespace ?? NS, labels: { 'kjw.dev/e2e': 'true' } },
+    spec
+  }
+}
+
+const created: { name: string; namespace: string }[] = []
+
+/** Creates the Job; resolves its uid once the API server has it. */
+export async function createJob(j: JobSpec): Promise<{ name: string; namespace: string; uid: string }> {
+  const namespace = j.namespace ?? NS
+  created.push({ name: j.name, namespace })
+  const uid = await kubectl(['create', '-f', '-', '-o', 'jsonpath={.metadata.uid}'], JSON.stringify(jobManifest(j)))
+  return { name: j.name, namespace, uid }
+}
+
+/** Deletes a Job; 'orphan' leaves its pods running (the garbage collector strips their owner). */
+export async function deleteJob(name: string, namespace = NS, cascade: 'background' | 'orphan' = 'background', wait = false): Promise<void> {
+  await kubectl(['delete', 'job', name, '-n', namespace, `--cascade=${cascade}`, `--wait=${wait}`, '--ignore-not-found'])
+}
+
+/** Deletes every Job the tests created (and pods left behind by orphaning deletes). */
+export async function cleanup(): Promise<void> {
+  const jobs = created.splice(0)
+  for (const { name, namespace } of jobs) {
+    await deleteJob(name, namespace).catch(() => undefined)
+    // pods orphaned on purpose keep their job-name label
+    await kubectl(['delete', 'pods', '-n', namespace, '-l', `job-name=${name}`, '--wait=false', '--ignore-not-found']).catch(() => undefined)
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any
+
+export async function getJob(name: string, namespace = NS): Promise<Obj | undefined> {
+  const out = await kubectl(['get', 'job', name, '-n', namespace, '-o', 'json', '--ignore-not-found'])
+  return out.trim() ? JSON.parse(out) : undefined
+}
+
+export async function listPods(namespace: string, selector: string): Promise<Obj[]> {
+  return JSON.parse(await kubectl(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json'])).items
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Polls until check returns something; fails after timeoutMs naming what it waited for. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(everyMs)
+  }
+}
+
+/** Pods of a Job by its name label, with their phases, as kubectl sees them. */
+export async function podPhases(name: string, namespace = NS): Promise<Record<string, string>> {
+  const pods = await listPods(namespace, `job-name=${name}`)
+  return Object.fromEntries(pods.map((p: Obj) => [p.metadata.name, p.status?.phase]))
+}
