@@ -158,6 +158,7 @@ async function wait(
   let lastLogAt = 0
   const timers: NodeJS.Timeout[] = []
   let onCancel = () => {}
+  let observer: JobObserver | undefined
 
   const end = await new Promise<{ result: Result; error?: unknown }>((resolve) => {
     const evaluate = () => {
@@ -173,14 +174,13 @@ async function wait(
       }
       if (verdict.state !== 'waiting') resolve({ result: verdict.state })
     }
-    const observer = new JobObserver({
+    observer = new JobObserver({
       http,
       namespace,
       name: settings.job,
       mode: settings.mode,
       pollIntervalMs: settings.pollIntervalMs,
       idleTimeoutMs: timing.idleTimeoutMs,
-      deadline: started + settings.timeoutMs,
       unreachableGraceMs: timing.unreachableGraceMs,
       onSnapshot: (s) => {
         snapshot = s
@@ -207,6 +207,16 @@ async function wait(
   for (const t of timers) clearTimeout(t)
   cancelled.removeEventListener('abort', onCancel)
 
+  // A Job's condition can end the wait before the watch brought its pods' last
+  // state: one fresh LIST, so that the report shows the pods as they are.
+  if (observer && snapshot?.job && (end.result === 'failed' || (end.result === 'met' && settings.target.kind === 'condition'))) {
+    const fresh = await Promise.race([observer.refreshPods(), sleep(3_000, cancelled).then(() => undefined)])
+    if (fresh) {
+      snapshot = fresh
+      const again = decide(fresh, settings.target, rules, Date.now())
+      if (again.state === end.result) verdict = again
+    }
+  }
   const elapsedMs = Date.now() - started
   if (end.error !== undefined) {
     core.debug((end.error as Error)?.stack ?? String(end.error))
@@ -221,7 +231,9 @@ async function wait(
     case 'failed':
       return { result: 'failed', message: `${v!.summary}${v!.detail ? ` (${v!.detail})` : ''}`, verdict: v, snapshot, elapsedMs }
     case 'timeout': {
-      const what = v ? `${v.summary} after ${formatDuration(settings.timeoutMs)}${v.detail ? `: ${v.detail}` : ''}` : `no answer from the API server in ${formatDuration(settings.timeoutMs)}`
+      const what = v ? `${v.summary} after ${formatDuration(settings.timeoutMs)}${v.detail ? `: ${v.detail}` : ''}` : observer?.lastError
+        ? `the API server kept failing for ${formatDuration(settings.timeoutMs)}: ${observer.lastError.message}`
+        : `no answer from the API server in ${formatDuration(settings.timeoutMs)}`
       return { result: 'timeout', message: `timed out: ${what}`, verdict: v, snapshot, elapsedMs }
     }
     default:

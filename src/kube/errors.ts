@@ -58,6 +58,9 @@ export function httpError(status: number, bodyText: string | undefined, headers:
   const text = st?.message?.trim()
   let message: string
   if (status === 401) message = `${what}: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired`
+  // A real API server answers 404 with a Status; a web server, an ingress or a
+  // wrong path in the server URL does not.
+  else if (!text && status === 404 && bodyText) message = `${what}: HTTP 404 without a Kubernetes Status: is it a Kubernetes API server? Check the server URL in the kubeconfig`
   else if (!text) message = `${what}: HTTP ${status}`
   else message = `${what}: ${text}${st?.reason ? '' : ` (HTTP ${status})`}`
   return new KubeError(message, {

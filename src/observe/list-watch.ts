@@ -23,8 +23,6 @@ export interface ListWatchOptions {
   /** "jobs", "pods": for messages */
   resource: string
   idleTimeoutMs: number
-  /** the server ends each watch after this long; it can be as long as the wait */
-  watchTimeoutSeconds: () => number
   backoff: Backoff
   signal: AbortSignal
 }
@@ -60,7 +58,10 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
       const end = await watchStream(
         o.http,
         o.path,
-        { ...o.query, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: o.watchTimeoutSeconds() },
+        // No timeoutSeconds: the server ends a watch after --min-request-timeout
+        // (30 to 60 min by default) and a clean close costs one re-watch; a
+        // stall is noticed by the idle timer, which bookmarks (every minute) keep quiet.
+        { ...o.query, resourceVersion: rv, allowWatchBookmarks: true },
         `watch ${o.resource}`,
         (e) => {
           if (e.type === 'ERROR') {

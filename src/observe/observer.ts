@@ -21,8 +21,6 @@ export interface ObserverOptions {
   pollIntervalMs: number
   /** A watch silent for this long (no event, no bookmark) is reconnected. */
   idleTimeoutMs: number
-  /** When the wait ends at the latest (epoch ms): watches are asked to last that long. */
-  deadline: number
   /** Before any request has succeeded, an unreachable server fails after this long. */
   unreachableGraceMs: number
   onSnapshot(s: Snapshot): void
@@ -81,6 +79,8 @@ export class JobObserver {
     try {
       await Promise.race([body(inner.signal), failed])
     } finally {
+      clearTimeout(this.unreachableTimer)
+      this.unreachableTimer = undefined
       signal.removeEventListener('abort', stop)
       inner.abort()
       this.podLoop?.abort()
@@ -88,6 +88,8 @@ export class JobObserver {
   }
 
   private schedule(): void {
+    // A Job is decided on with its pods: not before they were listed once.
+    if (this.job && this.podsListedFor !== this.job.uid) return
     if (this.scheduled) return
     this.scheduled = true
     // Events that arrive together are decided on together.
@@ -102,11 +104,21 @@ export class JobObserver {
   }
 
   private lastRetryNote = 0
+  /** uid of the Job whose pods have been listed at least once */
+  private podsListedFor?: string
+  /** the last fault, for a timeout with nothing else to say */
+  lastError?: KubeError
+  private unreachableTimer?: NodeJS.Timeout
 
   private onRetry = (err: KubeError, delayMs: number): void => {
-    if (err.unreachable && !this.connected && Date.now() - this.started > this.o.unreachableGraceMs) {
-      this.fatal?.(err)
-      return
+    this.lastError = err
+    if (err.unreachable && !this.connected) {
+      // Never reached the server: give up once the grace is over, not a whole backoff step later.
+      const left = this.started + this.o.unreachableGraceMs - Date.now()
+      if (left <= 0) return this.fatal?.(err)
+      this.unreachableTimer ??= setTimeout(() => {
+        if (!this.connected) this.fatal?.(this.lastError ?? err)
+      }, left)
     }
     // A fault the user should know of, but not on every retry.
     const now = Date.now()
@@ -114,9 +126,6 @@ export class JobObserver {
     if (level === 'info') this.lastRetryNote = now
     this.o.onNote(level, `${err.message}; retrying in ${(delayMs / 1000).toFixed(1)}s`)
   }
-
-  private watchTimeoutSeconds = (): number =>
-    Math.min(3600, Math.max(60, Math.ceil((this.o.deadline - Date.now()) / 1000) + 10))
 
   private get jobsPath(): string {
     return `/apis/batch/v1/namespaces/${this.o.namespace}/jobs`
@@ -138,7 +147,6 @@ export class JobObserver {
         query: { fieldSelector: `metadata.name=${this.o.name}` },
         resource: 'jobs',
         idleTimeoutMs: this.o.idleTimeoutMs,
-        watchTimeoutSeconds: this.watchTimeoutSeconds,
         backoff: this.backoff(),
         signal
       },
@@ -230,7 +238,6 @@ export class JobObserver {
         query: { labelSelector: this.podSelector(job) },
         resource: 'pods',
         idleTimeoutMs: this.o.idleTimeoutMs,
-        watchTimeoutSeconds: this.watchTimeoutSeconds,
         backoff: this.backoff(),
         signal: loop.signal
       },
@@ -252,6 +259,8 @@ export class JobObserver {
 
   /** A fresh list; pods that finished and were deleted meanwhile keep their last state. */
   private replacePods(items: Any[], uid: string): void {
+    this.connected = true
+    this.podsListedFor = uid
     const next = new Map<string, PodInfo>()
     for (const item of items) {
       const p = podInfo(item)
@@ -263,6 +272,23 @@ export class JobObserver {
     }
     this.pods = next
     this.schedule()
+  }
+
+  /**
+   * One fresh LIST of the Job's pods, for the report: a Job's condition can
+   * end the wait before the watch has brought its pods' last state.
+   */
+  async refreshPods(): Promise<Snapshot> {
+    const job = this.job
+    if (job) {
+      try {
+        const list = await this.o.http.listAll<Any>(this.podsPath, { labelSelector: this.podSelector(job) }, 'list pods')
+        if (this.job?.uid === job.uid) this.replacePods(list.items, job.uid)
+      } catch (err) {
+        this.o.onNote('debug', `could not list the pods once more for the report: ${(err as Error).message}`)
+      }
+    }
+    return this.snapshot()
   }
 
   private async poll(signal: AbortSignal): Promise<void> {
