@@ -31,6 +31,8 @@ export interface DistOptions {
   killAfterMs?: number
   /** called once the process has started */
   onStart?: (pid: number) => void
+  /** stdout lines are pushed here as they come, for tests that act on progress */
+  lines?: { t: number; line: string }[]
 }
 
 /** Parses the runner's file format: `name<<DELIM\nvalue\nDELIM` or `name=value`. */
@@ -79,7 +81,7 @@ export async function runDist(o: DistOptions): Promise<DistRun> {
   o.onStart?.(child.pid ?? 0)
   let stdout = ''
   let stderr = ''
-  const lines: { t: number; line: string }[] = []
+  const lines: { t: number; line: string }[] = o.lines ?? []
   let partial = ''
   child.stdout.on('data', (d: Buffer) => {
     stdout += d

@@ -58,6 +58,8 @@ export interface ActionOptions {
   env?: Record<string, string | undefined>
   killAfterMs?: number
   onStart?: (pid: number) => void
+  /** stdout lines as they come */
+  lines?: { t: number; line: string }[]
 }
 
 /** A named secret from a kubeconfig: what must never appear in clear. */
@@ -131,7 +133,7 @@ export async function runAction(o: ActionOptions): Promise<ActionRun> {
     if (creds.as === 'base64') secrets.push({ what: 'the base64 kubeconfig input', value: inputs.kubeconfig, notMasked: true })
   }
   const timeoutS = /^\d+s$/.test(inputs.timeout ?? '') ? parseInt(inputs.timeout, 10) : 120
-  const run = await runDist({ inputs, env, killAfterMs: o.killAfterMs ?? (timeoutS + 30) * 1000, onStart: o.onStart })
+  const run = await runDist({ inputs, env, killAfterMs: o.killAfterMs ?? (timeoutS + 30) * 1000, onStart: o.onStart, lines: o.lines })
   const record = writeRecord(inputs.job, run)
   const json = <T>(k: string, empty: T): T => {
     try {
@@ -163,7 +165,8 @@ function writeRecord(job: string | undefined, run: DistRun): string {
   const text = [
     `exit code ${run.code}${run.signal ? ` (signal ${run.signal})` : ''} after ${run.ms} ms`,
     '===== stdout',
-    run.lines.map((l) => `+${l.t}ms ${l.line}`).join('\n'),
+    // mask registrations carry the secrets themselves: never on disk
+    run.lines.filter((l) => !l.line.startsWith('::add-mask::')).map((l) => `+${l.t}ms ${l.line}`).join('\n'),
     '===== stderr',
     run.stderr,
     '===== outputs',

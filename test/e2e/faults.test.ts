@@ -1,0 +1,109 @@
+// Faults of the real control plane in the middle of a wait: kube-apiserver
+// killed with SIGKILL and started again while the pods move on, and an API
+// server that ends every watch after a few seconds (--min-request-timeout).
+// The verdicts must be the same as without the fault.
+import { execFile } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { afterAll, afterEach, describe, expect, test } from '@jest/globals'
+import { ROOT } from '../../__tests__/support/run-dist.js'
+import { expectResult, runAction } from './support/action.js'
+import { NS, STATE, cleanup, createJob, sleep, uniqueName } from './support/cluster.js'
+
+afterEach(cleanup)
+
+function restartApiserver(mode: 'stop' | 'start' | 'restart'): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', [path.join(ROOT, 'test/cluster/restart-apiserver.sh'), mode], { timeout: 120_000 }, (err, _o, stderr) =>
+      err ? reject(new Error(`restart-apiserver.sh ${mode}: ${stderr || err.message}`)) : resolve()
+    )
+  )
+}
+
+/** Resolves when the action's stdout has a line matching re. */
+function lineSeen(lines: { line: string }[], re: RegExp, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now()
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (lines.some((l) => re.test(l.line))) return resolve()
+      if (Date.now() - t0 > timeoutMs) return reject(new Error(`no line matching ${re}`))
+      setTimeout(check, 50)
+    }
+    check()
+  })
+}
+
+describe('kube-apiserver killed (SIGKILL) in the middle of a wait', () => {
+  test('the pod finishes while the API server is down: the wait still ends met, with the right count', async () => {
+    const name = uniqueName('kill9')
+    // The pods run 6 s: they finish while the API server is down; the kubelet
+    // simulator's writes land when it is back, before the action's watch is.
+    await createJob({ name, parallelism: 2, completions: 2, sim: { 'run-ms': '6000' } })
+    const lines: { t: number; line: string }[] = []
+    let started: () => void = () => undefined
+    const onStart = new Promise<void>((r) => (started = r))
+    const running = runAction({ inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '90s' }, onStart: () => started(), lines })
+    await onStart
+    await lineSeen(lines, /0 active|2 active|not Complete yet/)
+    await restartApiserver('stop')
+    await sleep(8_000)
+    await restartApiserver('start')
+    const run = await running
+    expectResult(run, 'met')
+    expect(run.job).toMatchObject({ name, succeeded: 2 })
+    expect(Object.values(run.phases)).toEqual(['Succeeded', 'Succeeded'])
+    // it said that the API server went away, and did not start over
+    expect(run.stdout).toMatch(/retrying in/)
+  })
+
+  test('the Job fails while the API server is down: failed with the reason after it is back', async () => {
+    const name = uniqueName('kill9f')
+    await createJob({ name, backoffLimit: 0, sim: { 'run-ms': '4000', 'exit-code': '3' } })
+    const lines: { t: number; line: string }[] = []
+    const running = runAction({ inputs: { job: name, namespace: NS, phase: 'Succeeded', timeout: '90s' }, lines })
+    await lineSeen(lines, /0 of 1 pod Succeeded/)
+    await restartApiserver('stop')
+    await sleep(7_000)
+    await restartApiserver('start')
+    const run = await running
+    expectResult(run, 'failed')
+    expect(run.message).toMatch(/BackoffLimitExceeded/)
+    expect(run.message).toMatch(/Error, exit code 3/)
+  })
+})
+
+describe('an API server that ends every watch after a few seconds', () => {
+  const argsFile = path.join(STATE, 'kube-apiserver.args')
+  let saved: string | undefined
+
+  afterAll(async () => {
+    if (saved !== undefined) {
+      fs.writeFileSync(argsFile, saved)
+      await restartApiserver('restart')
+    }
+  })
+
+  test('--min-request-timeout=4: watches close every 4 to 8 s, re-watched; same verdicts', async () => {
+    saved = fs.readFileSync(argsFile, 'utf8')
+    const args = saved.split('\n').filter((a) => a && !a.startsWith('--min-request-timeout'))
+    fs.writeFileSync(argsFile, [...args, '--min-request-timeout=4', ''].join('\n'))
+    await restartApiserver('restart')
+
+    const ok = uniqueName('shortw')
+    const bad = uniqueName('shortwf')
+    await createJob({ name: ok, parallelism: 2, completions: 2, sim: { 'run-ms': '15000' } })
+    await createJob({ name: bad, backoffLimit: 0, sim: { 'run-ms': '15000', 'exit-code': '2' } })
+    const [met, failed] = await Promise.all([
+      runAction({ inputs: { job: ok, namespace: NS, condition: 'Complete', timeout: '90s' } }),
+      runAction({ inputs: { job: bad, namespace: NS, condition: 'Finished', timeout: '90s' } })
+    ])
+    expectResult(met, 'met')
+    expect(met.job).toMatchObject({ succeeded: 2 })
+    expectResult(failed, 'failed')
+    expect(failed.message).toMatch(/BackoffLimitExceeded/)
+    // the audit log shows the re-watches: more than one watch of each kind per wait
+    const audit = fs.readFileSync(path.join(STATE, 'audit.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    const watches = audit.filter((e) => e.verb === 'watch' && e.stage === 'ResponseComplete' && String(e.userAgent).startsWith('kube-job-wait') && e.requestURI.includes(ok))
+    expect(watches.length).toBeGreaterThanOrEqual(2)
+  })
+})
