@@ -217,7 +217,7 @@ const cases: Case[] = [
   {
     name: 'http:// server without insecure-skip-tls-verify (client-node refuses plain HTTP)',
     inputs: kc((c) => ({ clusters: [{ name: 'fake', server: c.url }], users: [user(c)], contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }], currentContext: 'fake' })),
-    message: 'list jobs: could not get credentials from the kubeconfig: HTTP protocol is not allowed when skipTLSVerify is not set or false'
+    message: (c) => `list jobs: the server URL ${c.url} is plain http: allowed only when the kubeconfig's cluster sets insecure-skip-tls-verify: true`
   },
   {
     name: 'exec credential plugin not on PATH',

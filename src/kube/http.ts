@@ -40,7 +40,11 @@ export class KubeHttp {
     try {
       await this.kc.applySecurityAuthentication(ctx)
     } catch (err) {
-      throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${(err as Error).message?.split('\n')[0]}`, { transient: false })
+      const text = (err as Error).message?.split('\n')[0] ?? String(err)
+      if (/HTTP protocol is not allowed/i.test(text)) {
+        throw new KubeError(`${what}: the server URL ${this.server} is plain http: allowed only when the kubeconfig's cluster sets insecure-skip-tls-verify: true`, { transient: false })
+      }
+      throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${text}`, { transient: false })
     }
     ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
     this.requests++
