@@ -124,7 +124,9 @@ function fromFiles(files: string[], label: string, mask: (s: string) => void): K
   return kc
 }
 
-export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context'>, e: Env): Credentials {
+export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context'>, env: Env): Credentials {
+  const registered = new Set<string>()
+  const e: Env = { ...env, mask: (s) => !registered.has(s) && (registered.add(s), env.mask(s)) }
   let kc: KubeConfig
   let source: CredentialSource
   let namespace: string | undefined

@@ -1,7 +1,6 @@
 // inputs → credentials → observe → decide → report. This file only
 // orchestrates; each stage lives in its own file.
 import * as core from '@actions/core'
-import * as github from '@actions/github'
 import { loadCredentials, CredentialsError } from './credentials.js'
 import { decide, type Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type Diagnosis } from './diagnose/collect.js'
@@ -123,10 +122,11 @@ async function prComment(o: Outcome, token: string): Promise<void> {
   }
 }
 
+/** The run's page, from the variables the runner sets (as @actions/github's context reads them). */
 function runUrl(): string | undefined {
-  if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return undefined
-  const c = github.context
-  return `${c.serverUrl}/${c.repo.owner}/${c.repo.repo}/actions/runs/${c.runId}`
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env
+  if (!GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined
+  return `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
 }
 
 function describeTarget(s: Settings): string {
