@@ -1,0 +1,421 @@
+// Turns the raw samples into the one markdown table (median, min, max of the
+// runs; targets met or missed) and the results document.
+import type { KubectlInfo } from './cluster.ts'
+import { fmtBytes, fmtCount, fmtCpu, fmtMB, fmtMs, stat, type Stat } from './util.ts'
+
+export interface LatencySample {
+  run: number
+  contender: string
+  label: string
+  ok: boolean
+  result: string
+  /** decisive simulator write → process exit */
+  latencyMs: number
+  /** decisive write → ours' progress line with the final message */
+  decisionLineMs?: number
+  /** decisive pod write → the Job controller's first status write after it (SuccessCriteriaMet) */
+  controllerFirstMs?: number
+  /** decisive pod write → the Job controller's last status write before the exit (Complete) */
+  controllerMs?: number
+  /** the Job controller's first status write after the pod's → process exit (condition waiters) */
+  afterJobWriteMs?: number
+  /** spawn → first request received by the API server */
+  startupMs: number
+  /** the first request came after the decisive write: not yet waiting when it happened */
+  lateStart?: boolean
+  /** the simulator annotations of the Job */
+  sim?: Record<string, string>
+  requests: number
+  requestKinds: Record<string, number>
+  wallMs: number
+  cpuS: number
+  maxRssKB?: number
+}
+
+export interface CostSample {
+  run: number
+  contender: string
+  label: string
+  ok: boolean
+  result: string
+  wallMs: number
+  requests: number
+  requestKinds: Record<string, number>
+  bytesDown: number
+  bytesUp: number
+  connections: number
+  cpuS: number
+  maxRssKB: number
+}
+
+export interface ScaleSample {
+  run: number
+  size: number
+  kind: 'phase' | 'condition'
+  ok: boolean
+  result: string
+  latencyMs: number
+  decisionLineMs?: number
+  jobRunMs: number
+  statusWrites: number
+  settledMs: number
+  cpuS: number
+  maxRssKB: number
+}
+
+export interface Results {
+  date: string
+  machine: { cores: number; cpuModel: string; memoryMiB: number; os: string; loadAvgAtStart: number[] }
+  kubernetes: string
+  node: string
+  kubectl: KubectlInfo
+  bundle: { path: string; bytes: number; files: Record<string, number>; sha256: string; mtime: string; git: string; changedDuringRun?: boolean }
+  config: Record<string, unknown>
+  latency: { running?: LatencySample[]; completion?: LatencySample[] }
+  floor: { run: number; what: string; wallMs: number; cpuS: number; maxRssKB: number }[]
+  api: CostSample[]
+  process: CostSample[]
+  processPodsReady?: number
+  scale: ScaleSample[]
+  failures: string[]
+  durationS: number
+  rows?: Row[]
+}
+
+export interface Row {
+  fig: string
+  measure: string
+  who: string
+  stat?: Stat
+  fmt: (x: number) => string
+  target?: string
+  met?: boolean
+}
+
+type Sample = { contender: string; label: string; ok: boolean }
+
+function byContender<T extends Sample>(samples: T[]): { id: string; label: string; items: T[] }[] {
+  const out: { id: string; label: string; items: T[] }[] = []
+  for (const s of samples) {
+    let g = out.find((o) => o.id === s.contender)
+    if (!g) out.push((g = { id: s.contender, label: s.label, items: [] }))
+    g.items.push(s)
+  }
+  return out
+}
+
+function pick<T extends Sample>(samples: T[], id: string, f: (s: T) => number | undefined): Stat | undefined {
+  return stat(samples.filter((s) => s.contender === id && s.ok).map((s) => f(s) ?? NaN))
+}
+
+/** "≤ X: met" or "missed"; undefined when a side has no data. */
+function target(ours: number | undefined, limit: number | undefined, text: (limit: number) => string): { target: string; met?: boolean } {
+  if (ours === undefined || limit === undefined || !Number.isFinite(ours) || !Number.isFinite(limit)) return { target: `${text(NaN)}: no data` }
+  return { target: text(limit), met: ours <= limit }
+}
+
+export function buildRows(r: Results): Row[] {
+  const rows: Row[] = []
+  const ms = fmtMs
+
+  // 1. detection latency
+  const run = r.latency.running ?? []
+  if (run.length) {
+    const kub = pick(run, 'kubectl', (s) => s.latencyMs)?.median
+    const seed = pick(run, 'seed', (s) => s.latencyMs)?.median
+    const ours = pick(run, 'ours-watch', (s) => s.latencyMs)?.median
+    for (const g of byContender(run)) {
+      const row: Row = { fig: '1', measure: 'Detection latency, pod Running: Running write → exit', who: g.label, stat: pick(run, g.id, (s) => s.latencyMs), fmt: ms }
+      if (g.id === 'ours-watch') {
+        const a = target(ours, kub, (l) => `≤ kubectl (${ms(l)})`)
+        const b = target(ours, seed === undefined ? undefined : seed / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
+        row.target = `${a.target}; ${b.target}`
+        row.met = a.met === undefined || b.met === undefined ? undefined : a.met && b.met
+      }
+      rows.push(row)
+    }
+    for (const g of byContender(run)) {
+      if (!g.id.startsWith('ours')) continue
+      rows.push({ fig: '1', measure: "Running write → ours' decision (its progress line; the rest is report and exit)", who: g.label, stat: pick(run, g.id, (s) => s.decisionLineMs), fmt: ms })
+    }
+  }
+  const comp = r.latency.completion ?? []
+  if (comp.length) {
+    const kub = pick(comp, 'kubectl', (s) => s.latencyMs)?.median
+    const ours = pick(comp, 'ours-watch', (s) => s.latencyMs)?.median
+    for (const g of byContender(comp)) {
+      const row: Row = { fig: '1', measure: "Detection latency, completion: pod's Succeeded write → exit", who: g.label, stat: pick(comp, g.id, (s) => s.latencyMs), fmt: ms }
+      if (g.id === 'ours-watch') Object.assign(row, target(ours, kub, (l) => `≤ kubectl (${ms(l)})`))
+      rows.push(row)
+    }
+    for (const g of byContender(comp)) {
+      if (!g.id.startsWith('ours')) continue
+      rows.push({ fig: '1', measure: "pod's Succeeded write → ours' decision (its progress line)", who: g.label, stat: pick(comp, g.id, (s) => s.decisionLineMs), fmt: ms })
+    }
+    rows.push({
+      fig: '1',
+      measure: "Job controller: pod's Succeeded write → its first Job status write (SuccessCriteriaMet)",
+      who: '(kube-controller-manager)',
+      stat: stat(comp.filter((s) => s.ok).map((s) => s.controllerFirstMs ?? NaN)),
+      fmt: ms
+    })
+    rows.push({
+      fig: '1',
+      measure: "Job controller: pod's Succeeded write → its last Job status write (Complete)",
+      who: '(kube-controller-manager)',
+      stat: stat(comp.filter((s) => s.ok).map((s) => s.controllerMs ?? NaN)),
+      fmt: ms
+    })
+    const oursNet = pick(comp, 'ours-watch', (s) => s.afterJobWriteMs)?.median
+    const seedNet = pick(comp, 'seed', (s) => s.afterJobWriteMs)?.median
+    for (const g of byContender(comp)) {
+      if (g.id === 'ours-watch-phase') continue
+      const row: Row = { fig: '1', measure: "Detection latency, completion: Job controller's first status write → exit", who: g.label, stat: pick(comp, g.id, (s) => s.afterJobWriteMs), fmt: ms }
+      if (g.id === 'ours-watch') Object.assign(row, target(oursNet, seedNet === undefined ? undefined : seedNet / 10, (l) => `≤ seed loop / 10 (${ms(l)})`))
+      rows.push(row)
+    }
+  }
+
+  // 2. API cost of a wait
+  if (r.api.length) {
+    const wait = String(r.config.waitSeconds)
+    for (const g of byContender(r.api)) {
+      const row: Row = { fig: '2', measure: `API requests, ${wait} s wait for completion (1 pod)`, who: g.label, stat: pick(r.api, g.id, (s) => s.requests), fmt: fmtCount }
+      if (g.id === 'ours-watch') {
+        const mx = stat(r.api.filter((s) => s.contender === g.id).map((s) => s.requests))?.max
+        Object.assign(row, target(mx, 6, (l) => `≤ ${l} in every run (max)`))
+      }
+      rows.push(row)
+    }
+    for (const g of byContender(r.api)) {
+      rows.push({ fig: '2', measure: `Bytes the API server sent (TLS included), ${wait} s wait`, who: g.label, stat: pick(r.api, g.id, (s) => s.bytesDown), fmt: fmtBytes })
+    }
+    for (const g of byContender(r.api)) {
+      rows.push({ fig: '2', measure: `TCP connections (each one a TLS handshake), ${wait} s wait`, who: g.label, stat: pick(r.api, g.id, (s) => s.connections), fmt: fmtCount })
+    }
+  }
+
+  // 3. process cost
+  if (r.process.length) {
+    const wait = String(r.config.waitSeconds)
+    const pods = String(r.config.processPods)
+    const kCpu = pick(r.process, 'kubectl', (s) => s.cpuS)?.median
+    const kRss = pick(r.process, 'kubectl', (s) => s.maxRssKB)?.median
+    for (const g of byContender(r.process)) {
+      const row: Row = { fig: '3', measure: `CPU (user+sys), ${wait} s wait on ${pods} running pods`, who: g.label, stat: pick(r.process, g.id, (s) => s.cpuS), fmt: fmtCpu }
+      if (g.id === 'ours-watch') Object.assign(row, target(row.stat?.median, kCpu === undefined ? undefined : kCpu * 2, (l) => `≤ 2× kubectl (${fmtCpu(l)})`))
+      rows.push(row)
+    }
+    for (const g of byContender(r.process)) {
+      const row: Row = { fig: '3', measure: `Peak RSS, ${wait} s wait on ${pods} running pods`, who: g.label, stat: pick(r.process, g.id, (s) => s.maxRssKB), fmt: fmtMB }
+      if (g.id === 'ours-watch') Object.assign(row, target(row.stat?.median, kRss === undefined ? undefined : kRss * 2, (l) => `≤ 2× kubectl (${fmtMB(l)})`))
+      rows.push(row)
+    }
+    for (const g of byContender(r.process)) {
+      rows.push({ fig: '3', measure: `API requests, same wait`, who: g.label, stat: pick(r.process, g.id, (s) => s.requests), fmt: fmtCount })
+    }
+    for (const g of byContender(r.process)) {
+      rows.push({ fig: '3', measure: `Bytes the API server sent, same wait`, who: g.label, stat: pick(r.process, g.id, (s) => s.bytesDown), fmt: fmtBytes })
+    }
+  }
+
+  // 4. start-up
+  const lat = [...run, ...comp]
+  if (lat.length) {
+    const k = pick(lat, 'kubectl', (s) => s.startupMs)?.median
+    for (const g of byContender(lat)) {
+      if (g.id === 'ours-watch-phase') continue
+      const note = g.id === 'e2e' ? ' (its first check comes 2 s after the start, by design)' : ''
+      const row: Row = { fig: '4', measure: `Start-up: spawn → first request received by the API server${note}`, who: g.label, stat: pick(lat, g.id, (s) => s.startupMs), fmt: ms }
+      if (g.id === 'ours-watch') Object.assign(row, target(row.stat?.median, k === undefined ? undefined : k * 2, (l) => `≤ 2× kubectl (${ms(l)})`))
+      rows.push(row)
+    }
+  }
+  const whats = [...new Set(r.floor.map((f) => f.what))]
+  const fl = (w: string, f: (s: Results['floor'][number]) => number) => stat(r.floor.filter((s) => s.what === w).map(f))
+  for (const w of whats) rows.push({ fig: '4', measure: 'Start and exit, no waiting: wall time', who: w, stat: fl(w, (s) => s.wallMs), fmt: ms })
+  for (const w of whats) rows.push({ fig: '4', measure: 'Start and exit, no waiting: CPU (user+sys)', who: w, stat: fl(w, (s) => s.cpuS), fmt: fmtCpu })
+  for (const w of whats) rows.push({ fig: '4', measure: 'Start and exit, no waiting: peak RSS', who: w, stat: fl(w, (s) => s.maxRssKB), fmt: fmtMB })
+  const one = (x: number): Stat => ({ median: x, min: x, max: x, n: 1 })
+  rows.push({
+    fig: '4',
+    measure: 'Size on disk',
+    who: `ours: dist/ (${Object.keys(r.bundle.files).length} .js file(s))`,
+    stat: one(r.bundle.bytes),
+    fmt: fmtBytes,
+    ...target(r.bundle.bytes, r.kubectl.bytes * 2, (l) => `≤ 2× kubectl (${fmtBytes(l)})`)
+  })
+  rows.push({ fig: '4', measure: 'Size on disk', who: `kubectl ${r.kubectl.version}`, stat: one(r.kubectl.bytes), fmt: fmtBytes })
+
+  // 5. scale
+  if (r.scale.length) {
+    const sizes = [...new Set(r.scale.map((s) => s.size))].sort((a, b) => a - b)
+    const sc = (size: number, kind: string, f: (s: ScaleSample) => number | undefined) =>
+      stat(r.scale.filter((s) => s.size === size && s.kind === kind && s.ok).map((s) => f(s) ?? NaN))
+    for (const size of sizes) {
+      const big = size === 5000
+      const lat = sc(size, 'phase', (s) => s.latencyMs)
+      const rss = sc(size, 'phase', (s) => s.maxRssKB)
+      rows.push({ fig: '5', measure: `${size} pods: last pod's Succeeded write → exit`, who: 'ours (watch), phase Succeeded', stat: lat, fmt: ms, ...(big ? target(lat?.median, 1000, (l) => `≤ ${ms(l)}`) : {}) })
+      rows.push({ fig: '5', measure: `${size} pods: last pod's Succeeded write → ours' decision (progress line)`, who: 'ours (watch), phase Succeeded', stat: sc(size, 'phase', (s) => s.decisionLineMs), fmt: ms })
+      rows.push({ fig: '5', measure: `${size} pods: last pod's Succeeded write → exit`, who: 'ours (watch), condition Complete', stat: sc(size, 'condition', (s) => s.latencyMs), fmt: ms })
+      rows.push({ fig: '5', measure: `${size} pods: peak RSS`, who: 'ours (watch), phase Succeeded', stat: rss, fmt: fmtMB, ...(big ? target(rss?.median, 200 * 1024, (l) => `≤ ${fmtMB(l)}`) : {}) })
+      rows.push({ fig: '5', measure: `${size} pods: CPU (user+sys)`, who: 'ours (watch), phase Succeeded', stat: sc(size, 'phase', (s) => s.cpuS), fmt: fmtCpu })
+    }
+    if (!sizes.includes(5000)) {
+      rows.push({ fig: '5', measure: '5000 pods: peak RSS ≤ 200 MiB, last write → exit ≤ 1 s', who: 'ours (watch), phase Succeeded', fmt: ms, target: 'not run (BENCH_SCALE_SIZES)' })
+    }
+  }
+  return rows
+}
+
+export function renderTable(rows: Row[]): string {
+  const out = ['| # | Measure | Contender | Median | Min | Max | n | Target |', '|---|---|---|---:|---:|---:|---:|---|']
+  for (const r of rows) {
+    const s = r.stat
+    const v = (x: number | undefined) => (s && x !== undefined ? r.fmt(x) : '–')
+    const t = r.target ? `${r.target}${r.met === undefined ? '' : r.met ? ': **met**' : ': **MISSED**'}` : ''
+    out.push(`| ${r.fig} | ${r.measure} | ${r.who} | ${v(s?.median)} | ${v(s?.min)} | ${v(s?.max)} | ${s?.n ?? 0} | ${t} |`)
+  }
+  return out.join('\n')
+}
+
+function growth(r: Results): string[] {
+  const sizes = [...new Set(r.scale.map((s) => s.size))].sort((a, b) => a - b)
+  if (sizes.length < 2) return []
+  const med = (size: number, kind: string, f: (s: ScaleSample) => number) => stat(r.scale.filter((s) => s.size === size && s.kind === kind && s.ok).map(f))?.median ?? NaN
+  const lines: string[] = []
+  const describe = (name: string, f: (s: ScaleSample) => number, kind: string, unit: (x: number) => string, perPod: (d: number) => string) => {
+    const m = sizes.map((s) => med(s, kind, f))
+    const steps = sizes.slice(1).map((s, i) => `${sizes[i]}→${s} pods ×${(m[i + 1] / m[i]).toFixed(2)}`)
+    const slope = (m[m.length - 1] - m[0]) / (sizes[sizes.length - 1] - sizes[0])
+    lines.push(`- ${name}: ${sizes.map((s, i) => `${unit(m[i])} at ${s}`).join(', ')} (${steps.join(', ')}; about ${perPod(slope)} per extra pod)`)
+  }
+  describe('peak RSS (phase waiter)', (s) => s.maxRssKB, 'phase', fmtMB, (d) => `${d.toFixed(1)} KiB`)
+  describe('CPU (phase waiter)', (s) => s.cpuS, 'phase', fmtCpu, (d) => `${(d * 1000).toFixed(2)} ms`)
+  describe('last write → exit, phase Succeeded', (s) => s.latencyMs, 'phase', fmtMs, (d) => `${d.toFixed(3)} ms`)
+  describe('last write → exit, condition Complete', (s) => s.latencyMs, 'condition', fmtMs, (d) => `${d.toFixed(3)} ms`)
+  describe('Job run time (creation → last Succeeded write)', (s) => s.jobRunMs, 'phase', (x) => `${(x / 1000).toFixed(1)} s`, (d) => `${d.toFixed(1)} ms`)
+  return lines
+}
+
+function requestBreakdown(samples: CostSample[] | LatencySample[]): string[] {
+  const lines: string[] = []
+  for (const g of byContender(samples as Sample[] as CostSample[])) {
+    const s = g.items.find((i) => i.ok) ?? g.items[0]
+    const kinds = Object.entries(s.requestKinds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ')
+    lines.push(`- ${g.label} (run ${s.run}): ${s.requests} requests: ${kinds || 'none'}`)
+  }
+  return lines
+}
+
+const METHOD = `## How each figure is measured
+
+All contenders run in the same benchmark run, against the same local control
+plane (test/cluster: etcd, kube-apiserver and kube-controller-manager built from
+source, a kubelet simulator that writes pod status from \`sim.kjw.dev/*\`
+annotations). Each figure is the median of the runs, with min and max; n is the
+number of successful runs. Times are wall-clock \`Date.now()\` of the
+benchmark, the simulator and the API server's audit log on the same machine.
+
+- **Contenders.** *ours*: \`dist/index.js\` run as the runner runs it (Node 24,
+  \`INPUT_*\` variables with action.yml's defaults, \`GITHUB_OUTPUT\` and
+  \`GITHUB_STEP_SUMMARY\` files, credentials from \`KUBECONFIG\`), \`mode: watch\`
+  and \`mode: poll\` (poll-interval 2s). *kubectl wait*: \`--for=condition=complete
+  job/NAME\` for completion, \`--for=jsonpath={.status.phase}=Running pod -l
+  batch.kubernetes.io/controller-uid=UID\` for Running (and \`=Succeeded\` for the
+  process cost), with a fresh \`HOME\` (cold discovery cache) each time, as on a
+  fresh runner. *seed loop* (bench/baselines/seed-loop.ts): every 1 s list pods
+  by \`job-name\`, GET the first one, check its phase; for completion GET the Job
+  every 1 s and check \`status.succeeded\`. *e2e helper*
+  (bench/baselines/e2e-helper.ts): \`wait.PollWithContext\` style, every 2 s
+  (first check after 2 s) list the pods and count those in the phase; for
+  completion GET the Job every 2 s and check its Complete condition.
+- **1. Detection latency.** One 1-pod Job per contender and run, contenders one
+  at a time, in a rotating order. The waiter starts once the pod exists. The
+  decisive write is the simulator's status write (its \`t\` in
+  \`sim-writes.jsonl\`, taken right after the write returned, so a fast watcher
+  can even be slightly ahead of it): pod Running (start-ms 3000 to 5000, so
+  every waiter is already waiting) or pod Succeeded (run-ms 3000 to 5000); the
+  delay is random in each run so that the write falls anywhere within a
+  poller's interval, as it would in real use. The decision is
+  the waiter's process exit, the same for every contender. For ours the
+  "decision" rows also show when it printed the progress line with its final
+  message (what comes after it is writing the outputs and summary, and
+  exiting). Condition waiters depend on the Job controller, which writes the
+  Job's status about 1 s after the pod's terminal write (it batches pod
+  updates), in two writes ~10-20 ms apart: \`SuccessCriteriaMet\` (which ours
+  accepts as done), then \`Complete\` (which kubectl and the e2e helper wait
+  for; the seed reads \`status.succeeded\`, set with it). Every condition
+  waiter's figure includes that second. The "Job controller" rows show it (its
+  \`jobs/status\` writes in the audit log), and the "Job controller's first
+  status write → exit" rows take it out, from the first of the two writes for
+  everyone. "ours (watch), phase Succeeded" waits for the pod's phase instead
+  and so does not wait for the controller.
+- **2. API cost.** All contenders wait side by side for the same 1-pod Job
+  whose pod runs BENCH_WAIT_SECONDS and then succeeds. Each connects through
+  its own byte-counting TCP proxy (TLS passes through; bytes include TLS
+  handshakes and framing), which connects to the API server from its own
+  loopback address (127.0.1.N): requests are counted from the audit log by that
+  source address (one per auditID, discovery included).
+- **3. Process cost.** All contenders wait side by side on one Job of
+  BENCH_PROCESS_PODS pods that run forever, for phase Succeeded (kubectl: the
+  pods' jsonpath; "kubectl wait, job condition": the Job's Complete condition,
+  never reading a pod), with timeout BENCH_WAIT_SECONDS: every waiter times
+  out. CPU (user+sys) and peak RSS are the exited process's rusage from GNU
+  \`/usr/bin/time\` (\`%U %S %M\`). Ours includes what it does after a timeout
+  (reading events and logs for the report). Being side by side they share the
+  two cores and the API server; CPU seconds and RSS are each process's own.
+- **4. Start-up.** From the latency runs (one process at a time): spawn time to
+  the \`requestReceivedTimestamp\` of the contender's first request in the audit
+  log. "Start and exit, no waiting": ours ending at once on an input error
+  (no job name) with a fresh \`RUNNER_TEMP\` (as every run of ours here: a
+  job's first step) and with the \`RUNNER_TEMP\` of an earlier run (a later step
+  of the same job, which can reuse anything the action keeps there, such as a
+  compile cache), a bare \`node -e 0\` and \`kubectl version --client\`, one at
+  a time: the floor that figures 3 and 4 stand on. Sizes: every .js file of
+  \`dist/\` (ours also needs the runner's Node, which every runner has) and the
+  kubectl binary.
+- **5. Scale.** A Job of N pods (parallelism = completions = N, start-ms 200,
+  run-ms 2000), created just before two instances of ours start side by side:
+  \`phase: Succeeded\` and \`condition: Complete\`. Latency: from the last pod's
+  Succeeded write (the largest \`t\` of the Job in \`sim-writes.jsonl\`) to exit.
+  Each Job is deleted with background propagation; the next scale run starts
+  once the namespace has no pods left.
+`
+
+export function buildReport(r: Results): { table: string; markdown: string } {
+  const rows = buildRows(r)
+  r.rows = rows.map((x) => ({ ...x, fmt: undefined as never }))
+  const table = renderTable(rows)
+  const md: string[] = []
+  md.push('# kube-job-wait benchmark', '')
+  md.push(
+    `${r.date}, ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryMiB} MiB, ${r.machine.os}, load average at start ${r.machine.loadAvgAtStart.join(' ')}; ` +
+      `Kubernetes ${r.kubernetes}; Node ${r.node}; kubectl ${r.kubectl.version} (${r.kubectl.path}). ` +
+      `Runs: ${r.config.runs} (scale: ${r.config.scaleRuns}), wait ${r.config.waitSeconds} s, process cost on ${r.config.processPods} pods, scale sizes ${(r.config.scaleSizes as number[]).join(', ')}; took ${r.durationS} s.`,
+    ''
+  )
+  md.push(table, '')
+  const notes: string[] = []
+  notes.push(
+    `- Build measured: ${Object.entries(r.bundle.files)
+      .map(([f, n]) => `${f} ${n} bytes`)
+      .join(', ')}; sha256 ${r.bundle.sha256.slice(0, 12)}, built ${r.bundle.mtime}, git ${r.bundle.git}.`
+  )
+  if (r.bundle.changedDuringRun) notes.push(`- dist/ was rebuilt during the run: the figures are of the copy taken at the start (the sha256 above), not of the dist/ there now.`)
+  if (r.kubectl.note) notes.push(`- ${r.kubectl.note}.`)
+  const late = [...(r.latency.running ?? []), ...(r.latency.completion ?? [])].filter((s) => s.lateStart)
+  if (late.length) notes.push(`- ${late.length} latency sample(s) where the waiter's first request came after the decisive write (it was not yet waiting; the figure says little): ${late.map((s) => `${s.label} run ${s.run}`).join(', ')}.`)
+  if (r.api.length) notes.push('- Requests of one run of figure 2:', ...requestBreakdown(r.api).map((l) => `  ${l}`))
+  if (r.process.length) notes.push(`- Requests of one run of figure 3 (${r.processPodsReady ?? '?'} of ${r.config.processPods} pods ready):`, ...requestBreakdown(r.process).map((l) => `  ${l}`))
+  const g = growth(r)
+  if (g.length) notes.push('- Growth with the number of pods (medians):', ...g.map((l) => `  ${l}`))
+  if (r.failures.length) notes.push('- Failures:', ...r.failures.map((f) => `  - ${f.split('\n')[0]}`))
+  if (notes.length) md.push('## Notes', '', ...notes, '')
+  md.push(METHOD)
+  return { table, markdown: md.join('\n') }
+}

@@ -1,0 +1,545 @@
+// npm run bench: kube-job-wait against kubectl wait and two hand-written
+// baselines on the local control plane of test/cluster (started here unless
+// it is up, and stopped at the end if it was started here). Prints one
+// markdown table; writes <BENCH_OUT>.json and <BENCH_OUT>.md (default
+// bench/results). Exits non-zero when a contender crashed or did not end as
+// expected, never because a target was missed. See bench/README.md.
+import { createHash } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { ROOT, apiGet, clusterInfo, ensureCluster, kubeconfigFor, resolveKubectl, stopCluster, tokenOf, type KubectlInfo } from './lib/cluster.ts'
+import { DIST, setDistEntry, e2eHelper, kubectl, kubectlJob, oursPoll, oursWatch, oursWatchPodPhase, seedLoop, type Contender, type Goal, type Result } from './lib/contenders.ts'
+import { Harness } from './lib/kube.ts'
+import { fileSize, readAudit, requestsOf, simWritesFor, type AuditEvent } from './lib/logs.ts'
+import { killAll, measuring, runProc, type ProcResult } from './lib/proc.ts'
+import { startProxy, type Proxy } from './lib/proxy.ts'
+import { buildReport, type Results } from './lib/report.ts'
+import { envInt, envList, log, randomSuffix, sleep } from './lib/util.ts'
+
+// ---------------------------------------------------------------- configuration
+
+const FIGURES = ['latency', 'api', 'process', 'scale'] as const
+type Figure = (typeof FIGURES)[number]
+
+const cfg = {
+  runs: envInt('BENCH_RUNS', 10),
+  waitSeconds: envInt('BENCH_WAIT_SECONDS', 60),
+  processPods: envInt('BENCH_PROCESS_PODS', 1000),
+  scaleSizes: envList('BENCH_SCALE_SIZES', ['100', '1000', '5000']).map(Number),
+  scaleRuns: envInt('BENCH_SCALE_RUNS', envInt('BENCH_RUNS', 10)),
+  figures: envList('BENCH_FIGURES', [...FIGURES]) as Figure[],
+  out: path.resolve(ROOT, process.env.BENCH_OUT || 'bench/results'),
+  namespace: process.env.BENCH_NAMESPACE || 'kjw-bench'
+}
+
+const failures: string[] = []
+function expect(what: string, got: { result: Result; detail: string }, r: ProcResult, want: Result): boolean {
+  if (got.result === want && !r.killed) return true
+  const why = r.killed ? `killed by the harness after ${Math.round((r.exitAt - r.spawnAt) / 1000)} s (hung)` : `${got.result} (expected ${want}): ${got.detail}`
+  failures.push(`${what}: ${why}`)
+  log(`  FAILED ${what}: ${why}`)
+  if (r.stderr.trim()) log(`    stderr: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+  return false
+}
+
+// ---------------------------------------------------------------- running one contender
+
+interface Trial {
+  contender: string
+  proc: ProcResult
+  result: Result
+  detail: string
+}
+
+async function runContender(c: Contender, goal: Goal, job: { name: string; uid: string }, timeoutS: number, kubeconfig: string): Promise<Trial> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kjw-bench-${c.id}-`))
+  try {
+    const inv = c.invoke(goal, { namespace: cfg.namespace, job: job.name, uid: job.uid, timeoutS, kubeconfig, dir })
+    if (!inv) throw new Error(`${c.id} cannot wait for ${goal.kind}`)
+    const proc = await runProc({ cmd: inv.cmd, args: inv.args, env: inv.env, killAfterMs: (timeoutS + 120) * 1000 })
+    const out = inv.result(proc)
+    return { contender: c.id, proc, ...out }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The moment ours logged its decision: the progress line that carries the final message. */
+function decisionLineAt(t: Trial): number | undefined {
+  if (!t.detail) return undefined
+  return t.proc.lines.find((l) => l.line.replace(/^\[[^\]]*\] /, '').startsWith(t.detail))?.t
+}
+
+function rotate<T>(a: T[], k: number): T[] {
+  const n = k % a.length
+  return [...a.slice(n), ...a.slice(0, n)]
+}
+
+/** Every .js file of a dist/ directory (the entry may load others, e.g. dist/action/index.js). */
+function distFiles(dir: string): string[] {
+  const out: string[] = []
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (/\.(c|m)?js$/.test(e.name)) out.push(p)
+    }
+  }
+  if (fs.existsSync(dir)) walk(dir)
+  return out.sort()
+}
+
+function fingerprint(dir = path.dirname(DIST)): { bytes: number; files: Record<string, number>; sha256: string; mtime: string } {
+  const h = createHash('sha256')
+  const files: Record<string, number> = {}
+  let bytes = 0
+  let mtime = 0
+  for (const f of distFiles(dir)) {
+    const data = fs.readFileSync(f)
+    const rel = path.join('dist', path.relative(dir, f))
+    h.update(rel).update('\0').update(data)
+    files[rel] = data.length
+    bytes += data.length
+    mtime = Math.max(mtime, fs.statSync(f).mtimeMs)
+  }
+  return { bytes, files, sha256: h.digest('hex'), mtime: new Date(mtime).toISOString() }
+}
+
+/**
+ * Others may rebuild dist/ while the benchmark runs: wait until it exists and
+ * has stopped changing, then run ours from a private copy of it throughout.
+ */
+async function snapshotDist(tmp: string): Promise<string> {
+  const dir = path.dirname(DIST)
+  const deadline = Date.now() + 180_000
+  for (;;) {
+    let a: string | undefined
+    try {
+      if (fs.existsSync(DIST)) a = fingerprint(dir).sha256
+    } catch {
+      // being rewritten
+    }
+    await sleep(3000)
+    let b: string | undefined
+    try {
+      if (fs.existsSync(DIST)) b = fingerprint(dir).sha256
+    } catch {
+      // being rewritten
+    }
+    if (a && a === b) break
+    if (Date.now() > deadline) throw new Error(`${DIST} is missing or keeps changing: npm run bundle first`)
+    log(`${path.relative(ROOT, DIST)} is missing or being rebuilt; waiting`)
+  }
+  const copy = path.join(tmp, 'dist')
+  fs.cpSync(dir, copy, { recursive: true })
+  setDistEntry(path.join(copy, path.basename(DIST)))
+  return copy
+}
+
+function gitDescribe(): string {
+  const head = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()
+  const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'dist'], { encoding: 'utf8' }).stdout.trim()
+  return head ? `${head}${dirty ? ' (src/ or dist/ modified)' : ''}` : 'unknown'
+}
+
+const cpuOf = (p: ProcResult) => (p.cpuUserS === undefined ? NaN : p.cpuUserS + (p.cpuSysS ?? 0))
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`Node ${process.version}: run with Node 24 (npm run bench puts node_modules/.bin first on PATH)`)
+  for (const f of cfg.figures) if (!FIGURES.includes(f)) throw new Error(`BENCH_FIGURES: unknown figure ${f} (${FIGURES.join(', ')})`)
+  const cluster = clusterInfo()
+  const kubectlInfo = resolveKubectl()
+  const t0 = Date.now()
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-bench-'))
+  let distCopy: string
+  try {
+    distCopy = await snapshotDist(tmp)
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw err
+  }
+  const started = await ensureCluster(cluster)
+  let interrupted = false
+  const onSignal = () => {
+    if (interrupted) return
+    interrupted = true
+    log('interrupted: stopping the contenders')
+    killAll()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const h = new Harness(cluster.admin, cfg.namespace)
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: {
+      cores: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryMiB: Math.round(os.totalmem() / 1024 / 1024),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      loadAvgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100)
+    },
+    kubernetes: 'unknown',
+    node: process.version,
+    kubectl: kubectlInfo,
+    bundle: { path: path.relative(ROOT, DIST), ...fingerprint(distCopy), git: gitDescribe() },
+    config: { ...cfg, out: path.relative(ROOT, cfg.out), measuring: measuring(), apiserver: `https://127.0.0.1:${cluster.port}`, state: cluster.state, clusterStartedByBench: started },
+    latency: {},
+    floor: [],
+    api: [],
+    process: [],
+    scale: [],
+    failures,
+    durationS: 0
+  }
+  try {
+    const v = await apiGet(cluster, '/version', tokenOf(cluster.admin))
+    results.kubernetes = JSON.parse(v.body).gitVersion
+    await h.ensureNamespace()
+    await h.deleteAllBenchJobs()
+    await h.settle(180_000)
+    log(`cluster ${results.kubernetes} at https://127.0.0.1:${cluster.port}; namespace ${cfg.namespace}; ${cfg.runs} runs; kubectl ${kubectlInfo.version} (${kubectlInfo.path})`)
+    if (kubectlInfo.note) log(kubectlInfo.note)
+    const direct = kubeconfigFor(cluster.admin, cluster.port, tmp, 'direct.kubeconfig')
+    const ctx: FigureContext = { cluster, h, tmp, direct, kubectlInfo, results, stop: () => interrupted }
+    if (cfg.figures.includes('latency')) {
+      await figLatency(ctx)
+      await figStartupFloor(ctx)
+    }
+    if (cfg.figures.includes('api') && !interrupted) await figApi(ctx)
+    if (cfg.figures.includes('process') && !interrupted) await figProcess(ctx)
+    if (cfg.figures.includes('scale') && !interrupted) await figScale(ctx)
+    if (interrupted) failures.push('interrupted')
+  } catch (err) {
+    failures.push(`harness: ${(err as Error).stack ?? err}`)
+    log(`harness error: ${(err as Error).stack ?? err}`)
+  } finally {
+    killAll()
+    try {
+      if (!started) await h.deleteAllBenchJobs()
+    } catch {
+      // the cluster may be gone
+    }
+    if (started) stopCluster()
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  results.durationS = Math.round((Date.now() - t0) / 1000)
+  let now: string | undefined
+  try {
+    now = fingerprint().sha256
+  } catch {
+    // being rewritten
+  }
+  if (now !== results.bundle.sha256) {
+    results.bundle.changedDuringRun = true
+    log('note: dist/ was rebuilt during the run; the benchmark ran its own copy taken at the start')
+  }
+  const { table, markdown } = buildReport(results)
+  fs.mkdirSync(path.dirname(cfg.out), { recursive: true })
+  fs.writeFileSync(`${cfg.out}.json`, JSON.stringify(results, null, 2) + '\n')
+  fs.writeFileSync(`${cfg.out}.md`, markdown)
+  process.stdout.write(table + '\n')
+  log(`wrote ${path.relative(ROOT, cfg.out)}.json and .md in ${results.durationS} s`)
+  if (failures.length) {
+    log(`${failures.length} failure(s):`)
+    for (const f of failures) log(`  ${f.split('\n')[0]}`)
+    return 1
+  }
+  return 0
+}
+
+interface FigureContext {
+  cluster: ReturnType<typeof clusterInfo>
+  h: Harness
+  tmp: string
+  direct: string
+  kubectlInfo: KubectlInfo
+  results: Results
+  stop(): boolean
+}
+
+// ---------------------------------------------------------------- 1 + 4: detection latency, start-up
+
+const jitter = () => Math.floor(Math.random() * 2000)
+
+async function figLatency(x: FigureContext): Promise<void> {
+  const { cluster, h, results } = x
+  const cases = [
+    // The decisive write comes 3-5 s after the pod's binding, at a random
+    // moment, so that it falls anywhere within a poller's interval (with a
+    // fixed delay it would fall at the same point of the interval every run).
+    {
+      id: 'running' as const,
+      goal: { kind: 'running' } as Goal,
+      sim: () => ({ 'start-ms': String(3000 + jitter()), 'run-ms': '-1' }),
+      phase: 'Running',
+      contenders: [oursWatch(), oursPoll(), kubectl(x.kubectlInfo), seedLoop(), e2eHelper()]
+    },
+    {
+      id: 'completion' as const,
+      goal: { kind: 'complete' } as Goal,
+      sim: () => ({ 'start-ms': '500', 'run-ms': String(3000 + jitter()) }),
+      phase: 'Succeeded',
+      contenders: [oursWatch(), oursWatchPodPhase(), oursPoll(), kubectl(x.kubectlInfo), seedLoop(), e2eHelper()]
+    }
+  ]
+  for (const k of cases) results.latency[k.id] = []
+  for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
+    for (const k of cases) {
+      log(`latency, ${k.id}, run ${run}/${cfg.runs}`)
+      for (const c of rotate(k.contenders, run - 1)) {
+        if (x.stop()) return
+        const name = `lat-${k.id.slice(0, 4)}-${c.id}-${run}-${randomSuffix()}`
+        const simOff = fileSize(cluster.simWrites)
+        const auditOff = fileSize(cluster.auditLog)
+        const sim = k.sim()
+        const uid = await h.createJob({ name, completions: 1, parallelism: 1, sim })
+        await h.waitPodsExist(uid, 1, 60_000)
+        const t = await runContender(c, k.goal, { name, uid }, 120, x.direct)
+        await h.deleteJob(name)
+        const ok = expect(`latency ${k.id} run ${run} ${c.label}`, t, t.proc, 'met')
+        const writes = await simWritesFor(cluster.simWrites, simOff, cfg.namespace, name, (w) => w.some((i) => i.phase === k.phase))
+        const decisive = writes.find((i) => i.phase === k.phase)
+        await sleep(300) // the audit log's last lines (the closing watches)
+        const events = readAudit(cluster.auditLog, auditOff)
+        const req = requestsOf(events, c.identity, t.proc.spawnAt, t.proc.exitAt)
+        // the Job controller's status writes after the pod's terminal write (completion case)
+        const jw = k.id === 'completion' && decisive ? jobStatusWrites(events, name, decisive.t - 50, t.proc.exitAt + 1000) : []
+        const firstJobWrite = jw[0]
+        const lastJobWrite = jw.filter((w) => w <= t.proc.exitAt).pop() ?? jw[jw.length - 1]
+        const dl = decisionLineAt(t)
+        const sample = {
+          run,
+          contender: c.id,
+          label: c.label,
+          ok,
+          result: t.result,
+          latencyMs: decisive && ok ? t.proc.exitAt - decisive.t : NaN,
+          decisionLineMs: decisive && dl && ok ? dl - decisive.t : undefined,
+          controllerFirstMs: decisive && firstJobWrite ? firstJobWrite - decisive.t : undefined,
+          controllerMs: decisive && lastJobWrite ? lastJobWrite - decisive.t : undefined,
+          afterJobWriteMs: firstJobWrite && ok && c.id !== 'ours-watch-phase' ? t.proc.exitAt - firstJobWrite : undefined,
+          startupMs: req.firstReceived !== undefined ? req.firstReceived - t.proc.spawnAt : NaN,
+          // its first request came after the decisive write: it was not yet waiting, the figure says little
+          // (not for the e2e helper: its first check comes 2 s after its start by design)
+          sim,
+          lateStart: c.id !== 'e2e' && decisive !== undefined && (req.firstReceived === undefined || req.firstReceived > decisive.t),
+          requests: req.count,
+          requestKinds: req.byKind,
+          wallMs: t.proc.exitAt - t.proc.spawnAt,
+          cpuS: cpuOf(t.proc),
+          maxRssKB: t.proc.maxRssKB
+        }
+        if (sample.lateStart) log(`  note: ${c.label} made its first request after the decisive write (it started late)`)
+        if (!decisive) failures.push(`latency ${k.id} run ${run} ${c.label}: no ${k.phase} write in sim-writes.jsonl for job ${name}`)
+        results.latency[k.id]!.push(sample)
+        log(
+          `  ${c.label.padEnd(30)} ${Number.isFinite(sample.latencyMs) ? `${Math.round(sample.latencyMs)} ms after the ${k.phase} write` : t.result}` +
+            `${sample.controllerMs !== undefined ? ` (Job status writes +${Math.round(sample.controllerFirstMs ?? NaN)}, +${Math.round(sample.controllerMs)} ms)` : ''}; first request ${Math.round(sample.startupMs)} ms after spawn`
+        )
+      }
+    }
+  }
+}
+
+/**
+ * What starting costs before any waiting: ours exiting at once on an input
+ * error (no job name), with a fresh RUNNER_TEMP (a job's first step) and with
+ * the RUNNER_TEMP of an earlier run (a later step of the same job, should the
+ * action keep a compile cache there), a bare `node -e 0`, and `kubectl
+ * version --client`. The floor under figures 3 and 4. Run 0 only warms up.
+ */
+async function figStartupFloor(x: FigureContext): Promise<void> {
+  const env = { PATH: process.env.PATH ?? '', HOME: os.tmpdir() }
+  const floor = x.results.floor
+  const warmTemp = fs.mkdtempSync(path.join(x.tmp, 'runner-temp-'))
+  for (let run = 0; run <= cfg.runs && !x.stop(); run++) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-bench-floor-'))
+    try {
+      const inv = oursWatch().invoke({ kind: 'running' }, { namespace: cfg.namespace, job: '', uid: '', timeoutS: 10, kubeconfig: x.direct, dir })!
+      const cases: { what: string; cmd: string; args: string[]; env: Record<string, string> }[] = [
+        { what: 'ours: start, input error, exit', cmd: inv.cmd, args: inv.args, env: inv.env },
+        // a later step of the same job: RUNNER_TEMP (where a compile cache may live) kept from an earlier run
+        { what: 'ours: the same, RUNNER_TEMP of an earlier run', cmd: inv.cmd, args: inv.args, env: { ...inv.env, RUNNER_TEMP: warmTemp } },
+        { what: 'node -e 0', cmd: process.execPath, args: ['-e', '0'], env },
+        { what: 'kubectl version --client', cmd: x.kubectlInfo.path, args: ['version', '--client'], env }
+      ]
+      for (const c of cases) {
+        const r = await runProc({ cmd: c.cmd, args: c.args, env: c.env, killAfterMs: 60_000 })
+        if (run === 0) continue // warm-up: fills warmTemp
+        if (r.killed || r.signal) failures.push(`start-up floor run ${run} ${c.what}: ${r.killed ? 'hung' : r.signal}`)
+        floor.push({ run, what: c.what, wallMs: r.exitAt - r.spawnAt, cpuS: cpuOf(r), maxRssKB: r.maxRssKB ?? NaN })
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * The Job controller's status writes for a Job within a window, oldest first.
+ * After a pod's terminal write it writes twice, ~10-20 ms apart, in one sync:
+ * SuccessCriteriaMet (with the pod still uncounted), then Complete.
+ */
+function jobStatusWrites(events: AuditEvent[], job: string, from: number, to: number): number[] {
+  const out: number[] = []
+  for (const e of events) {
+    if (e.stage !== 'ResponseComplete' || e.user !== 'system:kube-controller-manager') continue
+    if (e.resource !== 'jobs' || e.subresource !== 'status' || e.name !== job || (e.verb !== 'update' && e.verb !== 'patch')) continue
+    if (e.at < from || e.at > to) continue
+    out.push(e.at)
+  }
+  return out.sort((a, b) => a - b)
+}
+
+// ---------------------------------------------------------------- 2 + 3: API and process cost (contenders side by side)
+
+async function sideBySide(
+  x: FigureContext,
+  what: string,
+  contenders: Contender[],
+  goal: Goal,
+  job: { name: string; uid: string },
+  timeoutS: number,
+  want: Result,
+  run: number
+) {
+  const proxies: Proxy[] = []
+  try {
+    for (let i = 0; i < contenders.length; i++) proxies.push(await startProxy(x.cluster.port, `127.0.1.${i + 1}`))
+    const auditOff = fileSize(x.cluster.auditLog)
+    const trials = await Promise.all(
+      contenders.map((c, i) => runContender(c, goal, job, timeoutS, kubeconfigFor(x.cluster.admin, proxies[i].stats.port, x.tmp, `proxy-${i}.kubeconfig`)))
+    )
+    await sleep(1000)
+    const events = readAudit(x.cluster.auditLog, auditOff)
+    return trials.map((t, i) => {
+      const c = contenders[i]
+      const ok = expect(`${what} run ${run} ${c.label}`, t, t.proc, want)
+      const req = requestsOf(events, { sourceIp: proxies[i].stats.sourceIp }, t.proc.spawnAt, t.proc.exitAt + 1000)
+      const s = {
+        run,
+        contender: c.id,
+        label: c.label,
+        ok,
+        result: t.result,
+        wallMs: t.proc.exitAt - t.proc.spawnAt,
+        requests: req.count,
+        requestKinds: req.byKind,
+        bytesDown: proxies[i].stats.bytesDown,
+        bytesUp: proxies[i].stats.bytesUp,
+        connections: proxies[i].stats.connections,
+        cpuS: cpuOf(t.proc),
+        maxRssKB: t.proc.maxRssKB ?? NaN
+      }
+      log(
+        `  ${c.label.padEnd(30)} ${t.result} after ${(s.wallMs / 1000).toFixed(1)} s: ${s.requests} requests, ${(s.bytesDown / 1024).toFixed(1)} KiB served over ${s.connections} connection(s); ` +
+          `CPU ${s.cpuS.toFixed(2)} s, peak RSS ${((s.maxRssKB ?? 0) / 1024).toFixed(1)} MiB`
+      )
+      return s
+    })
+  } finally {
+    for (const p of proxies) await p.close()
+  }
+}
+
+async function figApi(x: FigureContext): Promise<void> {
+  const contenders = [oursWatch(), oursPoll(), kubectl(x.kubectlInfo), seedLoop(), e2eHelper()]
+  for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
+    log(`API cost of a ${cfg.waitSeconds} s wait (1-pod Job done after ${cfg.waitSeconds} s), run ${run}/${cfg.runs}`)
+    const name = `api-${run}-${randomSuffix()}`
+    const uid = await x.h.createJob({ name, completions: 1, parallelism: 1, sim: { 'start-ms': '200', 'run-ms': String(cfg.waitSeconds * 1000) } })
+    await x.h.waitPodsExist(uid, 1, 60_000)
+    const samples = await sideBySide(x, 'api', contenders, { kind: 'complete' }, { name, uid }, cfg.waitSeconds + 120, 'met', run)
+    x.results.api.push(...samples)
+    await x.h.deleteJob(name)
+  }
+}
+
+async function figProcess(x: FigureContext): Promise<void> {
+  const n = cfg.processPods
+  const contenders = [oursWatch(), oursPoll(), kubectl(x.kubectlInfo), kubectlJob(x.kubectlInfo), seedLoop(), e2eHelper()]
+  const name = `proc-${n}-${randomSuffix()}`
+  log(`process cost: starting a ${n}-pod Job whose pods run forever`)
+  const uid = await x.h.createJob({ name, completions: n, parallelism: n, sim: { 'start-ms': '200', 'run-ms': '-1' } })
+  const ready = await x.h.waitJobReady(name, n, 15 * 60_000)
+  if (ready < n) log(`  only ${ready}/${n} pods ready after 15 min; measuring anyway`)
+  x.results.processPodsReady = ready
+  try {
+    for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
+      log(`process cost of a ${cfg.waitSeconds} s wait on ${n} running pods (phase Succeeded never comes: timeout), run ${run}/${cfg.runs}`)
+      const samples = await sideBySide(x, 'process', contenders, { kind: 'succeeded', count: n }, { name, uid }, cfg.waitSeconds, 'timeout', run)
+      x.results.process.push(...samples)
+    }
+  } finally {
+    await x.h.deleteJob(name)
+  }
+}
+
+// ---------------------------------------------------------------- 5: scale
+
+async function figScale(x: FigureContext): Promise<void> {
+  const { cluster, h } = x
+  const phaseWaiter = oursWatch()
+  const conditionWaiter = { ...oursWatch(), id: 'ours-watch-complete', label: 'ours (watch), condition Complete' }
+  for (let run = 1; run <= cfg.scaleRuns && !x.stop(); run++) {
+    for (const size of cfg.scaleSizes) {
+      if (x.stop()) return
+      log(`scale: ${size} pods, run ${run}/${cfg.scaleRuns}`)
+      const settledMs = await h.settle(300_000)
+      const name = `scale-${size}-${run}-${randomSuffix()}`
+      const simOff = fileSize(cluster.simWrites)
+      const created = Date.now()
+      const uid = await h.createJob({ name, completions: size, parallelism: size, sim: { 'start-ms': '200', 'run-ms': '2000' } })
+      const timeoutS = Math.max(600, Math.ceil(size / 10))
+      const [tp, tc] = await Promise.all([
+        runContender(phaseWaiter, { kind: 'succeeded', count: size }, { name, uid }, timeoutS, x.direct),
+        runContender(conditionWaiter, { kind: 'complete' }, { name, uid }, timeoutS, x.direct)
+      ])
+      await h.deleteJob(name)
+      const okP = expect(`scale ${size} run ${run} ${phaseWaiter.label}, phase Succeeded`, tp, tp.proc, 'met')
+      const okC = expect(`scale ${size} run ${run} ${conditionWaiter.label}`, tc, tc.proc, 'met')
+      const writes = await simWritesFor(cluster.simWrites, simOff, cfg.namespace, name, (w) => w.filter((i) => i.phase === 'Succeeded').length >= size, 10_000)
+      const done = writes.filter((i) => i.phase === 'Succeeded')
+      const last = done.reduce((m, i) => Math.max(m, i.t), 0)
+      if (done.length < size) failures.push(`scale ${size} run ${run}: only ${done.length} Succeeded writes in sim-writes.jsonl`)
+      const one = (t: Trial, ok: boolean, kind: 'phase' | 'condition') => {
+        const dl = decisionLineAt(t)
+        return {
+          run,
+          size,
+          kind,
+          ok,
+          result: t.result,
+          latencyMs: ok && last ? t.proc.exitAt - last : NaN,
+          decisionLineMs: ok && last && dl ? dl - last : undefined,
+          jobRunMs: last ? last - created : NaN,
+          statusWrites: writes.length,
+          settledMs,
+          cpuS: cpuOf(t.proc),
+          maxRssKB: t.proc.maxRssKB ?? NaN
+        }
+      }
+      const sp = one(tp, okP, 'phase')
+      const sc = one(tc, okC, 'condition')
+      x.results.scale.push(sp, sc)
+      log(
+        `  last Succeeded write ${(sp.jobRunMs / 1000).toFixed(1)} s after the Job's creation; phase Succeeded: exit +${Math.round(sp.latencyMs)} ms ` +
+          `(decision line +${Math.round(sp.decisionLineMs ?? NaN)} ms), peak RSS ${(sp.maxRssKB / 1024).toFixed(1)} MiB, CPU ${sp.cpuS.toFixed(2)} s; ` +
+          `condition Complete: exit +${Math.round(sc.latencyMs)} ms, peak RSS ${(sc.maxRssKB / 1024).toFixed(1)} MiB`
+      )
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    log(`fatal: ${(err as Error).stack ?? err}`)
+    process.exit(1)
+  }
+)
