@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import type { Identity } from './logs.ts'
 import type { ProcResult } from './proc.ts'
 import { ROOT, type KubectlInfo } from './cluster.ts'
+import { parseOutputFile } from '../../__tests__/support/run-dist.ts'
 
 export type Goal =
   /** the Job's (single) pod Running */
@@ -61,24 +62,6 @@ function baseEnv(c: RunContext): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: c.dir, KUBECONFIG: c.kubeconfig, LANG: 'C.UTF-8' }
 }
 
-/** The runner's file format: `name<<DELIM\nvalue\nDELIM` or `name=value`. */
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (m) {
-      const value: string[] = []
-      for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i])
-      out[m[1]] = value.join('\n')
-    } else if (lines[i].includes('=')) {
-      const k = lines[i].slice(0, lines[i].indexOf('='))
-      out[k] = lines[i].slice(k.length + 1)
-    }
-  }
-  return out
-}
-
 function lastLine(s: string): string {
   return s.trim().split('\n').pop()?.slice(0, 200) ?? ''
 }
@@ -124,7 +107,7 @@ function ours(id: string, label: string, mode: 'watch' | 'poll', pick?: (g: Goal
         result(r) {
           let outputs: Record<string, string> = {}
           try {
-            outputs = parseOutputs(fs.readFileSync(outFile, 'utf8'))
+            outputs = parseOutputFile(fs.readFileSync(outFile, 'utf8'))
           } catch {
             // no outputs: an error below
           }

@@ -4,6 +4,7 @@
 // token, password or client key of the kubeconfig may appear in stdout,
 // stderr, the outputs or the job summary (the runner's own ::add-mask::
 // commands excepted: the runner consumes them and prints nothing).
+import type { PodRow } from '../../../src/report/render.js'
 import { expect } from '@jest/globals'
 import { KubeConfig } from '@kubernetes/client-node'
 import * as fs from 'node:fs'
@@ -17,15 +18,8 @@ export type Creds =
   /** no kubeconfig input: KUBECONFIG names the file */
   | { user: User; via: 'KUBECONFIG' }
 
-export interface PodOut {
-  name: string
-  phase: string
-  node: string | null
-  startTime: string | null
-  restarts: number
-  reason: string | null
-  index?: string
-}
+/** A pod as the `pods` output has it. */
+export type PodOut = PodRow
 
 export interface JobOut {
   name: string
