@@ -183,7 +183,7 @@ describe('errors the user can act on', () => {
     server.addUser('nobody', [])
     const o = await start({}, 'nobody')
     expect(o.result).toBe('error')
-    expect(core.state.failed).toBe('list jobs: jobs.batch \"build\" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "ci"')
+    expect(core.state.failed).toBe('list jobs: jobs.batch "build" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "ci"')
     expect(core.everythingShown()).not.toContain(server.tokenFor('nobody'))
   })
 

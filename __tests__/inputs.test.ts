@@ -82,7 +82,7 @@ describe('readSettings: defaults', () => {
     readSettings(get)
     // The inputs action.yml declares, read from the file itself.
     const yml = fs.readFileSync(new URL('../action.yml', import.meta.url), 'utf8')
-    const declared = yml.slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:')).match(/^  ([a-z-]+):$/gm)!.map((l) => l.trim().slice(0, -1))
+    const declared = yml.slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:')).match(/^ {2}([a-z-]+):$/gm)!.map((l) => l.trim().slice(0, -1))
     expect(declared.length).toBeGreaterThan(10)
     expect(new Set(get.asked)).toEqual(new Set(declared))
   })

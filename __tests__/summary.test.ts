@@ -39,7 +39,7 @@ type PodFate =
 
 function pod(name: string, f: PodFate, index?: number): V1Pod {
   const image = 'registry.example/build:1.4'
-  let state: NonNullable<V1Pod['status']>['containerStatuses'] = []
+  let state: NonNullable<V1Pod['status']>['containerStatuses']
   if (f.phase === 'Pending') {
     state = [{ name: 'main', image: f.image ?? image, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: f.waiting, message: f.message } } }]
   } else if ('crashLoop' in f) {

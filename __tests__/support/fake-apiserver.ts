@@ -27,7 +27,7 @@ import type { AddressInfo, Socket } from 'node:net';
 // Types
 
 /** A Kubernetes object as it travels on the wire (plain JSON). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type KubeObject = Record<string, any>;
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -8,7 +8,7 @@ import { watchStream, type WatchEvent } from '../kube/watch.js'
 import { Backoff, sleep } from './backoff.js'
 
 export interface ListWatchHandlers {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   onList(items: any[]): void
   onEvent(e: WatchEvent): void
   /** A fault that will be retried: for progress and debug lines. */

@@ -27,7 +27,7 @@ export interface ObserverOptions {
   onNote(level: 'info' | 'warning' | 'debug', message: string): void
 }
 
-type Any = any // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = any  
 
 export class JobObserver {
   private job?: JobInfo

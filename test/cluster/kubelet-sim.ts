@@ -68,7 +68,7 @@ function statusOf(err: unknown): number | undefined {
 
 function describe(err: unknown): string {
   if (err instanceof ApiException) {
-    let msg = '';
+    let msg: string;
     try {
       msg = (JSON.parse(String(err.body)) as { message?: string }).message ?? '';
     } catch {
@@ -235,7 +235,7 @@ const byName = new Map<string, PodRec>(); // by ns/name (log requests)
 const jobCounters = new Map<string, number>(); // pods seen per Job uid
 let ipCounter = 0;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Obj = any; // pods come both as raw JSON (watch) and as V1Pod (list)
 
 function newRec(pod: Obj): PodRec {

@@ -99,7 +99,7 @@ export async function cleanup(): Promise<void> {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Obj = any
 
 export async function getJob(name: string, namespace = NS): Promise<Obj | undefined> {
