@@ -15,10 +15,7 @@ const after = (stage) => stages.slice(stages.indexOf(stage) + 1)
 const downward = (files, later, why) => ({
   files,
   rules: {
-    'no-restricted-imports': [
-      'error',
-      { patterns: [{ group: later.flatMap(reach), message: `imports point down the pipeline: ${why}` }] }
-    ]
+    'no-restricted-imports': ['error', { patterns: [{ group: later.flatMap(reach), message: `imports point down the pipeline: ${why}` }] }]
   }
 })
 
@@ -37,9 +34,7 @@ export default tseslint.config(
   },
   // The shared modules know no stage.
   downward(['src/model.ts', 'src/duration.ts', 'src/text/**', 'src/kube/**'], stages, 'a shared module imports no stage'),
-  ...stages
-    .filter((s) => s !== 'main')
-    .map((s) => downward([`src/${s}.ts`, `src/${s}/**`], after(s), `${s} may not import a later stage`)),
+  ...stages.filter((s) => s !== 'main').map((s) => downward([`src/${s}.ts`, `src/${s}/**`], after(s), `${s} may not import a later stage`)),
   // decide is pure: it sees the model, never the cluster.
   {
     files: ['src/decide/**'],
@@ -48,7 +43,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: [...after('decide').flatMap(reach), '**/kube/**', '**/observe/**', '**/inputs.js', '**/credentials.js'], message: 'decide is pure: it imports the model only' }
+            {
+              group: [...after('decide').flatMap(reach), '**/kube/**', '**/observe/**', '**/inputs.js', '**/credentials.js'],
+              message: 'decide is pure: it imports the model only'
+            }
           ],
           paths: [{ name: '@actions/core', message: 'decide is pure: no I/O' }]
         }

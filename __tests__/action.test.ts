@@ -22,7 +22,17 @@ afterEach(async () => {
 })
 
 function inputs(extra: Record<string, string> = {}, user = 'admin'): Record<string, string> {
-  return { job: 'build', namespace: NS, kubeconfig: server.kubeconfig(user), timeout: '20s', 'pod-error-grace': '60s', match: 'at-least', mode: 'watch', 'poll-interval': '2s', ...extra }
+  return {
+    job: 'build',
+    namespace: NS,
+    kubeconfig: server.kubeconfig(user),
+    timeout: '20s',
+    'pod-error-grace': '60s',
+    match: 'at-least',
+    mode: 'watch',
+    'poll-interval': '2s',
+    ...extra
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -119,12 +129,16 @@ describe('fail fast and finish', () => {
     server.finishPod(NS, pods[0].metadata.name, { exitCode: 3 })
     server.updateJobStatus(NS, 'build', {
       failed: 1,
-      conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+      conditions: [
+        { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+      ]
     })
     const o = await done
     expect(o.result).toBe('failed')
     expect(o.elapsedMs).toBeLessThan(3000)
-    expect(core.state.failed).toBe(`job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pods[0].metadata.name} Failed (Error, exit code 3))`)
+    expect(core.state.failed).toBe(
+      `job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pods[0].metadata.name} Failed (Error, exit code 3))`
+    )
     expect(core.state.outputs.result).toBe('failed')
   })
 
@@ -132,7 +146,9 @@ describe('fail fast and finish', () => {
     jobWithPods(1)
     const done = start({ condition: 'Finished' })
     await waitForWatch('jobs')
-    server.updateJobStatus(NS, 'build', { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] })
+    server.updateJobStatus(NS, 'build', {
+      conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }]
+    })
     expect((await done).result).toBe('failed')
     expect(core.state.failed).toBe('job ci/build failed: DeadlineExceeded: Job was active longer than specified deadline')
   })
@@ -142,7 +158,13 @@ describe('fail fast and finish', () => {
     const done = start({ condition: 'Complete' })
     await waitForWatch('pods')
     server.finishPod(NS, pods[0].metadata.name)
-    server.updateJobStatus(NS, 'build', { succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }] })
+    server.updateJobStatus(NS, 'build', {
+      succeeded: 1,
+      conditions: [
+        { type: 'SuccessCriteriaMet', status: 'True' },
+        { type: 'Complete', status: 'True' }
+      ]
+    })
     server.deleteJob(NS, 'build')
     const o = await done
     expect(o.result).toBe('met')
@@ -183,7 +205,9 @@ describe('errors the user can act on', () => {
     server.addUser('nobody', [])
     const o = await start({}, 'nobody')
     expect(o.result).toBe('error')
-    expect(core.state.failed).toBe('list jobs: jobs.batch "build" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "ci"')
+    expect(core.state.failed).toBe(
+      'list jobs: jobs.batch "build" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "ci"'
+    )
     expect(core.everythingShown()).not.toContain(server.tokenFor('nobody'))
   })
 
@@ -206,7 +230,9 @@ describe('errors the user can act on', () => {
     expect(o.mode).toBe('poll')
     const warnings = lines('warning')
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toBe('watch jobs: jobs.batch "build" is forbidden: User "nowatch" cannot watch resource "jobs" in API group "batch" in the namespace "ci"; polling every 0.2s instead of watching')
+    expect(warnings[0]).toBe(
+      'watch jobs: jobs.batch "build" is forbidden: User "nowatch" cannot watch resource "jobs" in API group "batch" in the namespace "ci"; polling every 0.2s instead of watching'
+    )
   })
 })
 
@@ -223,7 +249,9 @@ describe('watching correctly', () => {
     expect(made.sort()).toEqual(['list jobs', 'list pods', 'watch jobs', 'watch pods'])
     const watch = server.requests.find((r) => r.watch && r.resource === 'pods')!
     expect(watch.query.allowWatchBookmarks).toBe('true')
-    expect(watch.query.labelSelector).toBe(`batch.kubernetes.io/controller-uid=${pods[0].metadata.labels['batch.kubernetes.io/controller-uid']}`)
+    expect(watch.query.labelSelector).toBe(
+      `batch.kubernetes.io/controller-uid=${pods[0].metadata.labels['batch.kubernetes.io/controller-uid']}`
+    )
     expect(watch.query.timeoutSeconds).toBeUndefined()
   })
 
@@ -310,7 +338,12 @@ describe('diagnosis: which pod, why, and what it printed', () => {
     await waitForWatch('pods')
     server.startPod(NS, name)
     server.finishPod(NS, name, { exitCode: 3 })
-    server.updateJobStatus(NS, 'build', { failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] })
+    server.updateJobStatus(NS, 'build', {
+      failed: 1,
+      conditions: [
+        { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+      ]
+    })
     const o = await done
     expect(o.result).toBe('failed')
     const log = server.requestsMatching({ resource: 'pods/log' })
@@ -327,17 +360,30 @@ describe('diagnosis: which pod, why, and what it printed', () => {
     expect(core.state.summary).toContain('line 40\n```')
   })
 
-  test('a crash loop shows the restarts and the previous instance\'s log', async () => {
+  test("a crash loop shows the restarts and the previous instance's log", async () => {
     const { pods } = jobWithPods(1)
     const name = pods[0].metadata.name
     server.setLog(NS, name, 'main', 'attempt 4: boom\n', { previous: true })
     server.startPod(NS, name)
     server.updatePodStatus(NS, name, {
-      containerStatuses: [{
-        name: 'main', image: 'busybox', imageID: '', ready: false, restartCount: 4,
-        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } },
-        lastState: { terminated: { exitCode: 1, reason: 'Error', containerID: 'containerd://0123', finishedAt: new Date(Date.now() - 120_000).toISOString() } }
-      }]
+      containerStatuses: [
+        {
+          name: 'main',
+          image: 'busybox',
+          imageID: '',
+          ready: false,
+          restartCount: 4,
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } },
+          lastState: {
+            terminated: {
+              exitCode: 1,
+              reason: 'Error',
+              containerID: 'containerd://0123',
+              finishedAt: new Date(Date.now() - 120_000).toISOString()
+            }
+          }
+        }
+      ]
     })
     const o = await start({ phase: 'Succeeded' })
     expect(o.result).toBe('failed')
@@ -354,9 +400,7 @@ describe('diagnosis: which pod, why, and what it printed', () => {
     server.setPodWaiting(NS, pods[0].metadata.name, 'ImagePullBackOff', 'Back-off pulling image "registry/x:tag"')
     const o = await start({ timeout: '1s' }, 'nolog')
     expect(o.result).toBe('timeout')
-    expect(o.diagnosis?.notes).toEqual([
-      'no permission to list events in namespace ci: events not shown (grant list on events)'
-    ])
+    expect(o.diagnosis?.notes).toEqual(['no permission to list events in namespace ci: events not shown (grant list on events)'])
     expect(core.state.summary).toContain('ImagePullBackOff: image')
     expect(core.state.summary).toContain('no permission to list events')
   })
@@ -370,8 +414,9 @@ describe('diagnosis: which pod, why, and what it printed', () => {
     expect(o.result).toBe('failed')
     expect(o.elapsedMs).toBeLessThan(5000)
     expect(core.state.failed).toMatch(/stuck in ImagePullBackOff/)
-    const titles = core.state.log.filter((l) => l.level === 'error' && (l.props as { title?: string })?.title).map((l) => (l.props as { title: string }).title)
+    const titles = core.state.log
+      .filter((l) => l.level === 'error' && (l.props as { title?: string })?.title)
+      .map((l) => (l.props as { title: string }).title)
     expect(titles[0]).toMatch(/^ImagePullBackOff: image ".*" \(1 pod\)$/)
   })
 })
-

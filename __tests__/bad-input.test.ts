@@ -43,7 +43,12 @@ const step = (o: Parameters<typeof runStep>[0]) => runStep({ ...o, env: { NODE_C
 
 /** A kubeconfig with a token for any server (not the fake one). */
 const tokenKubeconfig = (url: string): string =>
-  kubeconfigYaml({ clusters: [{ name: 'c', server: url, insecure: true }], users: [{ name: 'ci', fields: { token: 'abcdefgh' } }], contexts: [{ name: 'c', cluster: 'c', user: 'ci' }], currentContext: 'c' })
+  kubeconfigYaml({
+    clusters: [{ name: 'c', server: url, insecure: true }],
+    users: [{ name: 'ci', fields: { token: 'abcdefgh' } }],
+    contexts: [{ name: 'c', cluster: 'c', user: 'ci' }],
+    currentContext: 'c'
+  })
 
 /** Everything a failed step must show, whatever failed. */
 function expectError(r: StepRun, message: string): void {
@@ -91,21 +96,54 @@ const twoContexts = (c: Ctx, currentContext?: string): KubeconfigSpec => ({
 })
 
 const DURATION = 'expected a duration such as 90s, 15m or 1h30m (a bare number is seconds) up to 120h'
-const JOB_NAME = 'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit'
+const JOB_NAME =
+  'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit'
 const NS_NAME = 'expected a namespace name: lower-case letters, digits and "-", at most 63 characters'
 const NO_CREDENTIALS =
   "no cluster credentials: set the 'kubeconfig' input (e.g. kubeconfig: ${{ secrets.KUBECONFIG }}), or write KUBECONFIG or ~/.kube/config in an earlier step, or run the runner as a pod with a service account"
 
 const cases: Case[] = [
   // what to wait for
-  { name: 'unknown phase', inputs: () => ({ phase: 'Runing' }), message: "Input 'phase' has an invalid value 'Runing': expected one of Pending, Running, Succeeded, Failed" },
-  { name: 'phase Unknown (a pod phase, not one to wait for)', inputs: () => ({ phase: 'Unknown' }), message: "Input 'phase' has an invalid value 'Unknown': expected one of Pending, Running, Succeeded, Failed" },
-  { name: 'negative count', inputs: () => ({ 'expected-count': '-1' }), message: "Input 'expected-count' has an invalid value '-1': expected a whole number from 1 to 1000000" },
-  { name: 'non-numeric count', inputs: () => ({ 'expected-count': 'two' }), message: "Input 'expected-count' has an invalid value 'two': expected a whole number from 1 to 1000000" },
-  { name: 'zero count', inputs: () => ({ 'expected-count': '0' }), message: "Input 'expected-count' has an invalid value '0': expected a whole number from 1 to 1000000" },
-  { name: 'fractional count', inputs: () => ({ 'expected-count': '1.5' }), message: "Input 'expected-count' has an invalid value '1.5': expected a whole number from 1 to 1000000" },
-  { name: 'unknown match', inputs: () => ({ match: 'most' }), message: "Input 'match' has an invalid value 'most': expected one of at-least, exact" },
-  { name: 'unknown condition', inputs: () => ({ condition: 'Succeeded' }), message: "Input 'condition' has an invalid value 'Succeeded': expected one of Complete, Failed, Finished, Suspended" },
+  {
+    name: 'unknown phase',
+    inputs: () => ({ phase: 'Runing' }),
+    message: "Input 'phase' has an invalid value 'Runing': expected one of Pending, Running, Succeeded, Failed"
+  },
+  {
+    name: 'phase Unknown (a pod phase, not one to wait for)',
+    inputs: () => ({ phase: 'Unknown' }),
+    message: "Input 'phase' has an invalid value 'Unknown': expected one of Pending, Running, Succeeded, Failed"
+  },
+  {
+    name: 'negative count',
+    inputs: () => ({ 'expected-count': '-1' }),
+    message: "Input 'expected-count' has an invalid value '-1': expected a whole number from 1 to 1000000"
+  },
+  {
+    name: 'non-numeric count',
+    inputs: () => ({ 'expected-count': 'two' }),
+    message: "Input 'expected-count' has an invalid value 'two': expected a whole number from 1 to 1000000"
+  },
+  {
+    name: 'zero count',
+    inputs: () => ({ 'expected-count': '0' }),
+    message: "Input 'expected-count' has an invalid value '0': expected a whole number from 1 to 1000000"
+  },
+  {
+    name: 'fractional count',
+    inputs: () => ({ 'expected-count': '1.5' }),
+    message: "Input 'expected-count' has an invalid value '1.5': expected a whole number from 1 to 1000000"
+  },
+  {
+    name: 'unknown match',
+    inputs: () => ({ match: 'most' }),
+    message: "Input 'match' has an invalid value 'most': expected one of at-least, exact"
+  },
+  {
+    name: 'unknown condition',
+    inputs: () => ({ condition: 'Succeeded' }),
+    message: "Input 'condition' has an invalid value 'Succeeded': expected one of Complete, Failed, Finished, Suspended"
+  },
   {
     name: 'both phase and condition',
     inputs: () => ({ phase: 'Running', condition: 'Complete' }),
@@ -117,27 +155,79 @@ const cases: Case[] = [
     message: "Input 'expected-count' ('2') applies to a pod phase, not to 'condition' ('Complete')"
   },
   // durations
-  { name: 'timeout not a duration', inputs: () => ({ timeout: 'soon' }), message: `Input 'timeout' has an invalid value 'soon': ${DURATION}` },
+  {
+    name: 'timeout not a duration',
+    inputs: () => ({ timeout: 'soon' }),
+    message: `Input 'timeout' has an invalid value 'soon': ${DURATION}`
+  },
   { name: 'timeout zero', inputs: () => ({ timeout: '0' }), message: `Input 'timeout' has an invalid value '0': ${DURATION}` },
   { name: 'timeout negative', inputs: () => ({ timeout: '-5m' }), message: `Input 'timeout' has an invalid value '-5m': ${DURATION}` },
-  { name: 'timeout with a space', inputs: () => ({ timeout: '15 m' }), message: `Input 'timeout' has an invalid value '15 m': ${DURATION}` },
+  {
+    name: 'timeout with a space',
+    inputs: () => ({ timeout: '15 m' }),
+    message: `Input 'timeout' has an invalid value '15 m': ${DURATION}`
+  },
   { name: 'timeout beyond 120h', inputs: () => ({ timeout: '121h' }), message: `Input 'timeout' has an invalid value '121h': ${DURATION}` },
-  { name: 'poll-interval too short', inputs: () => ({ 'poll-interval': '50ms' }), message: "Input 'poll-interval' has an invalid value '50ms': expected at least 100ms" },
-  { name: 'poll-interval not a duration', inputs: () => ({ 'poll-interval': 'fast' }), message: `Input 'poll-interval' has an invalid value 'fast': ${DURATION}` },
-  { name: 'pod-error-grace not a duration', inputs: () => ({ 'pod-error-grace': 'never' }), message: `Input 'pod-error-grace' has an invalid value 'never': ${DURATION}, or 0` },
-  { name: 'log-lines too many', inputs: () => ({ 'log-lines': '5000' }), message: "Input 'log-lines' has an invalid value '5000': expected a whole number from 0 to 1000" },
+  {
+    name: 'poll-interval too short',
+    inputs: () => ({ 'poll-interval': '50ms' }),
+    message: "Input 'poll-interval' has an invalid value '50ms': expected at least 100ms"
+  },
+  {
+    name: 'poll-interval not a duration',
+    inputs: () => ({ 'poll-interval': 'fast' }),
+    message: `Input 'poll-interval' has an invalid value 'fast': ${DURATION}`
+  },
+  {
+    name: 'pod-error-grace not a duration',
+    inputs: () => ({ 'pod-error-grace': 'never' }),
+    message: `Input 'pod-error-grace' has an invalid value 'never': ${DURATION}, or 0`
+  },
+  {
+    name: 'log-lines too many',
+    inputs: () => ({ 'log-lines': '5000' }),
+    message: "Input 'log-lines' has an invalid value '5000': expected a whole number from 0 to 1000"
+  },
   // names
   { name: 'empty job', inputs: () => ({ job: '' }), message: "Input 'job' is required: the name of the Job to wait for" },
   { name: 'blank job', inputs: () => ({ job: '   ' }), message: "Input 'job' is required: the name of the Job to wait for" },
-  { name: 'job with capitals and _', inputs: () => ({ job: 'Build_1' }), message: `Input 'job' has an invalid value 'Build_1': ${JOB_NAME}` },
+  {
+    name: 'job with capitals and _',
+    inputs: () => ({ job: 'Build_1' }),
+    message: `Input 'job' has an invalid value 'Build_1': ${JOB_NAME}`
+  },
   { name: 'job starting with -', inputs: () => ({ job: '-build' }), message: `Input 'job' has an invalid value '-build': ${JOB_NAME}` },
-  { name: 'job of 64 characters', inputs: () => ({ job: 'a'.repeat(64) }), message: `Input 'job' has an invalid value '${'a'.repeat(64)}': ${JOB_NAME}` },
-  { name: 'job of two lines: the message stays one line', inputs: () => ({ job: 'build\nother' }), message: `Input 'job' has an invalid value 'build\\nother': ${JOB_NAME}` },
-  { name: 'namespace with capitals', inputs: () => ({ namespace: 'CI' }), message: `Input 'namespace' has an invalid value 'CI': ${NS_NAME}` },
-  { name: 'namespace with a dot', inputs: () => ({ namespace: 'team.a' }), message: `Input 'namespace' has an invalid value 'team.a': ${NS_NAME}` },
+  {
+    name: 'job of 64 characters',
+    inputs: () => ({ job: 'a'.repeat(64) }),
+    message: `Input 'job' has an invalid value '${'a'.repeat(64)}': ${JOB_NAME}`
+  },
+  {
+    name: 'job of two lines: the message stays one line',
+    inputs: () => ({ job: 'build\nother' }),
+    message: `Input 'job' has an invalid value 'build\\nother': ${JOB_NAME}`
+  },
+  {
+    name: 'namespace with capitals',
+    inputs: () => ({ namespace: 'CI' }),
+    message: `Input 'namespace' has an invalid value 'CI': ${NS_NAME}`
+  },
+  {
+    name: 'namespace with a dot',
+    inputs: () => ({ namespace: 'team.a' }),
+    message: `Input 'namespace' has an invalid value 'team.a': ${NS_NAME}`
+  },
   // how to wait
-  { name: 'unknown mode', inputs: () => ({ mode: 'stream' }), message: "Input 'mode' has an invalid value 'stream': expected one of watch, poll" },
-  { name: 'comment-on-pr not a boolean', inputs: () => ({ 'comment-on-pr': 'yes' }), message: "Input 'comment-on-pr' has an invalid value 'yes': expected one of true, false" },
+  {
+    name: 'unknown mode',
+    inputs: () => ({ mode: 'stream' }),
+    message: "Input 'mode' has an invalid value 'stream': expected one of watch, poll"
+  },
+  {
+    name: 'comment-on-pr not a boolean',
+    inputs: () => ({ 'comment-on-pr': 'yes' }),
+    message: "Input 'comment-on-pr' has an invalid value 'yes': expected one of true, false"
+  },
   {
     name: 'comment-on-pr without a token',
     inputs: () => ({ 'comment-on-pr': 'true', 'github-token': '' }),
@@ -151,7 +241,9 @@ const cases: Case[] = [
   },
   {
     name: 'kubeconfig base64 of binary garbage',
-    inputs: () => ({ kubeconfig: Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x9c, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1]).toString('base64') }),
+    inputs: () => ({
+      kubeconfig: Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x9c, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1]).toString('base64')
+    }),
     message: "Input 'kubeconfig' is base64, but what it decodes to is not kubeconfig YAML (value not shown: it is a secret)"
   },
   {
@@ -166,7 +258,9 @@ const cases: Case[] = [
   },
   {
     name: 'kubeconfig YAML without clusters',
-    inputs: (c) => ({ kubeconfig: kubeconfigYaml({ users: [user(c)], contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }], currentContext: 'fake' }) }),
+    inputs: (c) => ({
+      kubeconfig: kubeconfigYaml({ users: [user(c)], contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }], currentContext: 'fake' })
+    }),
     message: "Input 'kubeconfig' has no clusters: is it a kubeconfig?"
   },
   {
@@ -176,7 +270,12 @@ const cases: Case[] = [
   },
   {
     name: 'kubeconfig cluster without server',
-    inputs: kc((c) => ({ clusters: [{ name: 'fake', insecure: true }], users: [user(c)], contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }], currentContext: 'fake' })),
+    inputs: kc((c) => ({
+      clusters: [{ name: 'fake', insecure: true }],
+      users: [user(c)],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }],
+      currentContext: 'fake'
+    })),
     message: "Input 'kubeconfig' could not be read: clusters[0].cluster.server is missing"
   },
   {
@@ -196,12 +295,22 @@ const cases: Case[] = [
   },
   {
     name: 'context naming a missing user',
-    inputs: kc((c) => ({ clusters: [cluster(c)], users: [user(c)], contexts: [{ name: 'dev', cluster: 'fake', user: 'ghost' }], currentContext: 'dev' })),
+    inputs: kc((c) => ({
+      clusters: [cluster(c)],
+      users: [user(c)],
+      contexts: [{ name: 'dev', cluster: 'fake', user: 'ghost' }],
+      currentContext: 'dev'
+    })),
     message: "the kubeconfig (input) context 'dev' names user 'ghost', which it does not define"
   },
   {
     name: 'context naming a missing cluster',
-    inputs: kc((c) => ({ clusters: [cluster(c)], users: [user(c)], contexts: [{ name: 'dev', cluster: 'ghost', user: 'ci' }], currentContext: 'dev' })),
+    inputs: kc((c) => ({
+      clusters: [cluster(c)],
+      users: [user(c)],
+      contexts: [{ name: 'dev', cluster: 'ghost', user: 'ci' }],
+      currentContext: 'dev'
+    })),
     message: "the kubeconfig (input) context 'dev' names cluster 'ghost', which it does not define"
   },
   {
@@ -216,14 +325,32 @@ const cases: Case[] = [
   },
   {
     name: 'http:// server without insecure-skip-tls-verify (client-node refuses plain HTTP)',
-    inputs: kc((c) => ({ clusters: [{ name: 'fake', server: c.url }], users: [user(c)], contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }], currentContext: 'fake' })),
-    message: (c) => `list jobs: the server URL ${c.url} is plain http: allowed only when the kubeconfig's cluster sets insecure-skip-tls-verify: true`
+    inputs: kc((c) => ({
+      clusters: [{ name: 'fake', server: c.url }],
+      users: [user(c)],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }],
+      currentContext: 'fake'
+    })),
+    message: (c) =>
+      `list jobs: the server URL ${c.url} is plain http: allowed only when the kubeconfig's cluster sets insecure-skip-tls-verify: true`
   },
   {
     name: 'exec credential plugin not on PATH',
     inputs: kc((c) => ({
       clusters: [cluster(c)],
-      users: [{ name: 'ci', fields: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'kubectl-login-not-installed', args: ['get-token'], interactiveMode: 'Never' } } }],
+      users: [
+        {
+          name: 'ci',
+          fields: {
+            exec: {
+              apiVersion: 'client.authentication.k8s.io/v1',
+              command: 'kubectl-login-not-installed',
+              args: ['get-token'],
+              interactiveMode: 'Never'
+            }
+          }
+        }
+      ],
       contexts: [{ name: 'fake', cluster: 'fake', user: 'ci' }],
       currentContext: 'fake'
     })),
@@ -326,7 +453,10 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
   test.concurrent('no rights: the RBAC message names the verb and the resource', async () => {
     server.addUser('nobody', [])
     const r = await step({ inputs: defaults(server.kubeconfig('nobody')) })
-    expectError(r, `list jobs: jobs.batch "build" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "${NS}"`)
+    expectError(
+      r,
+      `list jobs: jobs.batch "build" is forbidden: User "nobody" cannot list resource "jobs" in API group "batch" in the namespace "${NS}"`
+    )
   })
 
   test.concurrent('a namespace that does not exist', async () => {
@@ -337,8 +467,14 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
   test.concurrent('TLS works end to end with a client certificate (the control case)', async () => {
     const job = server.createJob(NS, { metadata: { name: 'tls-ok' } })
     server.startPod(NS, server.createPodForJob(job).metadata.name)
-    const r = await step({ inputs: { ...defaults(tlsKubeconfig({ caData: pki.ca.cert, client: pki.client })), job: 'tls-ok', namespace: '' } })
-    expect({ code: r.code, result: r.outputs.result, message: r.outputs.message }).toEqual({ code: 0, result: 'met', message: '1 of 1 pod Running' })
+    const r = await step({
+      inputs: { ...defaults(tlsKubeconfig({ caData: pki.ca.cert, client: pki.client })), job: 'tls-ok', namespace: '' }
+    })
+    expect({ code: r.code, result: r.outputs.result, message: r.outputs.message }).toEqual({
+      code: 0,
+      result: 'met',
+      message: '1 of 1 pod Running'
+    })
   })
 
   test.concurrent('an expired client certificate: 401, the server saw CERT_HAS_EXPIRED', async () => {
@@ -347,13 +483,16 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
     expect(tls.requests.some((q) => q.authorizationError === 'CERT_HAS_EXPIRED')).toBe(true)
   })
 
-  test.concurrent('a certificate-authority-data that did not sign the server certificate: a TLS message that says where to look', async () => {
-    const r = await step({ inputs: defaults(tlsKubeconfig({ caData: pki.otherCa.cert, client: pki.client })) })
-    expectError(
-      r,
-      `list jobs: TLS to ${tls.url} failed: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN); check certificate-authority-data in the kubeconfig`
-    )
-  })
+  test.concurrent(
+    'a certificate-authority-data that did not sign the server certificate: a TLS message that says where to look',
+    async () => {
+      const r = await step({ inputs: defaults(tlsKubeconfig({ caData: pki.otherCa.cert, client: pki.client })) })
+      expectError(
+        r,
+        `list jobs: TLS to ${tls.url} failed: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN); check certificate-authority-data in the kubeconfig`
+      )
+    }
+  )
 
   test.concurrent('a web server that answers HTML 200: not a Kubernetes API server', async () => {
     const web = await startWebServer(200)
@@ -372,7 +511,10 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
     const web = await startWebServer(404, '<html><body><h1>404 Not Found</h1></body></html>')
     try {
       const r = await step({ inputs: defaults(tokenKubeconfig(web.url)) })
-      expectError(r, 'list jobs: HTTP 404 without a Kubernetes Status: is it a Kubernetes API server? Check the server URL in the kubeconfig')
+      expectError(
+        r,
+        'list jobs: HTTP 404 without a Kubernetes Status: is it a Kubernetes API server? Check the server URL in the kubeconfig'
+      )
       expect(web.requests).toHaveLength(1)
     } finally {
       await web.stop()

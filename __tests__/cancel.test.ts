@@ -18,14 +18,25 @@ afterEach(async () => {
   await server.stop()
 })
 
-const inputs = (extra: Record<string, string> = {}) => ({ job: 'build', namespace: NS, kubeconfig: server.kubeconfig(), timeout: '10m', 'log-lines': '30', ...extra })
+const inputs = (extra: Record<string, string> = {}) => ({
+  job: 'build',
+  namespace: NS,
+  kubeconfig: server.kubeconfig(),
+  timeout: '10m',
+  'log-lines': '30',
+  ...extra
+})
 
 /**
  * Starts the step, waits until `ready` says it is waiting, then signals it as
  * the runner does: `first`, and SIGTERM 7.5 s later if it is still running.
  * Resolves with the run and how long after the first signal it ended.
  */
-async function cancelWhen(o: { inputs: Record<string, string>; ready: () => Promise<unknown>; first: NodeJS.Signals }): Promise<DistRun & { afterSignalMs: number }> {
+async function cancelWhen(o: {
+  inputs: Record<string, string>
+  ready: () => Promise<unknown>
+  first: NodeJS.Signals
+}): Promise<DistRun & { afterSignalMs: number }> {
   let pid = 0
   let exited = false
   const done = runDist({ inputs: o.inputs, onStart: (p) => (pid = p), killAfterMs: 20_000 }).finally(() => (exited = true))
@@ -59,7 +70,11 @@ test('SIGINT, then SIGTERM 7.5 s later (the runner): outputs and summary written
   const job = server.createJob(NS, { metadata: { name: 'build' } })
   const pod = server.createPodForJob(job).metadata.name
   server.setPodWaiting(NS, pod, 'ContainerCreating')
-  const r = await cancelWhen({ inputs: inputs(), ready: () => server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 }), first: 'SIGINT' })
+  const r = await cancelWhen({
+    inputs: inputs(),
+    ready: () => server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 }),
+    first: 'SIGINT'
+  })
   expectCancelled(r)
   expect(r.outputs.message).toMatch(new RegExp(`^cancelled after [\\d.]+m?s: 0 of 1 pod Running$`))
   expect(JSON.parse(r.outputs.phases)).toEqual({ [pod]: 'Pending' })
@@ -69,14 +84,22 @@ test('SIGINT, then SIGTERM 7.5 s later (the runner): outputs and summary written
 test('SIGTERM alone: the same', async () => {
   const job = server.createJob(NS, { metadata: { name: 'build' } })
   server.createPodForJob(job)
-  const r = await cancelWhen({ inputs: inputs({ condition: 'Complete' }), ready: () => server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 }), first: 'SIGTERM' })
+  const r = await cancelWhen({
+    inputs: inputs({ condition: 'Complete' }),
+    ready: () => server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 }),
+    first: 'SIGTERM'
+  })
   expectCancelled(r)
   expect(r.outputs.message).toMatch(/^cancelled after [\d.]+m?s: /)
 })
 
 test('cancelled while the first request is still unanswered: outputs and summary all the same', async () => {
   server.hang({ resource: 'jobs', verb: 'list' })
-  const r = await cancelWhen({ inputs: inputs(), ready: () => server.waitForRequest({ resource: 'jobs', verb: 'list' }, { timeoutMs: 10_000 }), first: 'SIGINT' })
+  const r = await cancelWhen({
+    inputs: inputs(),
+    ready: () => server.waitForRequest({ resource: 'jobs', verb: 'list' }, { timeoutMs: 10_000 }),
+    first: 'SIGINT'
+  })
   expectCancelled(r)
   expect(r.outputs.message).toMatch(/^cancelled after [\d.]+m?s$/)
   expect(r.outputs.job).toBe('null')
@@ -89,7 +112,12 @@ test('cancelled while the logs of a failed Job are being read for the report: th
   server.finishPod(NS, pod, { exitCode: 1 })
   server.hang({ resource: 'pods/log' })
   server.hang({ resource: 'events' })
-  server.updateJobStatus(NS, 'build', { failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] })
+  server.updateJobStatus(NS, 'build', {
+    failed: 1,
+    conditions: [
+      { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+    ]
+  })
   const r = await cancelWhen({
     inputs: inputs({ phase: 'Succeeded' }),
     ready: () => server.waitForRequest((q) => q.resource === 'pods/log' || q.resource === 'events', { timeoutMs: 10_000 }),

@@ -142,7 +142,12 @@ describe("the 'kubeconfig' input", () => {
   })
 
   test('a trailing slash on the server is dropped; http is accepted', () => {
-    const kc = kubeconfig({ clusters: [{ name: 'c', server: 'http://127.0.0.1:8001/' }], users: [{ name: 'u', body: [] }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], current: 'x' })
+    const kc = kubeconfig({
+      clusters: [{ name: 'c', server: 'http://127.0.0.1:8001/' }],
+      users: [{ name: 'u', body: [] }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      current: 'x'
+    })
     expect(fromInput(kc).server).toBe('http://127.0.0.1:8001')
   })
 
@@ -188,18 +193,35 @@ describe("the 'kubeconfig' input", () => {
       users: [
         {
           name: 'oidc',
-          body: ['auth-provider:', '  name: oidc', '  config:', '    client-id: my-client', '    client-secret: oidc-client-s3cret', '    id-token: oidc-id-t0ken-value', '    refresh-token: oidc-refresh-t0ken']
+          body: [
+            'auth-provider:',
+            '  name: oidc',
+            '  config:',
+            '    client-id: my-client',
+            '    client-secret: oidc-client-s3cret',
+            '    id-token: oidc-id-t0ken-value',
+            '    refresh-token: oidc-refresh-t0ken'
+          ]
         },
         {
           name: 'exec',
-          body: ['exec:', '  apiVersion: client.authentication.k8s.io/v1', '  command: aws', '  env:', '  - name: AWS_SECRET', '    value: exec-env-s3cret-value']
+          body: [
+            'exec:',
+            '  apiVersion: client.authentication.k8s.io/v1',
+            '  command: aws',
+            '  env:',
+            '  - name: AWS_SECRET',
+            '    value: exec-env-s3cret-value'
+          ]
         }
       ],
       contexts: [{ name: 'x', cluster: 'c', user: 'oidc' }],
       current: 'x'
     })
     fromInput(kc)
-    expect(masked).toEqual(expect.arrayContaining(['oidc-client-s3cret', 'oidc-id-t0ken-value', 'oidc-refresh-t0ken', 'exec-env-s3cret-value']))
+    expect(masked).toEqual(
+      expect.arrayContaining(['oidc-client-s3cret', 'oidc-id-t0ken-value', 'oidc-refresh-t0ken', 'exec-env-s3cret-value'])
+    )
     expect(masked).not.toContain('my-client')
   })
 
@@ -307,7 +329,12 @@ describe("the 'kubeconfig' input", () => {
   })
 
   test('a context with no user at all is allowed (anonymous)', () => {
-    const kc = kubeconfig({ clusters: [{ name: 'c', server: 'https://10.0.0.1:6443' }], users: [], contexts: [{ name: 'a', cluster: 'c' }], current: 'a' })
+    const kc = kubeconfig({
+      clusters: [{ name: 'c', server: 'https://10.0.0.1:6443' }],
+      users: [],
+      contexts: [{ name: 'a', cluster: 'c' }],
+      current: 'a'
+    })
     const c = fromInput(kc)
     expect(c.context).toBe('a')
     expect(c.kc.getCurrentUser()).toBeNull()
@@ -387,11 +414,20 @@ describe("the 'kubeconfig' input", () => {
   })
 
   test('the input wins over KUBECONFIG, ~/.kube/config and the service account', () => {
-    const other = kubeconfig({ clusters: [{ name: 'o', server: 'https://other:6443' }], users: [], contexts: [{ name: 'o', cluster: 'o' }], current: 'o' })
+    const other = kubeconfig({
+      clusters: [{ name: 'o', server: 'https://other:6443' }],
+      users: [],
+      contexts: [{ name: 'o', cluster: 'o' }],
+      current: 'o'
+    })
     const file = write('kc/other', other)
     fs.mkdirSync(path.join(home, '.kube'))
     fs.writeFileSync(path.join(home, '.kube', 'config'), other)
-    const c = fromInput(TOKEN_KC, undefined, env({ KUBECONFIG: file, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }))
+    const c = fromInput(
+      TOKEN_KC,
+      undefined,
+      env({ KUBECONFIG: file, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' })
+    )
     expect(c.source).toBe('input')
     expect(c.server).toBe('https://10.0.0.1:6443')
   })
@@ -504,7 +540,9 @@ describe('KUBECONFIG and ~/.kube/config', () => {
     const file = write('kube/bad.yaml', `clusters:\n- name: x\n  token: "unterminated s3cr3t-value\n`)
     const err = failure(() => loadCredentials({}, env({ KUBECONFIG: file })))
     expect(err).toBeInstanceOf(CredentialsError)
-    expect(err.message).toMatch(new RegExp(`^KUBECONFIG file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} could not be read: it is not valid YAML \\(line \\d+\\)$`))
+    expect(err.message).toMatch(
+      new RegExp(`^KUBECONFIG file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} could not be read: it is not valid YAML \\(line \\d+\\)$`)
+    )
     expect(err.message).not.toContain('s3cr3t')
   })
 
@@ -553,11 +591,21 @@ describe('KUBECONFIG and ~/.kube/config', () => {
   test('two KUBECONFIG files defining the same user name are merged first-wins, as kubectl does', () => {
     const one = write(
       'kube/one.yaml',
-      kubeconfig({ clusters: [{ name: 'one', server: 'https://one:6443' }], users: [{ name: 'admin', body: ['token: token-one-0123'] }], contexts: [{ name: 'one', cluster: 'one', user: 'admin' }], current: 'one' })
+      kubeconfig({
+        clusters: [{ name: 'one', server: 'https://one:6443' }],
+        users: [{ name: 'admin', body: ['token: token-one-0123'] }],
+        contexts: [{ name: 'one', cluster: 'one', user: 'admin' }],
+        current: 'one'
+      })
     )
     const two = write(
       'kube/two.yaml',
-      kubeconfig({ clusters: [{ name: 'two', server: 'https://two:6443' }], users: [{ name: 'admin', body: ['token: token-two-0123'] }], contexts: [{ name: 'two', cluster: 'two', user: 'admin' }], current: 'two' })
+      kubeconfig({
+        clusters: [{ name: 'two', server: 'https://two:6443' }],
+        users: [{ name: 'admin', body: ['token: token-two-0123'] }],
+        contexts: [{ name: 'two', cluster: 'two', user: 'admin' }],
+        current: 'two'
+      })
     )
     const c = loadCredentials({}, env({ KUBECONFIG: [one, two].join(path.delimiter) }))
     expect(c.server).toBe('https://one:6443')
@@ -571,7 +619,7 @@ describe('KUBECONFIG and ~/.kube/config', () => {
     expect(c.kc.getClusters().map((x) => x.name)).toEqual(['cluster-a'])
   })
 
-  test("current-context comes from the first file that sets it, not only the first file", () => {
+  test('current-context comes from the first file that sets it, not only the first file', () => {
     const noCurrent = write(
       'kube/contexts-only.yaml',
       kubeconfig({ clusters: [{ name: 'x', server: 'https://x:6443' }], users: [], contexts: [{ name: 'x', cluster: 'x' }] })
@@ -621,7 +669,11 @@ describe('in-cluster service account', () => {
   const k8sEnv = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }
 
   test('source in-cluster, namespace from the file, token masked', () => {
-    const root = serviceAccount({ token: `${SA_TOKEN}\n`, namespace: 'runners\n', ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' })
+    const root = serviceAccount({
+      token: `${SA_TOKEN}\n`,
+      namespace: 'runners\n',
+      ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+    })
     const c = loadCredentials({}, env(k8sEnv, root))
     expect(c.source).toBe('in-cluster')
     expect(c.namespace).toBe('runners')

@@ -23,7 +23,18 @@ async function withServer(fn: (server: FakeApiServer) => Promise<void>): Promise
 
 function inputs(server: FakeApiServer, extra: Record<string, string> = {}): Record<string, string> {
   // The defaults action.yml gives; the runner passes them as INPUT_* too.
-  return { job: 'build', namespace: NS, kubeconfig: server.kubeconfig(), timeout: '20s', match: 'at-least', mode: 'watch', 'poll-interval': '2s', 'pod-error-grace': '60s', 'log-lines': '30', ...extra }
+  return {
+    job: 'build',
+    namespace: NS,
+    kubeconfig: server.kubeconfig(),
+    timeout: '20s',
+    match: 'at-least',
+    mode: 'watch',
+    'poll-interval': '2s',
+    'pod-error-grace': '60s',
+    'log-lines': '30',
+    ...extra
+  }
 }
 
 function jobWithPod(server: FakeApiServer): { job: KubeObject; pod: KubeObject } {
@@ -71,14 +82,24 @@ describe('dist/index.js against the fake API server', () => {
       expect(r.outputs.message).toBe('1 of 1 pod Running')
       expect(r.outputs.count).toBe('1')
       expect(JSON.parse(r.outputs.phases)).toEqual({ [pod.metadata.name]: 'Running' })
-      expect(JSON.parse(r.outputs.pods)).toEqual([expect.objectContaining({ name: pod.metadata.name, phase: 'Running', node: 'node-1', restarts: 0 })])
-      expect(JSON.parse(r.outputs.job)).toMatchObject({ name: 'build', namespace: NS, uid: pod.metadata.ownerReferences[0].uid, deleted: false })
+      expect(JSON.parse(r.outputs.pods)).toEqual([
+        expect.objectContaining({ name: pod.metadata.name, phase: 'Running', node: 'node-1', restarts: 0 })
+      ])
+      expect(JSON.parse(r.outputs.job)).toMatchObject({
+        name: 'build',
+        namespace: NS,
+        uid: pod.metadata.ownerReferences[0].uid,
+        deleted: false
+      })
       expect(Number(r.outputs.elapsed)).toBeGreaterThan(0)
       const notices = commands(r.stdout).filter((c) => c.name === 'notice')
       expect(notices).toEqual([{ name: 'notice', props: `title=kube-job-wait: ${NS}/build`, data: '1 of 1 pod Running' }])
-      expect(r.stdout).toMatch(new RegExp(`^Waiting for pods Running of job ${NS}/build \\(timeout 20s; credentials: input, server ${server.url}\\)$`, 'm'))
+      expect(r.stdout).toMatch(
+        new RegExp(`^Waiting for pods Running of job ${NS}/build \\(timeout 20s; credentials: input, server ${server.url}\\)$`, 'm')
+      )
       expect(r.summary).toContain('1 of 1 pod Running')
-    }))
+    })
+  )
 
   test.concurrent('failed: the Job reaches FailureTarget; exit 1 and the reason on the ::error:: line', () =>
     withServer(async (server) => {
@@ -90,12 +111,16 @@ describe('dist/index.js against the fake API server', () => {
       server.finishPod(NS, pod.metadata.name, { exitCode: 2 })
       server.updateJobStatus(NS, 'build', {
         failed: 1,
-        conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+        conditions: [
+          { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+        ]
       })
       const r = await done
       expectWellFormed(r, 'failed')
       expect(r.ms).toBeLessThan(10_000)
-      expect(r.outputs.message).toBe(`job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod.metadata.name} Failed (Error, exit code 2))`)
+      expect(r.outputs.message).toBe(
+        `job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod.metadata.name} Failed (Error, exit code 2))`
+      )
       expect(failures(r.stdout)).toEqual([r.outputs.message])
       expect(JSON.parse(r.outputs.job).conditions).toEqual([
         { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
@@ -103,7 +128,8 @@ describe('dist/index.js against the fake API server', () => {
       expect(r.outputs.count).toBe('0')
       // The failing pod's log reaches the summary (the diagnosis).
       expect(r.summary).toContain('error: database unreachable')
-    }))
+    })
+  )
 
   test.concurrent('timeout: exit 1, what was still missing', () =>
     withServer(async (server) => {
@@ -114,7 +140,8 @@ describe('dist/index.js against the fake API server', () => {
       expect(r.outputs.message).toBe(`timed out: 0 of 1 pod Running after 1.5s: ${pod.metadata.name} Pending (ContainerCreating)`)
       expect(Number(r.outputs.elapsed)).toBeGreaterThanOrEqual(1.5)
       expect(r.ms).toBeLessThan(8_000)
-    }))
+    })
+  )
 
   test.concurrent('error: a namespace that does not exist; exit 1, outputs still written', () =>
     withServer(async (server) => {
@@ -123,7 +150,8 @@ describe('dist/index.js against the fake API server', () => {
       expect(r.outputs.message).toBe(`namespace "nope" not found: check the 'namespace' input or the kubeconfig context's namespace`)
       expect(r.outputs.job).toBe('null')
       expect(r.outputs.phases).toBe('{}')
-    }))
+    })
+  )
 
   test.concurrent('condition Complete: met when the Job completes', () =>
     withServer(async (server) => {
@@ -136,5 +164,6 @@ describe('dist/index.js against the fake API server', () => {
       expectWellFormed(r, 'met')
       expect(r.outputs.count).toBe('0')
       expect(JSON.parse(r.outputs.job).conditions.map((c: { type: string }) => c.type)).toEqual(['SuccessCriteriaMet', 'Complete'])
-    }))
+    })
+  )
 })

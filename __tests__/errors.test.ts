@@ -7,7 +7,16 @@ const SERVER = 'https://10.0.0.1:6443'
 
 /** A metav1.Status body as the API server sends it. */
 function status(code: number, reason: string, message: string, details?: object): string {
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code })
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code
+  })
 }
 
 describe('httpError', () => {
@@ -29,7 +38,12 @@ describe('httpError', () => {
   })
 
   test('404 NotFound', () => {
-    const e = httpError(404, status(404, 'NotFound', 'jobs.batch "build" not found', { name: 'build', group: 'batch', kind: 'jobs' }), {}, 'get job ci/build')
+    const e = httpError(
+      404,
+      status(404, 'NotFound', 'jobs.batch "build" not found', { name: 'build', group: 'batch', kind: 'jobs' }),
+      {},
+      'get job ci/build'
+    )
     expect(e.message).toBe('get job ci/build: jobs.batch "build" not found')
     expect(e).toMatchObject({ code: 404, reason: 'NotFound', transient: false })
   })
@@ -73,7 +87,12 @@ describe('httpError', () => {
   })
 
   test('503 ServiceUnavailable with Retry-After', () => {
-    const e = httpError(503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'), { 'retry-after': '1' }, 'get job ci/build')
+    const e = httpError(
+      503,
+      status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'),
+      { 'retry-after': '1' },
+      'get job ci/build'
+    )
     expect(e.message).toBe('get job ci/build: the server is currently unable to handle the request')
     expect(e).toMatchObject({ code: 503, reason: 'ServiceUnavailable', transient: true, retryAfterMs: 1_000 })
   })
@@ -113,13 +132,17 @@ describe('httpError', () => {
 
   test('401 with a text body: what to do about the credentials', () => {
     const e = httpError(401, 'Unauthorized', { 'content-type': 'text/plain' }, 'list pods')
-    expect(e.message).toBe('list pods: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired')
+    expect(e.message).toBe(
+      'list pods: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired'
+    )
     expect(e).toMatchObject({ code: 401, reason: 'Unauthorized', transient: false, unreachable: false })
   })
 
   test('401 with a Status body: the same message, the Status reason', () => {
     const e = httpError(401, status(401, 'Unauthorized', 'Unauthorized'), {}, 'get job ci/build')
-    expect(e.message).toBe('get job ci/build: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired')
+    expect(e.message).toBe(
+      'get job ci/build: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired'
+    )
     expect(e.reason).toBe('Unauthorized')
   })
 
@@ -208,7 +231,9 @@ describe('networkError', () => {
     ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: 10.96.0.1"]
   ])('TLS %s: not transient, points at certificate-authority-data', (code, message) => {
     const e = networkError(fetchFailed(code, message), SERVER, 'list pods')
-    expect(e.message).toBe(`list pods: TLS to https://10.0.0.1:6443 failed: ${message} (${code}); check certificate-authority-data in the kubeconfig`)
+    expect(e.message).toBe(
+      `list pods: TLS to https://10.0.0.1:6443 failed: ${message} (${code}); check certificate-authority-data in the kubeconfig`
+    )
     expect(e.message).toContain('certificate-authority')
     expect(e).toMatchObject({ reason: code, transient: false, unreachable: false })
   })
@@ -237,7 +262,11 @@ describe('networkError', () => {
   })
 
   test('anything else: not transient, first line only, code in parentheses', () => {
-    const e = networkError(Object.assign(new Error('something odd\nwith: details\nAuthorization: Bearer abc'), { code: 'EWEIRD' }), SERVER, 'list pods')
+    const e = networkError(
+      Object.assign(new Error('something odd\nwith: details\nAuthorization: Bearer abc'), { code: 'EWEIRD' }),
+      SERVER,
+      'list pods'
+    )
     expect(e.message).toBe('list pods: request to https://10.0.0.1:6443 failed: something odd (EWEIRD)')
     expect(e).toMatchObject({ reason: 'EWEIRD', transient: false, unreachable: false })
     expect(e.message).not.toContain('Bearer')

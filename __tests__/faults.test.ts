@@ -30,7 +30,14 @@ import type { Timing } from '../src/main.js'
 jest.unstable_mockModule('@actions/core', () => core)
 const { run } = await import('../src/main.js')
 
-const TIMING: Timing = { requestTimeoutMs: 1_000, idleTimeoutMs: 3_000, unreachableGraceMs: 1_000, tickMs: 50, heartbeatMs: 60_000, diagnosisMs: 1_000 }
+const TIMING: Timing = {
+  requestTimeoutMs: 1_000,
+  idleTimeoutMs: 3_000,
+  unreachableGraceMs: 1_000,
+  tickMs: 50,
+  heartbeatMs: 60_000,
+  diagnosisMs: 1_000
+}
 const FIRST_BACKOFF_MS = 800
 const NS = 'ci'
 let server: FakeApiServer
@@ -47,7 +54,17 @@ afterEach(async () => {
 })
 
 function start(extra: Record<string, string> = {}, timing: Partial<Timing> = {}) {
-  core.reset({ job: 'build', namespace: NS, kubeconfig: server.kubeconfig(), timeout: '20s', 'pod-error-grace': '60s', match: 'at-least', mode: 'watch', 'poll-interval': '2s', ...extra })
+  core.reset({
+    job: 'build',
+    namespace: NS,
+    kubeconfig: server.kubeconfig(),
+    timeout: '20s',
+    'pod-error-grace': '60s',
+    match: 'at-least',
+    mode: 'watch',
+    'poll-interval': '2s',
+    ...extra
+  })
   return run({ ...TIMING, ...timing })
 }
 
@@ -62,7 +79,8 @@ function twoPods(): { job: KubeObject; running: string; next: string } {
 
 const podWatch = (opts: { count?: number } = {}) => server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000, ...opts })
 const podRequests = (): RequestRecord[] => server.requestsMatching({ resource: 'pods' })
-const describeRequests = (rs: RequestRecord[]) => rs.map((r) => `${r.verb} ${r.resource}${r.query.resourceVersion ? ` rv=${r.query.resourceVersion}` : ''} -> ${r.status ?? 'pending'}`)
+const describeRequests = (rs: RequestRecord[]) =>
+  rs.map((r) => `${r.verb} ${r.resource}${r.query.resourceVersion ? ` rv=${r.query.resourceVersion}` : ''} -> ${r.status ?? 'pending'}`)
 
 /** Met, both pods counted, both Running in the outputs. */
 function expectBothRunning(o: Awaited<ReturnType<typeof run>>, pods: { running: string; next: string }): void {
@@ -158,12 +176,16 @@ describe('the watch ends or breaks; the change made meanwhile is seen', () => {
     server.updateJobStatus(NS, 'build', {
       active: 0,
       failed: 1,
-      conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+      conditions: [
+        { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+      ]
     })
     const o = await done
     expect(o.result).toBe('failed')
     expect(core.state.outputs.result).toBe('failed')
-    expect(core.state.failed).toBe(`job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod} Failed (Error, exit code 1))`)
+    expect(core.state.failed).toBe(
+      `job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod} Failed (Error, exit code 1))`
+    )
     expect(JSON.parse(core.state.outputs.phases)).toEqual({ [pod]: 'Failed' })
   })
 
@@ -214,7 +236,9 @@ describe('stalls and hangs: bounded by idleTimeoutMs and requestTimeoutMs', () =
     const release = server.stallWatches({ existing: false, future: true })
     server.closeWatches()
     server.startPod(NS, pods.next)
-    const stalled = await server.waitForRequest((r) => r.resource === 'pods' && r.watch && r.id > first.id && r.status === 200, { timeoutMs: 5_000 })
+    const stalled = await server.waitForRequest((r) => r.resource === 'pods' && r.watch && r.id > first.id && r.status === 200, {
+      timeoutMs: 5_000
+    })
     expect(stalled.fault).toBe('stall')
     release()
     const after = await server.waitForRequest((r) => r.resource === 'pods' && r.watch && r.id > stalled.id, { timeoutMs: 5_000 })
@@ -324,7 +348,10 @@ describe('the API server is overloaded or failing', () => {
     server.startPod(NS, pods.next)
     expectBothRunning(await done, pods)
     const made = podRequests()
-    expect(describeRequests(made).slice(0, 2)).toEqual([expect.stringMatching(new RegExp(`^watch pods rv=\\d+ -> ${status}$`)), 'list pods -> 200'])
+    expect(describeRequests(made).slice(0, 2)).toEqual([
+      expect.stringMatching(new RegExp(`^watch pods rv=\\d+ -> ${status}$`)),
+      'list pods -> 200'
+    ])
     // no spinning: the new list waits for the backoff
     expect(made[1].time - made[0].time).toBeGreaterThanOrEqual(FIRST_BACKOFF_MS - 20)
   })
@@ -345,19 +372,23 @@ describe('the report after a fault is true to the cluster', () => {
     server.updateJobStatus(NS, 'build', {
       active: 0,
       failed: 1,
-      conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+      conditions: [
+        { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+      ]
     })
     const o = await start({ phase: 'Succeeded' })
     expect(o.result).toBe('failed')
     expect(JSON.parse(core.state.outputs.phases)).toEqual({ [pod]: 'Failed' })
-    expect(core.state.failed).toBe(`job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod} Failed (Error, exit code 3))`)
+    expect(core.state.failed).toBe(
+      `job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod} Failed (Error, exit code 3))`
+    )
     expect(core.state.summary).toContain('error: config file missing')
   })
 
   // When the Job's failure arrived before the pod's (here: after a reconnect
   // the pods' re-list hangs), the report showed the pod as last seen
   // (Running) and lacked its reason.
-  test('a Job failure seen before its pod\'s (the pods\' re-list hangs): the pod is reported as it is, Failed with its reason', async () => {
+  test("a Job failure seen before its pod's (the pods' re-list hangs): the pod is reported as it is, Failed with its reason", async () => {
     const job = server.createJob(NS, { metadata: { name: 'build' } })
     const pod = server.createPodForJob(job).metadata.name
     server.startPod(NS, pod)
@@ -369,22 +400,31 @@ describe('the report after a fault is true to the cluster', () => {
     server.updateJobStatus(NS, 'build', {
       active: 0,
       failed: 1,
-      conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+      conditions: [
+        { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+      ]
     })
     const o = await done
     expect(o.result).toBe('failed')
     expect(JSON.parse(core.state.outputs.phases)).toEqual({ [pod]: 'Failed' })
-    expect(core.state.failed).toBe(`job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod} Failed (Error, exit code 1))`)
+    expect(core.state.failed).toBe(
+      `job ${NS}/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (${pod} Failed (Error, exit code 1))`
+    )
   })
 
   // Every request failed with a retryable error: the timeout said "no answer
   // from the API server", though it answered every time.
   test('a server that answers 503 to every request: the timeout names the last error, not "no answer"', async () => {
     server.createJob(NS, { metadata: { name: 'build' } })
-    server.nextResponses({ resource: 'jobs' }, Array.from({ length: 50 }, () => ({ status: 503 })))
+    server.nextResponses(
+      { resource: 'jobs' },
+      Array.from({ length: 50 }, () => ({ status: 503 }))
+    )
     const o = await start({ timeout: '1s' })
     expect(o.result).toBe('timeout')
-    expect(core.state.failed).toBe('timed out: the API server kept failing for 1.0s: list jobs: the server is currently unable to handle the request')
+    expect(core.state.failed).toBe(
+      'timed out: the API server kept failing for 1.0s: list jobs: the server is currently unable to handle the request'
+    )
   })
 
   // unreachableGraceMs was checked only when a retry failed: with the backoff
@@ -393,7 +433,12 @@ describe('the report after a fault is true to the cluster', () => {
   // fail at 0, 0.8 s, 2.4 s; the error must come at 1 s.
   test('an unreachable server is reported at unreachableGraceMs, not a backoff step later', async () => {
     const port = await closedPort()
-    core.reset({ job: 'build', namespace: NS, timeout: '20s', kubeconfig: server.kubeconfig().replace(server.url, `http://127.0.0.1:${port}`) })
+    core.reset({
+      job: 'build',
+      namespace: NS,
+      timeout: '20s',
+      kubeconfig: server.kubeconfig().replace(server.url, `http://127.0.0.1:${port}`)
+    })
     const o = await run({ ...TIMING, unreachableGraceMs: 1_000 })
     expect(o.result).toBe('error')
     expect(o.message).toBe(`list jobs: cannot reach the API server http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`)

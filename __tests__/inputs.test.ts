@@ -72,7 +72,15 @@ describe('readSettings: defaults', () => {
 
   test('the action.yml defaults given explicitly give the same settings', () => {
     const explicit = readSettings(
-      fake({ job: 'build', match: 'at-least', timeout: '15m', mode: 'watch', 'poll-interval': '2s', 'pod-error-grace': '60s', 'log-lines': '30' })
+      fake({
+        job: 'build',
+        match: 'at-least',
+        timeout: '15m',
+        mode: 'watch',
+        'poll-interval': '2s',
+        'pod-error-grace': '60s',
+        'log-lines': '30'
+      })
     )
     expect(explicit).toEqual(readSettings(fake({ job: 'build' })))
   })
@@ -82,7 +90,10 @@ describe('readSettings: defaults', () => {
     readSettings(get)
     // The inputs action.yml declares, read from the file itself.
     const yml = fs.readFileSync(new URL('../action.yml', import.meta.url), 'utf8')
-    const declared = yml.slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:')).match(/^ {2}([a-z-]+):$/gm)!.map((l) => l.trim().slice(0, -1))
+    const declared = yml
+      .slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:'))
+      .match(/^ {2}([a-z-]+):$/gm)!
+      .map((l) => l.trim().slice(0, -1))
     expect(declared.length).toBeGreaterThan(10)
     expect(new Set(get.asked)).toEqual(new Set(declared))
   })
@@ -248,14 +259,22 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
     ['namespace with upper case', { job: 'build', namespace: 'Team-A' }, `Input 'namespace' has an invalid value 'Team-A': ${NS_HELP}`],
     ['namespace with a dot', { job: 'build', namespace: 'team.a' }, `Input 'namespace' has an invalid value 'team.a': ${NS_HELP}`],
     ['namespace with a leading dash', { job: 'build', namespace: '-ci' }, `Input 'namespace' has an invalid value '-ci': ${NS_HELP}`],
-    ['namespace of 64 characters', { job: 'build', namespace: 'n'.repeat(64) }, `Input 'namespace' has an invalid value '${'n'.repeat(64)}': ${NS_HELP}`],
+    [
+      'namespace of 64 characters',
+      { job: 'build', namespace: 'n'.repeat(64) },
+      `Input 'namespace' has an invalid value '${'n'.repeat(64)}': ${NS_HELP}`
+    ],
     // phase / condition / match
     [
       'unknown phase',
       { job: 'build', phase: 'Complete' },
       "Input 'phase' has an invalid value 'Complete': expected one of Pending, Running, Succeeded, Failed"
     ],
-    ['phase Unknown', { job: 'build', phase: 'Unknown' }, "Input 'phase' has an invalid value 'Unknown': expected one of Pending, Running, Succeeded, Failed"],
+    [
+      'phase Unknown',
+      { job: 'build', phase: 'Unknown' },
+      "Input 'phase' has an invalid value 'Unknown': expected one of Pending, Running, Succeeded, Failed"
+    ],
     [
       'unknown condition',
       { job: 'build', condition: 'Running' },
@@ -278,13 +297,41 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
       "Input 'match' has an invalid value 'all': expected one of at-least, exact"
     ],
     // expected-count
-    ['zero count', { job: 'build', 'expected-count': '0' }, "Input 'expected-count' has an invalid value '0': expected a whole number from 1 to 1000000"],
-    ['negative count', { job: 'build', 'expected-count': '-1' }, "Input 'expected-count' has an invalid value '-1': expected a whole number from 1 to 1000000"],
-    ['non-numeric count', { job: 'build', 'expected-count': 'three' }, "Input 'expected-count' has an invalid value 'three': expected a whole number from 1 to 1000000"],
-    ['fractional count', { job: 'build', 'expected-count': '1.5' }, "Input 'expected-count' has an invalid value '1.5': expected a whole number from 1 to 1000000"],
-    ['count in exponent form', { job: 'build', 'expected-count': '1e3' }, "Input 'expected-count' has an invalid value '1e3': expected a whole number from 1 to 1000000"],
-    ['count with a plus sign', { job: 'build', 'expected-count': '+2' }, "Input 'expected-count' has an invalid value '+2': expected a whole number from 1 to 1000000"],
-    ['count too large', { job: 'build', 'expected-count': '1000001' }, "Input 'expected-count' has an invalid value '1000001': expected a whole number from 1 to 1000000"],
+    [
+      'zero count',
+      { job: 'build', 'expected-count': '0' },
+      "Input 'expected-count' has an invalid value '0': expected a whole number from 1 to 1000000"
+    ],
+    [
+      'negative count',
+      { job: 'build', 'expected-count': '-1' },
+      "Input 'expected-count' has an invalid value '-1': expected a whole number from 1 to 1000000"
+    ],
+    [
+      'non-numeric count',
+      { job: 'build', 'expected-count': 'three' },
+      "Input 'expected-count' has an invalid value 'three': expected a whole number from 1 to 1000000"
+    ],
+    [
+      'fractional count',
+      { job: 'build', 'expected-count': '1.5' },
+      "Input 'expected-count' has an invalid value '1.5': expected a whole number from 1 to 1000000"
+    ],
+    [
+      'count in exponent form',
+      { job: 'build', 'expected-count': '1e3' },
+      "Input 'expected-count' has an invalid value '1e3': expected a whole number from 1 to 1000000"
+    ],
+    [
+      'count with a plus sign',
+      { job: 'build', 'expected-count': '+2' },
+      "Input 'expected-count' has an invalid value '+2': expected a whole number from 1 to 1000000"
+    ],
+    [
+      'count too large',
+      { job: 'build', 'expected-count': '1000001' },
+      "Input 'expected-count' has an invalid value '1000001': expected a whole number from 1 to 1000000"
+    ],
     // durations
     ['timeout 0', { job: 'build', timeout: '0' }, `Input 'timeout' has an invalid value '0': ${DURATION_HELP}`],
     ['timeout 0s', { job: 'build', timeout: '0s' }, `Input 'timeout' has an invalid value '0s': ${DURATION_HELP}`],
@@ -294,18 +341,50 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
     ['negative timeout', { job: 'build', timeout: '-5m' }, `Input 'timeout' has an invalid value '-5m': ${DURATION_HELP}`],
     ['words as timeout', { job: 'build', timeout: 'ten minutes' }, `Input 'timeout' has an invalid value 'ten minutes': ${DURATION_HELP}`],
     ['poll-interval 0', { job: 'build', 'poll-interval': '0' }, `Input 'poll-interval' has an invalid value '0': ${DURATION_HELP}`],
-    ['poll-interval below 100ms', { job: 'build', 'poll-interval': '50ms' }, "Input 'poll-interval' has an invalid value '50ms': expected at least 100ms"],
-    ['poll-interval 0.05 seconds', { job: 'build', 'poll-interval': '0.05' }, "Input 'poll-interval' has an invalid value '0.05': expected at least 100ms"],
-    ['poll-interval not a duration', { job: 'build', 'poll-interval': 'fast' }, `Input 'poll-interval' has an invalid value 'fast': ${DURATION_HELP}`],
-    ['pod-error-grace not a duration', { job: 'build', 'pod-error-grace': 'never' }, `Input 'pod-error-grace' has an invalid value 'never': ${DURATION_HELP}, or 0`],
-    ['negative pod-error-grace', { job: 'build', 'pod-error-grace': '-1' }, `Input 'pod-error-grace' has an invalid value '-1': ${DURATION_HELP}, or 0`],
+    [
+      'poll-interval below 100ms',
+      { job: 'build', 'poll-interval': '50ms' },
+      "Input 'poll-interval' has an invalid value '50ms': expected at least 100ms"
+    ],
+    [
+      'poll-interval 0.05 seconds',
+      { job: 'build', 'poll-interval': '0.05' },
+      "Input 'poll-interval' has an invalid value '0.05': expected at least 100ms"
+    ],
+    [
+      'poll-interval not a duration',
+      { job: 'build', 'poll-interval': 'fast' },
+      `Input 'poll-interval' has an invalid value 'fast': ${DURATION_HELP}`
+    ],
+    [
+      'pod-error-grace not a duration',
+      { job: 'build', 'pod-error-grace': 'never' },
+      `Input 'pod-error-grace' has an invalid value 'never': ${DURATION_HELP}, or 0`
+    ],
+    [
+      'negative pod-error-grace',
+      { job: 'build', 'pod-error-grace': '-1' },
+      `Input 'pod-error-grace' has an invalid value '-1': ${DURATION_HELP}, or 0`
+    ],
     // mode
     ['unknown mode', { job: 'build', mode: 'stream' }, "Input 'mode' has an invalid value 'stream': expected one of watch, poll"],
     ['mode "polling"', { job: 'build', mode: 'polling' }, "Input 'mode' has an invalid value 'polling': expected one of watch, poll"],
     // log-lines
-    ['log-lines too large', { job: 'build', 'log-lines': '1001' }, "Input 'log-lines' has an invalid value '1001': expected a whole number from 0 to 1000"],
-    ['negative log-lines', { job: 'build', 'log-lines': '-1' }, "Input 'log-lines' has an invalid value '-1': expected a whole number from 0 to 1000"],
-    ['log-lines "all"', { job: 'build', 'log-lines': 'all' }, "Input 'log-lines' has an invalid value 'all': expected a whole number from 0 to 1000"]
+    [
+      'log-lines too large',
+      { job: 'build', 'log-lines': '1001' },
+      "Input 'log-lines' has an invalid value '1001': expected a whole number from 0 to 1000"
+    ],
+    [
+      'negative log-lines',
+      { job: 'build', 'log-lines': '-1' },
+      "Input 'log-lines' has an invalid value '-1': expected a whole number from 0 to 1000"
+    ],
+    [
+      'log-lines "all"',
+      { job: 'build', 'log-lines': 'all' },
+      "Input 'log-lines' has an invalid value 'all': expected a whole number from 0 to 1000"
+    ]
   ]
 
   test('there are at least 20 bad-input cases', () => {
@@ -319,7 +398,9 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
   })
 
   test('values are quoted trimmed', () => {
-    expect(errorOf({ job: 'build', mode: '  stream  ' }).message).toBe("Input 'mode' has an invalid value 'stream': expected one of watch, poll")
+    expect(errorOf({ job: 'build', mode: '  stream  ' }).message).toBe(
+      "Input 'mode' has an invalid value 'stream': expected one of watch, poll"
+    )
   })
 
   test('the first bad input (in reading order) is the one reported', () => {

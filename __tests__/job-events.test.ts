@@ -4,13 +4,31 @@ import { jobInfo } from '../src/observe/model.js'
 
 describe('a deleted Job told by its events', () => {
   test('"Completed" (Normal) is a completion', () => {
-    expect(finishedFromEvents([{ type: 'Normal', reason: 'SuccessfulCreate' }, { type: 'Normal', reason: 'Completed', message: 'Job completed' }])).toMatchObject({ type: 'Complete', status: 'True' })
+    expect(
+      finishedFromEvents([
+        { type: 'Normal', reason: 'SuccessfulCreate' },
+        { type: 'Normal', reason: 'Completed', message: 'Job completed' }
+      ])
+    ).toMatchObject({ type: 'Complete', status: 'True' })
   })
-  test.each(['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'MaxFailedIndexesExceeded', 'FailedIndexes'])('Warning %s is a failure with its message', (reason) => {
-    expect(finishedFromEvents([{ type: 'Warning', reason, message: 'why' }])).toEqual({ type: 'Failed', status: 'True', reason, message: 'why' })
-  })
+  test.each(['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'MaxFailedIndexesExceeded', 'FailedIndexes'])(
+    'Warning %s is a failure with its message',
+    (reason) => {
+      expect(finishedFromEvents([{ type: 'Warning', reason, message: 'why' }])).toEqual({
+        type: 'Failed',
+        status: 'True',
+        reason,
+        message: 'why'
+      })
+    }
+  )
   test('other events say nothing', () => {
-    expect(finishedFromEvents([{ type: 'Warning', reason: 'FailedCreate' }, { type: 'Normal', reason: 'SuccessfulCreate' }])).toBeUndefined()
+    expect(
+      finishedFromEvents([
+        { type: 'Warning', reason: 'FailedCreate' },
+        { type: 'Normal', reason: 'SuccessfulCreate' }
+      ])
+    ).toBeUndefined()
   })
 })
 

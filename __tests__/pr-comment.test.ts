@@ -9,7 +9,11 @@ import { afterAll, beforeAll, expect, jest, test } from '@jest/globals'
 import * as core from '../__fixtures__/core.js'
 import { FakeApiServer } from './support/fake-apiserver.js'
 
-interface Comment { id: number; body: string; html_url: string }
+interface Comment {
+  id: number
+  body: string
+  html_url: string
+}
 const comments: Comment[] = []
 const calls: string[] = []
 const gh = http.createServer((req, res) => {
@@ -20,7 +24,11 @@ const gh = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json')
     if (req.method === 'GET' && req.url?.startsWith('/repos/acme/app/issues/7/comments')) return res.end(JSON.stringify(comments))
     if (req.method === 'POST' && req.url === '/repos/acme/app/issues/7/comments') {
-      const c = { id: comments.length + 1, body: JSON.parse(body).body, html_url: `https://github.com/acme/app/pull/7#issuecomment-${comments.length + 1}` }
+      const c = {
+        id: comments.length + 1,
+        body: JSON.parse(body).body,
+        html_url: `https://github.com/acme/app/pull/7#issuecomment-${comments.length + 1}`
+      }
       comments.push(c)
       res.statusCode = 201
       return res.end(JSON.stringify(c))
@@ -66,7 +74,13 @@ test('one comment per Job: created on the first run, updated on the next', async
   const job = kube.createJob('ci', { metadata: { name: 'build' }, spec: { parallelism: 1, completions: 1 } })
   const pod = kube.createPodForJob(job)
   kube.startPod('ci', pod.metadata.name)
-  const inputs = { job: 'build', namespace: 'ci', kubeconfig: kube.kubeconfig(), 'comment-on-pr': 'true', 'github-token': 'ghs_secret_token_1' }
+  const inputs = {
+    job: 'build',
+    namespace: 'ci',
+    kubeconfig: kube.kubeconfig(),
+    'comment-on-pr': 'true',
+    'github-token': 'ghs_secret_token_1'
+  }
   core.reset(inputs)
   expect((await run({ tickMs: 50 })).result).toBe('met')
   expect(comments).toHaveLength(1)
@@ -86,7 +100,13 @@ test('one comment per Job: created on the first run, updated on the next', async
 })
 
 test('a failing GitHub API is a warning, not the step result', async () => {
-  core.reset({ job: 'build', namespace: 'ci', kubeconfig: kube.kubeconfig(), 'comment-on-pr': 'true', 'github-token': 'ghs_secret_token_1' })
+  core.reset({
+    job: 'build',
+    namespace: 'ci',
+    kubeconfig: kube.kubeconfig(),
+    'comment-on-pr': 'true',
+    'github-token': 'ghs_secret_token_1'
+  })
   const saved = comments.splice(0)
   gh.removeAllListeners('request')
   gh.on('request', (_req, res) => {
@@ -105,5 +125,7 @@ test('comment-on-pr without a token is a bad input', async () => {
   core.reset({ job: 'build', 'comment-on-pr': 'true', 'github-token': '' })
   const o = await run()
   expect(o.result).toBe('error')
-  expect(core.state.failed).toBe("Input 'comment-on-pr' is true but 'github-token' is empty: give a token that may write pull-request comments")
+  expect(core.state.failed).toBe(
+    "Input 'comment-on-pr' is true but 'github-token' is empty: give a token that may write pull-request comments"
+  )
 })

@@ -49,7 +49,14 @@ const running = pod('build-run01', {
     startTime: t('2024-05-01T10:00:01Z'),
     conditions: [scheduled, { type: 'Ready', status: 'True' }],
     containerStatuses: [
-      { name: 'main', image: 'ghcr.io/acme/build:1.2.3', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: t('2024-05-01T10:00:05Z') } } }
+      {
+        name: 'main',
+        image: 'ghcr.io/acme/build:1.2.3',
+        imageID: '',
+        ready: true,
+        restartCount: 0,
+        state: { running: { startedAt: t('2024-05-01T10:00:05Z') } }
+      }
     ]
   }
 })
@@ -80,7 +87,9 @@ const containerCreating = pod('build-new01', {
     phase: 'Pending',
     startTime: t('2024-05-01T10:00:01Z'),
     conditions: [scheduled],
-    containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }]
+    containerStatuses: [
+      { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }
+    ]
   }
 })
 
@@ -97,10 +106,14 @@ const initFailing = pod('build-init1', {
         imageID: '',
         ready: false,
         restartCount: 0,
-        state: { terminated: { exitCode: 128, reason: 'Error', startedAt: t('2024-05-01T10:00:02Z'), finishedAt: t('2024-05-01T10:00:03Z') } }
+        state: {
+          terminated: { exitCode: 128, reason: 'Error', startedAt: t('2024-05-01T10:00:02Z'), finishedAt: t('2024-05-01T10:00:03Z') }
+        }
       }
     ],
-    containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }]
+    containerStatuses: [
+      { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }
+    ]
   }
 })
 
@@ -120,7 +133,9 @@ const initCrashLoop = pod('build-init2', {
         lastState: { terminated: { exitCode: 2, reason: 'Error', finishedAt: t('2024-05-01T10:01:00Z') } }
       }
     ],
-    containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }]
+    containerStatuses: [
+      { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }
+    ]
   }
 })
 
@@ -137,7 +152,9 @@ const oomKilled = pod('build-oom01', {
         imageID: '',
         ready: false,
         restartCount: 0,
-        state: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: t('2024-05-01T10:00:05Z'), finishedAt: t('2024-05-01T10:02:00Z') } }
+        state: {
+          terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: t('2024-05-01T10:00:05Z'), finishedAt: t('2024-05-01T10:02:00Z') }
+        }
       }
     ]
   }
@@ -149,8 +166,22 @@ const exit3 = pod('build-err01', {
     phase: 'Failed',
     startTime: t('2024-05-01T10:00:01Z'),
     containerStatuses: [
-      { name: 'sidecar', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
-      { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error', message: 'tests failed | 3 of 10' } } }
+      {
+        name: 'sidecar',
+        image: 'x',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { terminated: { exitCode: 0, reason: 'Completed' } }
+      },
+      {
+        name: 'main',
+        image: 'x',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { terminated: { exitCode: 3, reason: 'Error', message: 'tests failed | 3 of 10' } }
+      }
     ]
   }
 })
@@ -160,7 +191,9 @@ const succeeded = pod('build-ok001', {
   status: {
     phase: 'Succeeded',
     startTime: t('2024-05-01T10:00:01Z'),
-    containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }]
+    containerStatuses: [
+      { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }
+    ]
   }
 })
 
@@ -182,7 +215,8 @@ const unschedulable = pod('build-sch01', {
         type: 'PodScheduled',
         status: 'False',
         reason: 'Unschedulable',
-        message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+        message:
+          '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
         lastTransitionTime: t('2024-05-01T10:00:00Z')
       }
     ]
@@ -219,7 +253,9 @@ const deadline = pod('build-dead1', {
     phase: 'Failed',
     reason: 'DeadlineExceeded',
     message: 'Pod was active on the node longer than the specified deadline',
-    containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: 'Error' } } }]
+    containerStatuses: [
+      { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: 'Error' } } }
+    ]
   }
 })
 
@@ -249,7 +285,14 @@ describe('podReason (through podInfo on API objects)', () => {
 
   test('a terminated container without a reason or exit code', () => {
     const p = podInfo(
-      pod('x', { status: { phase: 'Pending', initContainerStatuses: [{ name: 'i', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1 } } }] } })
+      pod('x', {
+        status: {
+          phase: 'Pending',
+          initContainerStatuses: [
+            { name: 'i', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1 } } }
+          ]
+        }
+      })
     )
     expect(podReason(p)).toBe('Init:Terminated, exit code 1')
   })
@@ -259,8 +302,12 @@ describe('podReason (through podInfo on API objects)', () => {
       pod('x', {
         status: {
           phase: 'Failed',
-          initContainerStatuses: [{ name: 'i', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }],
-          containerStatuses: [{ name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }]
+          initContainerStatuses: [
+            { name: 'i', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }
+          ],
+          containerStatuses: [
+            { name: 'main', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }
+          ]
         }
       })
     )
@@ -293,12 +340,23 @@ describe('podReason (through podInfo on API objects)', () => {
       startTime: '2024-05-01T10:00:01Z',
       creationTimestamp: '2024-05-01T10:00:00Z'
     })
-    expect(p.containers[0]).toMatchObject({ name: 'main', init: false, state: 'waiting', reason: 'CrashLoopBackOff', lastExitCode: 1, lastReason: 'Error', lastFinishedAt: '2024-05-01T10:03:00Z' })
+    expect(p.containers[0]).toMatchObject({
+      name: 'main',
+      init: false,
+      state: 'waiting',
+      reason: 'CrashLoopBackOff',
+      lastExitCode: 1,
+      lastReason: 'Error',
+      lastFinishedAt: '2024-05-01T10:03:00Z'
+    })
     expect(podInfo(noStatus).phase).toBe('Pending')
   })
 
   test('Date timestamps (client-node deserialized objects) become ISO strings', () => {
-    const p = podInfo({ metadata: { name: 'd', creationTimestamp: new Date('2024-05-01T10:00:00Z') }, status: { phase: 'Running', startTime: new Date('2024-05-01T10:00:01Z') } })
+    const p = podInfo({
+      metadata: { name: 'd', creationTimestamp: new Date('2024-05-01T10:00:00Z') },
+      status: { phase: 'Running', startTime: new Date('2024-05-01T10:00:01Z') }
+    })
     expect(p.creationTimestamp).toBe('2024-05-01T10:00:00.000Z')
     expect(p.startTime).toBe('2024-05-01T10:00:01.000Z')
   })
@@ -310,7 +368,13 @@ const failedJob: V1Job = {
   apiVersion: 'batch/v1',
   kind: 'Job',
   metadata: { name: 'build', namespace: 'ci', uid: JOB_UID, resourceVersion: '5000', creationTimestamp: t('2024-05-01T09:59:59Z') },
-  spec: { parallelism: 3, completions: 3, backoffLimit: 0, selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': JOB_UID } }, template: {} },
+  spec: {
+    parallelism: 3,
+    completions: 3,
+    backoffLimit: 0,
+    selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': JOB_UID } },
+    template: {}
+  },
   status: {
     active: 1,
     ready: 1,
@@ -373,7 +437,8 @@ const OUTCOMES: Record<Result, { with: Outcome; without: Outcome }> = {
   failed: {
     with: {
       result: 'failed',
-      message: 'job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (build-err01 Failed (Error, exit code 3))',
+      message:
+        'job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit (build-err01 Failed (Error, exit code 3))',
       namespace: 'ci',
       job: 'build',
       target: { kind: 'condition', condition: 'Complete' },
@@ -398,7 +463,14 @@ const OUTCOMES: Record<Result, { with: Outcome; without: Outcome }> = {
       mode: 'watch',
       requests: 3
     },
-    without: { result: 'timeout', message: 'timed out: no answer from the API server in 15m', namespace: 'ci', job: 'build', target, elapsedMs: 900_000 }
+    without: {
+      result: 'timeout',
+      message: 'timed out: no answer from the API server in 15m',
+      namespace: 'ci',
+      job: 'build',
+      target,
+      elapsedMs: 900_000
+    }
   },
   cancelled: {
     with: {
@@ -533,7 +605,10 @@ describe('outputs', () => {
     const deleted = JSON.parse(outputs(OUTCOMES.error.with).job)
     expect(deleted.deleted).toBe(true)
     expect(deleted.conditions).toEqual([])
-    const bare: V1Job = { metadata: { name: 'build', namespace: 'ci', uid: 'u' }, status: { conditions: [{ type: 'Suspended', status: 'True' }] } }
+    const bare: V1Job = {
+      metadata: { name: 'build', namespace: 'ci', uid: 'u' },
+      status: { conditions: [{ type: 'Suspended', status: 'True' }] }
+    }
     expect(JSON.parse(outputs({ ...OUTCOMES.met.with, snapshot: snapshot(bare, []) }).job)).toMatchObject({
       active: 0,
       ready: 0,
@@ -596,16 +671,20 @@ describe('summaryMarkdown', () => {
 
   test('no job (bad input): the action name in the heading and "the Job" as the target', () => {
     const md = summaryMarkdown(OUTCOMES.error.without)
-    expect(md).toBe("## ⚠️ kube-job-wait: error after 3ms\n\nWaited for the Job. Input 'job' is required: the name of the Job to wait for\n\n")
+    expect(md).toBe(
+      "## ⚠️ kube-job-wait: error after 3ms\n\nWaited for the Job. Input 'job' is required: the name of the Job to wait for\n\n"
+    )
   })
 
   test('the target line', () => {
     expect(summaryMarkdown(OUTCOMES.met.with)).toContain('\nWaited for 3 pods Running. 3 of 3 pods Running\n')
     expect(summaryMarkdown(OUTCOMES.failed.with)).toContain('\nWaited for condition Complete. job ci/build failed')
-    expect(summaryMarkdown({ ...OUTCOMES.met.with, target: { kind: 'phase', phase: 'Succeeded', expectedCount: 2, match: 'exact' } })).toContain(
-      'Waited for exactly 2 pods Succeeded.'
+    expect(
+      summaryMarkdown({ ...OUTCOMES.met.with, target: { kind: 'phase', phase: 'Succeeded', expectedCount: 2, match: 'exact' } })
+    ).toContain('Waited for exactly 2 pods Succeeded.')
+    expect(summaryMarkdown({ ...OUTCOMES.met.with, target: { kind: 'phase', phase: 'Failed', match: 'at-least' } })).toContain(
+      'Waited for pods Failed.'
     )
-    expect(summaryMarkdown({ ...OUTCOMES.met.with, target: { kind: 'phase', phase: 'Failed', match: 'at-least' } })).toContain('Waited for pods Failed.')
   })
 
   test('a table with a row per pod, in order', () => {
@@ -654,7 +733,10 @@ describe('summaryMarkdown', () => {
   })
 
   test('a deleted Job is marked, a condition without reason or message is bare', () => {
-    const bare: V1Job = { metadata: { name: 'build', namespace: 'ci', uid: 'u' }, status: { active: 0, conditions: [{ type: 'Suspended', status: 'True' }] } }
+    const bare: V1Job = {
+      metadata: { name: 'build', namespace: 'ci', uid: 'u' },
+      status: { active: 0, conditions: [{ type: 'Suspended', status: 'True' }] }
+    }
     const md = summaryMarkdown({ ...OUTCOMES.error.with, snapshot: snapshot(bare, [], true) })
     expect(md).toContain('**Job** ci/build: 0 active, 0 ready, 0 succeeded, 0 failed (deleted)\n- Suspended=True\n')
   })

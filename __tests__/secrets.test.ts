@@ -27,7 +27,15 @@ const SECRET = {
 /** What a client would send for basic auth: never shown either. */
 const BASIC = Buffer.from(`${SECRET.username}:${SECRET.password}`).toString('base64')
 
-const everySecret = (): string[] => [SECRET.token, SECRET.otherToken, SECRET.password, SECRET.keyData, BASIC, ...SECRET.keyLines, 'PRIVATE KEY']
+const everySecret = (): string[] => [
+  SECRET.token,
+  SECRET.otherToken,
+  SECRET.password,
+  SECRET.keyData,
+  BASIC,
+  ...SECRET.keyLines,
+  'PRIVATE KEY'
+]
 
 /**
  * The current user carries a token (used: Bearer wins over basic auth),
@@ -72,14 +80,21 @@ function expectNoLeak(r: StepRun, kubeconfig: string, o: { masked?: string[] } =
   const leaks: string[] = []
   for (const [where, text] of Object.entries(shown)) {
     for (const s of everySecret()) if (text.includes(s)) leaks.push(`${where} contains ${s.slice(0, 12)}…`)
-    for (const line of kubeconfig.split('\n').filter((l) => /token|password|key-data/.test(l))) if (text.includes(line.trim())) leaks.push(`${where} contains the kubeconfig line ${line.trim().slice(0, 20)}…`)
+    for (const line of kubeconfig.split('\n').filter((l) => /token|password|key-data/.test(l)))
+      if (text.includes(line.trim())) leaks.push(`${where} contains the kubeconfig line ${line.trim().slice(0, 20)}…`)
   }
   expect(leaks).toEqual([])
   // The action keeps the kubeconfig in memory: it writes no file under HOME, RUNNER_TEMP or TMPDIR
   // but Node's compile cache of its own code (scanned above like every file: no secret in it).
   expect(r.files.map((f) => f.path).filter((p) => !p.includes('/kube-job-wait-compile-cache/'))).toEqual([])
   const masked = masks(r.stdout)
-  for (const s of o.masked ?? [SECRET.token, SECRET.otherToken, SECRET.password, SECRET.keyData, ...SECRET.keyLines.filter((l) => !l.startsWith('-----'))]) {
+  for (const s of o.masked ?? [
+    SECRET.token,
+    SECRET.otherToken,
+    SECRET.password,
+    SECRET.keyData,
+    ...SECRET.keyLines.filter((l) => !l.startsWith('-----'))
+  ]) {
     expect({ masked: masked.includes(s), secret: s.slice(0, 12) }).toEqual({ masked: true, secret: s.slice(0, 12) })
   }
 }
@@ -111,7 +126,13 @@ async function withServer(fn: (server: FakeApiServer, tls: Front) => Promise<voi
   }
 }
 
-const inputs = (kubeconfig: string, extra: Record<string, string> = {}) => ({ job: 'build', kubeconfig, timeout: '20s', 'log-lines': '30', ...extra })
+const inputs = (kubeconfig: string, extra: Record<string, string> = {}) => ({
+  job: 'build',
+  kubeconfig,
+  timeout: '20s',
+  'log-lines': '30',
+  ...extra
+})
 
 describe('kubeconfig input with a token, a password and a client key', () => {
   test.concurrent('met', () =>
@@ -122,7 +143,8 @@ describe('kubeconfig input with a token, a password and a client key', () => {
       const r = await runStep({ inputs: inputs(kc) })
       expect(r.outputs.result).toBe('met')
       expectNoLeak(r, kc)
-    }))
+    })
+  )
 
   test.concurrent('failed, with a pod log in the summary', () =>
     withServer(async (server) => {
@@ -134,22 +156,34 @@ describe('kubeconfig input with a token, a password and a client key', () => {
       const running = runStep({ inputs: inputs(kc, { phase: 'Succeeded' }) })
       await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 })
       server.finishPod(NS, pod, { exitCode: 1 })
-      server.updateJobStatus(NS, 'build', { failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] })
+      server.updateJobStatus(NS, 'build', {
+        failed: 1,
+        conditions: [
+          { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+        ]
+      })
       const r = await running
       expect(r.outputs.result).toBe('failed')
       expect(r.summary).toContain('error: connection refused')
       expectNoLeak(r, kc)
-    }))
+    })
+  )
 
   test.concurrent('timeout', () =>
     withServer(async (server) => {
       const kc = kubeconfigFor(server.url)
       const job = server.createJob(NS, { metadata: { name: 'build' } })
-      server.setPodWaiting(NS, server.createPodForJob(job).metadata.name, 'ImagePullBackOff', 'Back-off pulling image "registry.example/app:1"')
+      server.setPodWaiting(
+        NS,
+        server.createPodForJob(job).metadata.name,
+        'ImagePullBackOff',
+        'Back-off pulling image "registry.example/app:1"'
+      )
       const r = await runStep({ inputs: inputs(kc, { timeout: '1s' }) })
       expect(r.outputs.result).toBe('timeout')
       expectNoLeak(r, kc)
-    }))
+    })
+  )
 
   test.concurrent('error from the API server (a namespace that does not exist)', () =>
     withServer(async (server) => {
@@ -157,7 +191,8 @@ describe('kubeconfig input with a token, a password and a client key', () => {
       const r = await runStep({ inputs: inputs(kc, { namespace: 'nope' }) })
       expect(r.outputs.result).toBe('error')
       expectNoLeak(r, kc)
-    }))
+    })
+  )
 
   test.concurrent('error before any request (an unknown context): masked all the same', () =>
     withServer(async (server) => {
@@ -167,15 +202,19 @@ describe('kubeconfig input with a token, a password and a client key', () => {
       expect(r.outputs.message).toBe("Input 'context' has an invalid value 'prod': the kubeconfig (input) has the contexts fake, other")
       expectNoLeak(r, kc)
       expect(server.requests).toEqual([])
-    }))
+    })
+  )
 
   test.concurrent('error: basic auth the server rejects (the password is sent)', () =>
     withServer(async (server) => {
       const kc = kubeconfigFor(server.url, { user: { username: SECRET.username, password: SECRET.password } })
       const r = await runStep({ inputs: inputs(kc) })
-      expect(r.outputs.message).toBe('list jobs: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired')
+      expect(r.outputs.message).toBe(
+        'list jobs: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired'
+      )
       expectNoLeak(r, kc, { masked: [SECRET.password, SECRET.otherToken] })
-    }))
+    })
+  )
 
   test.concurrent('the kubeconfig in KUBECONFIG, written by an earlier step: masked too', () =>
     withServer(async (server) => {
@@ -195,10 +234,11 @@ describe('kubeconfig input with a token, a password and a client key', () => {
       expect(r.stdout).toContain(`credentials: KUBECONFIG, server ${server.url}`)
       // the earlier step's file is not the action's: it was there before
       expectNoLeak(r, kc)
-    }))
+    })
+  )
   // Only secrets: masking every line of the kubeconfig would also hide
   // "apiVersion: v1", "cluster:", "context:" ... in every later log line.
-  test.concurrent('only the secrets are masked, not the kubeconfig\'s ordinary lines', () =>
+  test.concurrent("only the secrets are masked, not the kubeconfig's ordinary lines", () =>
     withServer(async (server) => {
       const kc = kubeconfigFor(server.url)
       const r = await runStep({ inputs: inputs(kc, { context: 'prod' }) })
@@ -207,7 +247,8 @@ describe('kubeconfig input with a token, a password and a client key', () => {
         .map((l) => l.trim())
         .filter((l) => l && !/token|password|key-data/.test(l))
       expect(masks(r.stdout).filter((m) => ordinary.includes(m))).toEqual([])
-    }))
+    })
+  )
 })
 
 describe('a client certificate over TLS (the key is used)', () => {
@@ -218,7 +259,13 @@ describe('a client certificate over TLS (the key is used)', () => {
       contexts: [{ name: 'tls', cluster: 'tls', user: 'ci', namespace: NS }],
       currentContext: 'tls'
     })
-  const keyMasks = (key: string) => [b64(key), ...key.trim().split('\n').filter((l) => !l.startsWith('-----'))]
+  const keyMasks = (key: string) => [
+    b64(key),
+    ...key
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('-----'))
+  ]
 
   test.concurrent('met, the kubeconfig given as base64', () =>
     withServer(async (server, tls) => {
@@ -230,17 +277,29 @@ describe('a client certificate over TLS (the key is used)', () => {
       expect(tls.requests.every((q) => q.authorized)).toBe(true)
       // the base64 text as given is masked too (the runner masks secrets.*, not a pasted value)
       expectNoLeak(r, kc, { masked: [...keyMasks(pki.client.key), b64(kc)] })
-    }))
+    })
+  )
 
   test.concurrent('error: an expired client certificate', () =>
     withServer(async (server, tls) => {
       const kc = tlsKubeconfig(tls, pki.expiredClient)
       const r = await runStep({ inputs: inputs(kc) })
       expect(r.outputs.result).toBe('error')
-      const leaks = [b64(pki.expiredClient.key), ...pki.expiredClient.key.trim().split('\n').filter((l) => !l.startsWith('-----'))].filter(
-        (s) => shownStdout(r.stdout).includes(s) || r.stderr.includes(s) || r.summary.includes(s) || Object.values(r.outputs).some((v) => v.includes(s))
+      const leaks = [
+        b64(pki.expiredClient.key),
+        ...pki.expiredClient.key
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('-----'))
+      ].filter(
+        (s) =>
+          shownStdout(r.stdout).includes(s) ||
+          r.stderr.includes(s) ||
+          r.summary.includes(s) ||
+          Object.values(r.outputs).some((v) => v.includes(s))
       )
       expect(leaks).toEqual([])
       expectNoLeak(r, kc, { masked: keyMasks(pki.expiredClient.key) })
-    }))
+    })
+  )
 })

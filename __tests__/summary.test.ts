@@ -41,13 +41,28 @@ function pod(name: string, f: PodFate, index?: number): V1Pod {
   const image = 'registry.example/build:1.4'
   let state: NonNullable<V1Pod['status']>['containerStatuses']
   if (f.phase === 'Pending') {
-    state = [{ name: 'main', image: f.image ?? image, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: f.waiting, message: f.message } } }]
+    state = [
+      {
+        name: 'main',
+        image: f.image ?? image,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { waiting: { reason: f.waiting, message: f.message } }
+      }
+    ]
   } else if ('crashLoop' in f) {
     state = [
       {
-        name: 'main', image, imageID: '', ready: false, restartCount: f.crashLoop.restarts,
+        name: 'main',
+        image,
+        imageID: '',
+        ready: false,
+        restartCount: f.crashLoop.restarts,
         state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=main pod=${name}` } },
-        lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: at(f.crashLoop.lastEnd - 2), finishedAt: at(f.crashLoop.lastEnd) } }
+        lastState: {
+          terminated: { exitCode: 1, reason: 'Error', startedAt: at(f.crashLoop.lastEnd - 2), finishedAt: at(f.crashLoop.lastEnd) }
+        }
       }
     ]
   } else if (f.phase === 'Running') {
@@ -55,14 +70,28 @@ function pod(name: string, f: PodFate, index?: number): V1Pod {
   } else {
     state = [
       {
-        name: 'main', image, imageID: '', ready: false, restartCount: 0,
-        state: { terminated: { exitCode: f.exitCode, reason: f.reason ?? (f.exitCode ? 'Error' : 'Completed'), startedAt: at(f.start), finishedAt: at(f.end) } }
+        name: 'main',
+        image,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: {
+          terminated: {
+            exitCode: f.exitCode,
+            reason: f.reason ?? (f.exitCode ? 'Error' : 'Completed'),
+            startedAt: at(f.start),
+            finishedAt: at(f.end)
+          }
+        }
       }
     ]
   }
   return {
     metadata: {
-      name, namespace: 'ci', uid: `uid-${name}`, creationTimestamp: at(0),
+      name,
+      namespace: 'ci',
+      uid: `uid-${name}`,
+      creationTimestamp: at(0),
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'build', uid: 'uid-build', controller: true }],
       annotations: index === undefined ? {} : { 'batch.kubernetes.io/job-completion-index': String(index) }
     },
@@ -75,10 +104,23 @@ function outcome(result: Outcome['result'], target: Target, j: V1Job, pods: V1Po
   const snapshot: Snapshot = { namespace: 'ci', name: j.metadata!.name!, job: jobInfo(j), jobDeleted: false, pods: pods.map(podInfo) }
   // A timeout is what happens when no rule ended the wait earlier: no stuck-pod rule here.
   const v = decide(snapshot, target, { podErrorGraceMs: result === 'timeout' ? 0 : 60_000 }, T0 + elapsedMs)
-  const message = result === 'timeout' ? `timed out: ${v.summary} after 5m: ${v.detail}` : `${v.summary}${v.detail && result === 'failed' ? ` (${v.detail})` : ''}`
+  const message =
+    result === 'timeout'
+      ? `timed out: ${v.summary} after 5m: ${v.detail}`
+      : `${v.summary}${v.detail && result === 'failed' ? ` (${v.detail})` : ''}`
   return {
-    result, message, namespace: 'ci', job: j.metadata!.name, target, verdict: v, snapshot, elapsedMs, mode: 'watch', requests: 4,
-    runUrl: 'https://github.com/acme/app/actions/runs/42', diagnosis
+    result,
+    message,
+    namespace: 'ci',
+    job: j.metadata!.name,
+    target,
+    verdict: v,
+    snapshot,
+    elapsedMs,
+    mode: 'watch',
+    requests: 4,
+    runUrl: 'https://github.com/acme/app/actions/runs/42',
+    diagnosis
   }
 }
 
@@ -90,7 +132,11 @@ describe('golden summaries and annotations', () => {
       'met',
       { kind: 'phase', phase: 'Running', match: 'at-least' },
       job('build', { active: 3, ready: 3 }, { template: {}, parallelism: 3, completions: 3 }),
-      [pod('build-a1', { phase: 'Running', start: 2 }), pod('build-b2', { phase: 'Running', start: 3 }), pod('build-c3', { phase: 'Succeeded', start: 2, end: 4, exitCode: 0 })],
+      [
+        pod('build-a1', { phase: 'Running', start: 2 }),
+        pod('build-b2', { phase: 'Running', start: 3 }),
+        pod('build-c3', { phase: 'Succeeded', start: 2, end: 4, exitCode: 0 })
+      ],
       4_200
     )
     golden('success.md', summaryMarkdown(o, NOW))
@@ -101,10 +147,23 @@ describe('golden summaries and annotations', () => {
     const j = job(
       'build',
       {
-        active: 1, failed: 2,
+        active: 1,
+        failed: 2,
         conditions: [
-          { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: at(30) },
-          { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: at(31) }
+          {
+            type: 'FailureTarget',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+            lastTransitionTime: at(30)
+          },
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+            lastTransitionTime: at(31)
+          }
         ]
       },
       { template: {}, parallelism: 2, completions: 2, backoffLimit: 1 }
@@ -112,7 +171,12 @@ describe('golden summaries and annotations', () => {
     const pods = [
       pod('build-x1', { phase: 'Failed', start: 2, end: 9, exitCode: 3 }),
       pod('build-x2', { phase: 'Failed', start: 20, end: 28, exitCode: 3 }),
-      pod('build-p3', { phase: 'Pending', waiting: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example/tools:missing"', image: 'registry.example/tools:missing' })
+      pod('build-p3', {
+        phase: 'Pending',
+        waiting: 'ImagePullBackOff',
+        message: 'Back-off pulling image "registry.example/tools:missing"',
+        image: 'registry.example/tools:missing'
+      })
     ]
     const snapshotPods = pods.map(podInfo)
     const diagnosis: Diagnosis = {
@@ -121,16 +185,29 @@ describe('golden summaries and annotations', () => {
         {
           pod: 'build-x1',
           cause: podCause(snapshotPods[0])!,
-          log: { container: 'main', previous: false, lines: ['compiling 214 files', 'error: cannot find module `db` | see below', 'make: *** [build] Error 3'] },
+          log: {
+            container: 'main',
+            previous: false,
+            lines: ['compiling 214 files', 'error: cannot find module `db` | see below', 'make: *** [build] Error 3']
+          },
           events: []
         },
         {
           pod: 'build-p3',
           cause: podCause(snapshotPods[2])!,
-          events: [{ object: 'Pod/build-p3', reason: 'Failed', message: 'Failed to pull image "registry.example/tools:missing": not found', count: 4 }]
+          events: [
+            {
+              object: 'Pod/build-p3',
+              reason: 'Failed',
+              message: 'Failed to pull image "registry.example/tools:missing": not found',
+              count: 4
+            }
+          ]
         }
       ],
-      jobEvents: [{ object: 'Job/build', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', count: 1 }],
+      jobEvents: [
+        { object: 'Job/build', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', count: 1 }
+      ],
       notes: []
     }
     const o = outcome('failed', { kind: 'condition', condition: 'Complete' }, j, pods, 31_000, diagnosis)
@@ -141,7 +218,15 @@ describe('golden summaries and annotations', () => {
   test('timeout: a crash loop and a pod that cannot be scheduled; no permission to read logs', () => {
     const stuck = pod('build-s2', { phase: 'Pending', waiting: 'ContainerCreating' })
     stuck.spec!.nodeName = undefined
-    stuck.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.', lastTransitionTime: at(1) }]
+    stuck.status!.conditions = [
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: '0/1 nodes are available: 1 Insufficient cpu.',
+        lastTransitionTime: at(1)
+      }
+    ]
     stuck.status!.containerStatuses = []
     const pods = [pod('build-c1', { phase: 'Running', start: 1, crashLoop: { restarts: 5, lastEnd: 290 } }), stuck]
     const snapshotPods = pods.map(podInfo)
@@ -151,7 +236,14 @@ describe('golden summaries and annotations', () => {
       jobEvents: [],
       notes: ['no permission to get pods/log in namespace ci: logs not shown (grant get on pods/log)']
     }
-    const o = outcome('timeout', { kind: 'phase', phase: 'Succeeded', match: 'at-least' }, job('build', { active: 2 }, { template: {}, parallelism: 2, completions: 2 }), pods, 300_000, diagnosis)
+    const o = outcome(
+      'timeout',
+      { kind: 'phase', phase: 'Succeeded', match: 'at-least' },
+      job('build', { active: 2 }, { template: {}, parallelism: 2, completions: 2 }),
+      pods,
+      300_000,
+      diagnosis
+    )
     golden('timeout.md', summaryMarkdown(o, T0 + 300_000))
     golden('timeout.annotations.json', JSON.stringify(annotations(o), null, 2) + '\n')
   })
@@ -161,11 +253,27 @@ describe('golden summaries and annotations', () => {
     for (let i = 0; i < 1000; i++) {
       const name = `big-${String(i).padStart(4, '0')}`
       if (i % 100 === 7) pods.push(pod(name, { phase: 'Failed', start: 3, end: 40, exitCode: 137, reason: 'OOMKilled' }, i))
-      else if (i % 250 === 3) pods.push(pod(name, { phase: 'Pending', waiting: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example/big:2"', image: 'registry.example/big:2' }, i))
+      else if (i % 250 === 3)
+        pods.push(
+          pod(
+            name,
+            {
+              phase: 'Pending',
+              waiting: 'ImagePullBackOff',
+              message: 'Back-off pulling image "registry.example/big:2"',
+              image: 'registry.example/big:2'
+            },
+            i
+          )
+        )
       else if (i % 2) pods.push(pod(name, { phase: 'Succeeded', start: 2, end: 50, exitCode: 0 }, i))
       else pods.push(pod(name, { phase: 'Running', start: 2 }, i))
     }
-    const j = job('big', { active: 494, succeeded: 496, failed: 10 }, { template: {}, parallelism: 1000, completions: 1000, completionMode: 'Indexed' })
+    const j = job(
+      'big',
+      { active: 494, succeeded: 496, failed: 10 },
+      { template: {}, parallelism: 1000, completions: 1000, completionMode: 'Indexed' }
+    )
     const o = outcome('timeout', { kind: 'condition', condition: 'Complete' }, j, pods, 300_000)
     const md = summaryMarkdown(o, T0 + 300_000)
     expect(Buffer.byteLength(md)).toBeLessThan(64 * 1024)
@@ -178,12 +286,25 @@ describe('golden summaries and annotations', () => {
 
 describe('the timeline', () => {
   test('Pending from creation, then Running until the end; failures marked crit', () => {
-    const pods = [pod('t-1', { phase: 'Succeeded', start: 2, end: 5, exitCode: 0 }), pod('t-2', { phase: 'Failed', start: 1, end: 3, exitCode: 1 }), pod('t-3', { phase: 'Running', start: 4 })].map(podInfo)
+    const pods = [
+      pod('t-1', { phase: 'Succeeded', start: 2, end: 5, exitCode: 0 }),
+      pod('t-2', { phase: 'Failed', start: 1, end: 3, exitCode: 1 }),
+      pod('t-3', { phase: 'Running', start: 4 })
+    ].map(podInfo)
     expect(timeline(pods, T0 + 10_000)).toEqual([
-      '```mermaid', 'gantt', '  dateFormat x', '  axisFormat %H:%M:%S',
-      '  section t-1', `  Pending :p0, ${T0}, ${T0 + 2000}`, `  Running → Succeeded :done, r0, ${T0 + 2000}, ${T0 + 5000}`,
-      '  section t-2', `  Pending :p1, ${T0}, ${T0 + 1000}`, `  Running → Failed :crit, r1, ${T0 + 1000}, ${T0 + 3000}`,
-      '  section t-3', `  Pending :p2, ${T0}, ${T0 + 4000}`, `  Running :active, r2, ${T0 + 4000}, ${T0 + 10000}`,
+      '```mermaid',
+      'gantt',
+      '  dateFormat x',
+      '  axisFormat %H:%M:%S',
+      '  section t-1',
+      `  Pending :p0, ${T0}, ${T0 + 2000}`,
+      `  Running → Succeeded :done, r0, ${T0 + 2000}, ${T0 + 5000}`,
+      '  section t-2',
+      `  Pending :p1, ${T0}, ${T0 + 1000}`,
+      `  Running → Failed :crit, r1, ${T0 + 1000}, ${T0 + 3000}`,
+      '  section t-3',
+      `  Pending :p2, ${T0}, ${T0 + 4000}`,
+      `  Running :active, r2, ${T0 + 4000}, ${T0 + 10000}`,
       '```'
     ])
   })

@@ -10,8 +10,20 @@ const noGrace = { podErrorGraceMs: 0 }
 
 function job(o: Partial<JobInfo> = {}): JobInfo {
   return {
-    name: 'build', namespace: 'ci', uid: 'uid-1', suspend: false, active: 0, ready: 0, succeeded: 0, failed: 0, terminating: 0,
-    conditions: [], parallelism: 1, completions: 1, creationTimestamp: ago(120), ...o
+    name: 'build',
+    namespace: 'ci',
+    uid: 'uid-1',
+    suspend: false,
+    active: 0,
+    ready: 0,
+    succeeded: 0,
+    failed: 0,
+    terminating: 0,
+    conditions: [],
+    parallelism: 1,
+    completions: 1,
+    creationTimestamp: ago(120),
+    ...o
   }
 }
 const cond = (type: string, reason?: string, message?: string): JobCondition => ({ type, status: 'True', reason, message })
@@ -22,15 +34,47 @@ function pod(phase: PodPhase, o: Partial<PodInfo> = {}, c: Partial<ContainerInfo
   const state: ContainerInfo['state'] =
     phase === 'Running' ? 'running' : phase === 'Succeeded' || phase === 'Failed' ? 'terminated' : 'waiting'
   return {
-    name: `build-${n}`, uid: `p${n}`, phase, ready: phase === 'Running', restarts: 0, ownerUid: 'uid-1',
-    creationTimestamp: ago(30), node: 'node-1',
-    containers: [{ name: 'main', init: false, state, restartCount: 0, exitCode: phase === 'Failed' ? 1 : phase === 'Succeeded' ? 0 : undefined, reason: phase === 'Pending' ? 'ContainerCreating' : phase === 'Failed' ? 'Error' : phase === 'Succeeded' ? 'Completed' : undefined, ...c }],
+    name: `build-${n}`,
+    uid: `p${n}`,
+    phase,
+    ready: phase === 'Running',
+    restarts: 0,
+    ownerUid: 'uid-1',
+    creationTimestamp: ago(30),
+    node: 'node-1',
+    containers: [
+      {
+        name: 'main',
+        init: false,
+        state,
+        restartCount: 0,
+        exitCode: phase === 'Failed' ? 1 : phase === 'Succeeded' ? 0 : undefined,
+        reason: phase === 'Pending' ? 'ContainerCreating' : phase === 'Failed' ? 'Error' : phase === 'Succeeded' ? 'Completed' : undefined,
+        ...c
+      }
+    ],
     ...o
   }
 }
-const snap = (j: JobInfo | undefined, pods: PodInfo[] = [], jobDeleted = false): Snapshot => ({ namespace: 'ci', name: 'build', job: j, jobDeleted, pods })
-const running = (count?: number, match: 'at-least' | 'exact' = 'at-least'): Target => ({ kind: 'phase', phase: 'Running', expectedCount: count, match })
-const phase = (p: 'Pending' | 'Running' | 'Succeeded' | 'Failed', count?: number): Target => ({ kind: 'phase', phase: p, expectedCount: count, match: 'at-least' })
+const snap = (j: JobInfo | undefined, pods: PodInfo[] = [], jobDeleted = false): Snapshot => ({
+  namespace: 'ci',
+  name: 'build',
+  job: j,
+  jobDeleted,
+  pods
+})
+const running = (count?: number, match: 'at-least' | 'exact' = 'at-least'): Target => ({
+  kind: 'phase',
+  phase: 'Running',
+  expectedCount: count,
+  match
+})
+const phase = (p: 'Pending' | 'Running' | 'Succeeded' | 'Failed', count?: number): Target => ({
+  kind: 'phase',
+  phase: p,
+  expectedCount: count,
+  match: 'at-least'
+})
 const condition = (c: 'Complete' | 'Failed' | 'Finished' | 'Suspended'): Target => ({ kind: 'condition', condition: c })
 
 describe('a Job that does not exist yet', () => {
@@ -61,17 +105,34 @@ describe('pod phases: Pending < Running < Succeeded', () => {
     expect(reached(pod('Failed'), 'Failed', 'at-least')).toBe(true)
   })
   test('Pending counts every pod that exists and has not failed', () => {
-    const v = decide(snap(job({ parallelism: 3, completions: 3 }), [pod('Pending'), pod('Running'), pod('Succeeded')]), phase('Pending'), rules, NOW)
+    const v = decide(
+      snap(job({ parallelism: 3, completions: 3 }), [pod('Pending'), pod('Running'), pod('Succeeded')]),
+      phase('Pending'),
+      rules,
+      NOW
+    )
     expect(v).toMatchObject({ state: 'met', count: 3 })
   })
   test('exact counts only pods in exactly that phase, and equality', () => {
     const pods = [pod('Running'), pod('Succeeded')]
     expect(decide(snap(job({ parallelism: 2, completions: 2 }), pods), running(2, 'exact'), rules, NOW).state).toBe('waiting')
     expect(decide(snap(job({ parallelism: 2, completions: 2 }), pods), running(1, 'exact'), rules, NOW).state).toBe('met')
-    expect(decide(snap(job({ parallelism: 3, completions: 3 }), [pod('Running'), pod('Running'), pod('Running')]), running(2, 'exact'), rules, NOW).state).toBe('waiting')
+    expect(
+      decide(
+        snap(job({ parallelism: 3, completions: 3 }), [pod('Running'), pod('Running'), pod('Running')]),
+        running(2, 'exact'),
+        rules,
+        NOW
+      ).state
+    ).toBe('waiting')
   })
   test('at-least is met by more pods than expected (the e2e helper needs equality and races)', () => {
-    const v = decide(snap(job({ parallelism: 3, completions: 3 }), [pod('Running'), pod('Running'), pod('Running')]), running(2), rules, NOW)
+    const v = decide(
+      snap(job({ parallelism: 3, completions: 3 }), [pod('Running'), pod('Running'), pod('Running')]),
+      running(2),
+      rules,
+      NOW
+    )
     expect(v).toMatchObject({ state: 'met', count: 3, expected: 2 })
   })
   test('terminating pods do not count', () => {
@@ -80,7 +141,11 @@ describe('pod phases: Pending < Running < Succeeded', () => {
   })
   test('waiting says what is missing, pod by pod', () => {
     const v = decide(
-      snap(job({ parallelism: 3, completions: 3 }), [pod('Running', { name: 'build-a' }), pod('Running', { name: 'build-b' }), pod('Pending', { name: 'build-x7k' }, { reason: 'ImagePullBackOff' })]),
+      snap(job({ parallelism: 3, completions: 3 }), [
+        pod('Running', { name: 'build-a' }),
+        pod('Running', { name: 'build-b' }),
+        pod('Pending', { name: 'build-x7k' }, { reason: 'ImagePullBackOff' })
+      ]),
       running(),
       noGrace,
       NOW
@@ -127,7 +192,10 @@ describe('fail fast', () => {
   })
   test('a Job failure is what the user waited for with condition Failed', () => {
     const j = job({ conditions: [cond('FailureTarget', 'DeadlineExceeded')] })
-    expect(decide(snap(j), condition('Failed'), rules, NOW)).toMatchObject({ state: 'met', summary: 'job ci/build failed (DeadlineExceeded)' })
+    expect(decide(snap(j), condition('Failed'), rules, NOW)).toMatchObject({
+      state: 'met',
+      summary: 'job ci/build failed (DeadlineExceeded)'
+    })
   })
   test('waiting for Failed pods is not failed by the Job failing', () => {
     const j = job({ failed: 1, conditions: [cond('Failed', 'BackoffLimitExceeded')] })
@@ -150,7 +218,12 @@ describe('conditions', () => {
   })
   test('Finished is met by Complete and fails the step on Failed', () => {
     expect(decide(snap(job({ conditions: [cond('Complete')] })), condition('Finished'), rules, NOW).state).toBe('met')
-    const v = decide(snap(job({ conditions: [cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] })), condition('Finished'), rules, NOW)
+    const v = decide(
+      snap(job({ conditions: [cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] })),
+      condition('Finished'),
+      rules,
+      NOW
+    )
     expect(v.state).toBe('failed')
     expect(v.summary).toContain('BackoffLimitExceeded')
   })
@@ -162,7 +235,9 @@ describe('conditions', () => {
     expect(decide(snap(job({ conditions: [cond('Complete')] })), condition('Failed'), rules, NOW).state).toBe('failed')
   })
   test('Suspended: met by the condition; failed when the Job finished first', () => {
-    expect(decide(snap(job({ suspend: true, conditions: [cond('Suspended', 'JobSuspended')] })), condition('Suspended'), rules, NOW).state).toBe('met')
+    expect(
+      decide(snap(job({ suspend: true, conditions: [cond('Suspended', 'JobSuspended')] })), condition('Suspended'), rules, NOW).state
+    ).toBe('met')
     expect(decide(snap(job({ suspend: true })), condition('Suspended'), rules, NOW).state).toBe('waiting')
     expect(decide(snap(job({ conditions: [cond('Complete')] })), condition('Suspended'), rules, NOW).state).toBe('failed')
   })
@@ -180,7 +255,8 @@ describe('conditions', () => {
 })
 
 describe('stuck pods: the Job controller never fails them (kubernetes#122300)', () => {
-  const stuck = (reason: string, ageS: number) => pod('Pending', { creationTimestamp: ago(ageS) }, { reason, message: `Back-off pulling image "registry/x:tag"` })
+  const stuck = (reason: string, ageS: number) =>
+    pod('Pending', { creationTimestamp: ago(ageS) }, { reason, message: `Back-off pulling image "registry/x:tag"` })
   test.each(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError'])(
     '%s longer than the grace fails the wait, with the message',
     (reason) => {
@@ -197,16 +273,28 @@ describe('stuck pods: the Job controller never fails them (kubernetes#122300)', 
     expect(decide(snap(job(), [stuck('ImagePullBackOff', 3600)]), running(), noGrace, NOW).state).toBe('waiting')
   })
   test('unschedulable counts from PodScheduled=False', () => {
-    const p = pod('Pending', { unschedulable: { reason: 'Unschedulable', message: '0/1 nodes are available', since: ago(90) } }, { reason: undefined, state: 'unknown' })
+    const p = pod(
+      'Pending',
+      { unschedulable: { reason: 'Unschedulable', message: '0/1 nodes are available', since: ago(90) } },
+      { reason: undefined, state: 'unknown' }
+    )
     const v = decide(snap(job(), [p]), running(), rules, NOW)
     expect(v.state).toBe('failed')
     expect(v.summary).toContain('stuck in Unschedulable for 1m30s')
   })
   test('a crash loop counts from its last crash, not the pod start', () => {
-    const p = pod('Running', { creationTimestamp: ago(600) }, { state: 'waiting', reason: 'CrashLoopBackOff', lastFinishedAt: ago(20), restartCount: 4 })
+    const p = pod(
+      'Running',
+      { creationTimestamp: ago(600) },
+      { state: 'waiting', reason: 'CrashLoopBackOff', lastFinishedAt: ago(20), restartCount: 4 }
+    )
     expect(stuckSince(p)?.since).toBe(ago(20))
     expect(decide(snap(job(), [p]), condition('Complete'), rules, NOW).state).toBe('waiting')
-    const long = pod('Running', { creationTimestamp: ago(600) }, { state: 'waiting', reason: 'CrashLoopBackOff', lastFinishedAt: ago(300), restartCount: 6 })
+    const long = pod(
+      'Running',
+      { creationTimestamp: ago(600) },
+      { state: 'waiting', reason: 'CrashLoopBackOff', lastFinishedAt: ago(300), restartCount: 6 }
+    )
     expect(decide(snap(job(), [long]), condition('Complete'), rules, NOW).state).toBe('failed')
   })
   test('a pod already in the target phase is met, not stuck (waiting for Pending)', () => {

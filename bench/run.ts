@@ -9,8 +9,31 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { ROOT, apiGet, clusterInfo, ensureCluster, kubeconfigFor, resolveKubectl, stopCluster, tokenOf, type KubectlInfo } from './lib/cluster.ts'
-import { DIST, setDistEntry, e2eHelper, kubectl, kubectlJob, oursPoll, oursWatch, oursWatchPodPhase, seedLoop, type Contender, type Goal, type Result } from './lib/contenders.ts'
+import {
+  ROOT,
+  apiGet,
+  clusterInfo,
+  ensureCluster,
+  kubeconfigFor,
+  resolveKubectl,
+  stopCluster,
+  tokenOf,
+  type KubectlInfo
+} from './lib/cluster.ts'
+import {
+  DIST,
+  setDistEntry,
+  e2eHelper,
+  kubectl,
+  kubectlJob,
+  oursPoll,
+  oursWatch,
+  oursWatchPodPhase,
+  seedLoop,
+  type Contender,
+  type Goal,
+  type Result
+} from './lib/contenders.ts'
 import { Harness } from './lib/kube.ts'
 import { fileSize, readAudit, requestsOf, simWritesFor, type AuditEvent } from './lib/logs.ts'
 import { killAll, measuring, runProc, type ProcResult } from './lib/proc.ts'
@@ -37,7 +60,9 @@ const cfg = {
 const failures: string[] = []
 function expect(what: string, got: { result: Result; detail: string }, r: ProcResult, want: Result): boolean {
   if (got.result === want && !r.killed) return true
-  const why = r.killed ? `killed by the harness after ${Math.round((r.exitAt - r.spawnAt) / 1000)} s (hung)` : `${got.result} (expected ${want}): ${got.detail}`
+  const why = r.killed
+    ? `killed by the harness after ${Math.round((r.exitAt - r.spawnAt) / 1000)} s (hung)`
+    : `${got.result} (expected ${want}): ${got.detail}`
   failures.push(`${what}: ${why}`)
   log(`  FAILED ${what}: ${why}`)
   if (r.stderr.trim()) log(`    stderr: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`)
@@ -53,7 +78,13 @@ interface Trial {
   detail: string
 }
 
-async function runContender(c: Contender, goal: Goal, job: { name: string; uid: string }, timeoutS: number, kubeconfig: string): Promise<Trial> {
+async function runContender(
+  c: Contender,
+  goal: Goal,
+  job: { name: string; uid: string },
+  timeoutS: number,
+  kubeconfig: string
+): Promise<Trial> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kjw-bench-${c.id}-`))
   try {
     const inv = c.invoke(goal, { namespace: cfg.namespace, job: job.name, uid: job.uid, timeoutS, kubeconfig, dir })
@@ -149,7 +180,8 @@ const cpuOf = (p: ProcResult) => (p.cpuUserS === undefined ? NaN : p.cpuUserS + 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
-  if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`Node ${process.version}: run with Node 24 (npm run bench puts node_modules/.bin first on PATH)`)
+  if (Number(process.versions.node.split('.')[0]) < 24)
+    throw new Error(`Node ${process.version}: run with Node 24 (npm run bench puts node_modules/.bin first on PATH)`)
   for (const f of cfg.figures) if (!FIGURES.includes(f)) throw new Error(`BENCH_FIGURES: unknown figure ${f} (${FIGURES.join(', ')})`)
   const cluster = clusterInfo()
   const kubectlInfo = resolveKubectl()
@@ -187,7 +219,14 @@ async function main(): Promise<number> {
     node: process.version,
     kubectl: kubectlInfo,
     bundle: { path: path.relative(ROOT, DIST), ...fingerprint(distCopy), git: gitDescribe() },
-    config: { ...cfg, out: path.relative(ROOT, cfg.out), measuring: measuring(), apiserver: `https://127.0.0.1:${cluster.port}`, state: cluster.state, clusterStartedByBench: started },
+    config: {
+      ...cfg,
+      out: path.relative(ROOT, cfg.out),
+      measuring: measuring(),
+      apiserver: `https://127.0.0.1:${cluster.port}`,
+      state: cluster.state,
+      clusterStartedByBench: started
+    },
     latency: {},
     floor: [],
     api: [],
@@ -202,7 +241,9 @@ async function main(): Promise<number> {
     await h.ensureNamespace()
     await h.deleteAllBenchJobs()
     await h.settle(180_000)
-    log(`cluster ${results.kubernetes} at https://127.0.0.1:${cluster.port}; namespace ${cfg.namespace}; ${cfg.runs} runs; kubectl ${kubectlInfo.version} (${kubectlInfo.path})`)
+    log(
+      `cluster ${results.kubernetes} at https://127.0.0.1:${cluster.port}; namespace ${cfg.namespace}; ${cfg.runs} runs; kubectl ${kubectlInfo.version} (${kubectlInfo.path})`
+    )
     if (kubectlInfo.note) log(kubectlInfo.note)
     const direct = kubeconfigFor(cluster.admin, cluster.port, tmp, 'direct.kubeconfig')
     const ctx: FigureContext = { cluster, h, tmp, direct, kubectlInfo, results, stop: () => interrupted }
@@ -360,7 +401,10 @@ async function figStartupFloor(x: FigureContext): Promise<void> {
   for (let run = 0; run <= cfg.runs && !x.stop(); run++) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-bench-floor-'))
     try {
-      const inv = oursWatch().invoke({ kind: 'running' }, { namespace: cfg.namespace, job: '', uid: '', timeoutS: 10, kubeconfig: x.direct, dir })!
+      const inv = oursWatch().invoke(
+        { kind: 'running' },
+        { namespace: cfg.namespace, job: '', uid: '', timeoutS: 10, kubeconfig: x.direct, dir }
+      )!
       const cases: { what: string; cmd: string; args: string[]; env: Record<string, string> }[] = [
         { what: 'ours: start, input error, exit', cmd: inv.cmd, args: inv.args, env: inv.env },
         // a later step of the same job: RUNNER_TEMP (where a compile cache may live) kept from an earlier run
@@ -413,7 +457,9 @@ async function sideBySide(
     for (let i = 0; i < contenders.length; i++) proxies.push(await startProxy(x.cluster.port, `127.0.1.${i + 1}`))
     const auditOff = fileSize(x.cluster.auditLog)
     const trials = await Promise.all(
-      contenders.map((c, i) => runContender(c, goal, job, timeoutS, kubeconfigFor(x.cluster.admin, proxies[i].stats.port, x.tmp, `proxy-${i}.kubeconfig`)))
+      contenders.map((c, i) =>
+        runContender(c, goal, job, timeoutS, kubeconfigFor(x.cluster.admin, proxies[i].stats.port, x.tmp, `proxy-${i}.kubeconfig`))
+      )
     )
     await sleep(1000)
     const events = readAudit(x.cluster.auditLog, auditOff)
@@ -452,7 +498,12 @@ async function figApi(x: FigureContext): Promise<void> {
   for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
     log(`API cost of a ${cfg.waitSeconds} s wait (1-pod Job done after ${cfg.waitSeconds} s), run ${run}/${cfg.runs}`)
     const name = `api-${run}-${randomSuffix()}`
-    const uid = await x.h.createJob({ name, completions: 1, parallelism: 1, sim: { 'start-ms': '200', 'run-ms': String(cfg.waitSeconds * 1000) } })
+    const uid = await x.h.createJob({
+      name,
+      completions: 1,
+      parallelism: 1,
+      sim: { 'start-ms': '200', 'run-ms': String(cfg.waitSeconds * 1000) }
+    })
     await x.h.waitPodsExist(uid, 1, 60_000)
     const samples = await sideBySide(x, 'api', contenders, { kind: 'complete' }, { name, uid }, cfg.waitSeconds + 120, 'met', run)
     x.results.api.push(...samples)
@@ -472,7 +523,16 @@ async function figProcess(x: FigureContext): Promise<void> {
   try {
     for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
       log(`process cost of a ${cfg.waitSeconds} s wait on ${n} running pods (phase Succeeded never comes: timeout), run ${run}/${cfg.runs}`)
-      const samples = await sideBySide(x, 'process', contenders, { kind: 'succeeded', count: n }, { name, uid }, cfg.waitSeconds, 'timeout', run)
+      const samples = await sideBySide(
+        x,
+        'process',
+        contenders,
+        { kind: 'succeeded', count: n },
+        { name, uid },
+        cfg.waitSeconds,
+        'timeout',
+        run
+      )
       x.results.process.push(...samples)
     }
   } finally {
@@ -503,7 +563,14 @@ async function figScale(x: FigureContext): Promise<void> {
       await h.deleteJob(name)
       const okP = expect(`scale ${size} run ${run} ${phaseWaiter.label}, phase Succeeded`, tp, tp.proc, 'met')
       const okC = expect(`scale ${size} run ${run} ${conditionWaiter.label}`, tc, tc.proc, 'met')
-      const writes = await simWritesFor(cluster.simWrites, simOff, cfg.namespace, name, (w) => w.filter((i) => i.phase === 'Succeeded').length >= size, 10_000)
+      const writes = await simWritesFor(
+        cluster.simWrites,
+        simOff,
+        cfg.namespace,
+        name,
+        (w) => w.filter((i) => i.phase === 'Succeeded').length >= size,
+        10_000
+      )
       const done = writes.filter((i) => i.phase === 'Succeeded')
       const last = done.reduce((m, i) => Math.max(m, i.t), 0)
       if (done.length < size) failures.push(`scale ${size} run ${run}: only ${done.length} Succeeded writes in sim-writes.jsonl`)

@@ -143,7 +143,9 @@ export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context
     const files = e.env.KUBECONFIG.split(path.delimiter).filter(Boolean)
     const existing = files.filter((f) => fs.existsSync(f))
     if (!existing.length) {
-      throw new CredentialsError(`KUBECONFIG is set to ${e.env.KUBECONFIG}, but no such file exists: set the 'kubeconfig' input or fix the earlier step that writes it`)
+      throw new CredentialsError(
+        `KUBECONFIG is set to ${e.env.KUBECONFIG}, but no such file exists: set the 'kubeconfig' input or fix the earlier step that writes it`
+      )
     }
     kc = fromFiles(existing, 'KUBECONFIG', e.mask)
     source = 'KUBECONFIG'
@@ -172,15 +174,22 @@ export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context
     kc.setCurrentContext(settings.context)
   } else if (source !== 'in-cluster' && !kc.getCurrentContext()) {
     if (contexts.length === 1) kc.setCurrentContext(contexts[0])
-    else throw new CredentialsError(`the kubeconfig (${source}) sets no current-context: set the 'context' input to one of: ${contexts.join(', ') || '(none)'}`)
+    else
+      throw new CredentialsError(
+        `the kubeconfig (${source}) sets no current-context: set the 'context' input to one of: ${contexts.join(', ') || '(none)'}`
+      )
   }
   const context = kc.getCurrentContext()
   const ctx = kc.getContextObject(context)
-  if (source !== 'in-cluster' && !ctx) throw new CredentialsError(`the kubeconfig (${source}) has current-context '${context}', but no context of that name`)
+  if (source !== 'in-cluster' && !ctx)
+    throw new CredentialsError(`the kubeconfig (${source}) has current-context '${context}', but no context of that name`)
   const cluster = kc.getCurrentCluster()
-  if (!cluster) throw new CredentialsError(`the kubeconfig (${source}) context '${context}' names cluster '${ctx?.cluster}', which it does not define`)
+  if (!cluster)
+    throw new CredentialsError(`the kubeconfig (${source}) context '${context}' names cluster '${ctx?.cluster}', which it does not define`)
   if (!/^https?:\/\/[^/]+/.test(cluster.server ?? '')) {
-    throw new CredentialsError(`the kubeconfig (${source}) cluster '${cluster.name}' has no valid server URL (got '${cluster.server ?? ''}')`)
+    throw new CredentialsError(
+      `the kubeconfig (${source}) cluster '${cluster.name}' has no valid server URL (got '${cluster.server ?? ''}')`
+    )
   }
   if (ctx?.user && !kc.getCurrentUser()) {
     throw new CredentialsError(`the kubeconfig (${source}) context '${context}' names user '${ctx.user}', which it does not define`)

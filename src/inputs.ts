@@ -91,7 +91,11 @@ export function readSettings(get: GetInput): Settings {
   const job = input('job')
   if (!job) throw new InputError("Input 'job' is required: the name of the Job to wait for")
   if (job.length > 63 || !JOB_NAME.test(job)) {
-    throw bad('job', job, 'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit')
+    throw bad(
+      'job',
+      job,
+      'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit'
+    )
   }
 
   const ns = input('namespace')
@@ -102,13 +106,18 @@ export function readSettings(get: GetInput): Settings {
   const phaseRaw = input('phase')
   const conditionRaw = input('condition')
   if (phaseRaw && conditionRaw) {
-    throw new InputError(`Inputs 'phase' ('${oneLine(phaseRaw)}') and 'condition' ('${oneLine(conditionRaw)}') were both given: give one, a pod phase or a Job condition`)
+    throw new InputError(
+      `Inputs 'phase' ('${oneLine(phaseRaw)}') and 'condition' ('${oneLine(conditionRaw)}') were both given: give one, a pod phase or a Job condition`
+    )
   }
   const countRaw = input('expected-count')
   const match = oneOf<Match>('match', input('match') || 'at-least', ['at-least', 'exact'])
   let target: Target
   if (conditionRaw) {
-    if (countRaw) throw new InputError(`Input 'expected-count' ('${oneLine(countRaw)}') applies to a pod phase, not to 'condition' ('${oneLine(conditionRaw)}')`)
+    if (countRaw)
+      throw new InputError(
+        `Input 'expected-count' ('${oneLine(countRaw)}') applies to a pod phase, not to 'condition' ('${oneLine(conditionRaw)}')`
+      )
     target = { kind: 'condition', condition: oneOf('condition', conditionRaw, CONDITIONS) }
   } else {
     const phase = oneOf('phase', phaseRaw || 'Running', PHASES)

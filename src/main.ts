@@ -63,7 +63,9 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
     if (rawKubeconfig && !rawKubeconfig.includes(':')) core.setSecret(rawKubeconfig)
     const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
     namespace = settings.namespace ?? creds.namespace
-    core.info(`Waiting for ${describeTarget(settings)} of job ${namespace}/${settings.job} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`)
+    core.info(
+      `Waiting for ${describeTarget(settings)} of job ${namespace}/${settings.job} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
+    )
     http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs)
     outcome = await wait(settings, namespace, http, timing, started, cancel.signal, (o) => (observer = o))
     if ((outcome.result === 'failed' || outcome.result === 'timeout') && outcome.snapshot && !cancel.signal.aborted) {
@@ -91,7 +93,13 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
 }
 
 /** Logs and events of the failing pods, within a time bound; never fails the report. */
-async function diagnose(http: KubeHttp, snapshot: Snapshot, logLines: number, boundMs: number, cancelled: AbortSignal): Promise<Diagnosis | undefined> {
+async function diagnose(
+  http: KubeHttp,
+  snapshot: Snapshot,
+  logLines: number,
+  boundMs: number,
+  cancelled: AbortSignal
+): Promise<Diagnosis | undefined> {
   const bound = new AbortController()
   const stop = () => bound.abort()
   cancelled.addEventListener('abort', stop, { once: true })
@@ -231,12 +239,20 @@ async function wait(
     case 'failed':
       return { result: 'failed', message: `${v!.summary}${v!.detail ? ` (${v!.detail})` : ''}`, verdict: v, snapshot, elapsedMs }
     case 'timeout': {
-      const what = v ? `${v.summary} after ${formatDuration(settings.timeoutMs)}${v.detail ? `: ${v.detail}` : ''}` : observer?.lastError
-        ? `the API server kept failing for ${formatDuration(settings.timeoutMs)}: ${observer.lastError.message}`
-        : `no answer from the API server in ${formatDuration(settings.timeoutMs)}`
+      const what = v
+        ? `${v.summary} after ${formatDuration(settings.timeoutMs)}${v.detail ? `: ${v.detail}` : ''}`
+        : observer?.lastError
+          ? `the API server kept failing for ${formatDuration(settings.timeoutMs)}: ${observer.lastError.message}`
+          : `no answer from the API server in ${formatDuration(settings.timeoutMs)}`
       return { result: 'timeout', message: `timed out: ${what}`, verdict: v, snapshot, elapsedMs }
     }
     default:
-      return { result: 'cancelled', message: `cancelled after ${formatDuration(elapsedMs)}${v ? `: ${v.summary}` : ''}`, verdict: v, snapshot, elapsedMs }
+      return {
+        result: 'cancelled',
+        message: `cancelled after ${formatDuration(elapsedMs)}${v ? `: ${v.summary}` : ''}`,
+        verdict: v,
+        snapshot,
+        elapsedMs
+      }
   }
 }

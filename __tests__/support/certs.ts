@@ -71,7 +71,10 @@ function oid(dotted: string): Buffer {
 }
 
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z') // YYYYMMDDHHMMSSZ
+  const iso = d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z') // YYYYMMDDHHMMSSZ
   const y = d.getUTCFullYear()
   return y >= 1950 && y < 2050 ? tlv(0x17, Buffer.from(iso.slice(2))) : tlv(0x18, Buffer.from(iso))
 }
@@ -86,7 +89,10 @@ function name(cn: string, o?: string): Buffer {
 const ext = (id: string, critical: boolean, value: Buffer) => seq(oid(id), ...(critical ? [bool(true)] : []), octets(value))
 
 function pem(label: string, der: Buffer): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`
 }
 

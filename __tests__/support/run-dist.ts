@@ -95,7 +95,9 @@ export async function runDist(o: DistOptions): Promise<DistRun> {
   child.stderr.on('data', (d: Buffer) => (stderr += d))
   const timers = (o.signals ?? []).map((s) => setTimeout(() => child.kill(s.signal), s.atMs))
   const safety = setTimeout(() => child.kill('SIGKILL'), o.killAfterMs ?? 60_000)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])))
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s]))
+  )
   const ms = Date.now() - started
   timers.forEach(clearTimeout)
   clearTimeout(safety)

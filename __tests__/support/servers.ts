@@ -53,7 +53,12 @@ const status = (code: number, reason: string, message: string) =>
  * An authenticated request is passed to `upstream` (the fake API server) with
  * `upstreamToken`, so that the wait itself works over TLS.
  */
-export async function startTlsFront(o: { server: KeyAndCert; clientCa: KeyAndCert; upstream?: string; upstreamToken?: string }): Promise<Front> {
+export async function startTlsFront(o: {
+  server: KeyAndCert
+  clientCa: KeyAndCert
+  upstream?: string
+  upstreamToken?: string
+}): Promise<Front> {
   const requests: Front['requests'] = []
   const tlsErrors: string[] = []
   const server = createHttpsServer(
@@ -61,7 +66,9 @@ export async function startTlsFront(o: { server: KeyAndCert; clientCa: KeyAndCer
     (req: IncomingMessage, res: ServerResponse) => {
       const sock = req.socket as TLSSocket
       const authorized = sock.authorized
-      const authorizationError = sock.authorizationError ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError) : undefined
+      const authorizationError = sock.authorizationError
+        ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError)
+        : undefined
       requests.push({ path: req.url ?? '', authorized, authorizationError })
       if (!authorized || !o.upstream) {
         const body = status(401, 'Unauthorized', 'Unauthorized')
@@ -89,7 +96,10 @@ export async function startTlsFront(o: { server: KeyAndCert; clientCa: KeyAndCer
 }
 
 /** A web server that is not Kubernetes: every path answers `status` with an HTML page. */
-export async function startWebServer(statusCode: number, body = '<!doctype html><html><head><title>Welcome</title></head><body>It works</body></html>'): Promise<Front> {
+export async function startWebServer(
+  statusCode: number,
+  body = '<!doctype html><html><head><title>Welcome</title></head><body>It works</body></html>'
+): Promise<Front> {
   const requests: Front['requests'] = []
   const server = createHttpServer((req, res) => {
     requests.push({ path: req.url ?? '', authorized: false })

@@ -69,8 +69,14 @@ export function commands(stdout: string): Command[] {
 }
 
 /** The `::error::` lines without properties: the step's failure (core.setFailed). */
-export const failures = (stdout: string): string[] => commands(stdout).filter((c) => c.name === 'error' && !c.props).map((c) => c.data)
-export const masks = (stdout: string): string[] => commands(stdout).filter((c) => c.name === 'add-mask').map((c) => c.data)
+export const failures = (stdout: string): string[] =>
+  commands(stdout)
+    .filter((c) => c.name === 'error' && !c.props)
+    .map((c) => c.data)
+export const masks = (stdout: string): string[] =>
+  commands(stdout)
+    .filter((c) => c.name === 'add-mask')
+    .map((c) => c.data)
 
 /** stdout as the runner shows it: without the ::add-mask:: commands it consumes. */
 export const shownStdout = (stdout: string): string =>
@@ -111,7 +117,10 @@ export function kubeconfigYaml(k: KubeconfigSpec): string {
       }
     })),
     users: (k.users ?? []).map((u) => ({ name: u.name, user: u.fields })),
-    contexts: (k.contexts ?? []).map((c) => ({ name: c.name, context: { cluster: c.cluster, user: c.user, ...(c.namespace ? { namespace: c.namespace } : {}) } }))
+    contexts: (k.contexts ?? []).map((c) => ({
+      name: c.name,
+      context: { cluster: c.cluster, user: c.user, ...(c.namespace ? { namespace: c.namespace } : {}) }
+    }))
   }
   if (k.currentContext !== undefined) doc['current-context'] = k.currentContext
   // Block style reads like a real kubeconfig and keeps the secrets on lines of their own.

@@ -47,7 +47,14 @@ function alive(pid: number): boolean {
 export function apiGet(c: ClusterInfo, p: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.get(
-      { host: '127.0.0.1', port: c.port, path: p, ca: fs.readFileSync(c.ca), timeout: 3000, headers: token ? { Authorization: `Bearer ${token}` } : {} },
+      {
+        host: '127.0.0.1',
+        port: c.port,
+        path: p,
+        ca: fs.readFileSync(c.ca),
+        timeout: 3000,
+        headers: token ? { Authorization: `Bearer ${token}` } : {}
+      },
       (res) => {
         let body = ''
         res.on('data', (d) => (body += d))

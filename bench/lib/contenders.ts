@@ -129,7 +129,9 @@ export function oursPoll(): Contender {
 }
 /** For the completion case: the pod's phase instead of the Job's condition (no Job controller delay). */
 export function oursWatchPodPhase(): Contender {
-  return ours('ours-watch-phase', 'ours (watch), phase Succeeded', 'watch', (g) => (g.kind === 'complete' ? { kind: 'succeeded', count: 1 } : g))
+  return ours('ours-watch-phase', 'ours (watch), phase Succeeded', 'watch', (g) =>
+    g.kind === 'complete' ? { kind: 'succeeded', count: 1 } : g
+  )
 }
 
 function kubectlResult(r: ProcResult): { result: Result; detail: string } {
@@ -148,8 +150,18 @@ export function kubectl(k: KubectlInfo): Contender {
       const target =
         goal.kind === 'complete'
           ? ['--for=condition=complete', `job/${c.job}`]
-          : ['--for=jsonpath={.status.phase}=' + (goal.kind === 'running' ? 'Running' : 'Succeeded'), 'pod', '-l', `batch.kubernetes.io/controller-uid=${c.uid}`]
-      return { cmd: k.path, args: ['wait', ...target, '-n', c.namespace, `--timeout=${c.timeoutS}s`], env: baseEnv(c), result: kubectlResult }
+          : [
+              '--for=jsonpath={.status.phase}=' + (goal.kind === 'running' ? 'Running' : 'Succeeded'),
+              'pod',
+              '-l',
+              `batch.kubernetes.io/controller-uid=${c.uid}`
+            ]
+      return {
+        cmd: k.path,
+        args: ['wait', ...target, '-n', c.namespace, `--timeout=${c.timeoutS}s`],
+        env: baseEnv(c),
+        result: kubectlResult
+      }
     }
   }
 }
@@ -161,7 +173,12 @@ export function kubectlJob(k: KubectlInfo): Contender {
     label: 'kubectl wait, job condition',
     identity: { user: 'kjw-admin', ua: `${path.basename(k.path)}/` },
     invoke(_goal, c) {
-      return { cmd: k.path, args: ['wait', '--for=condition=complete', `job/${c.job}`, '-n', c.namespace, `--timeout=${c.timeoutS}s`], env: baseEnv(c), result: kubectlResult }
+      return {
+        cmd: k.path,
+        args: ['wait', '--for=condition=complete', `job/${c.job}`, '-n', c.namespace, `--timeout=${c.timeoutS}s`],
+        env: baseEnv(c),
+        result: kubectlResult
+      }
     }
   }
 }
@@ -174,7 +191,17 @@ function baseline(id: string, label: string, file: string, ua: string, args: (g:
     invoke(goal, c) {
       return {
         cmd: NODE,
-        args: ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'bench', 'baselines', file), '--namespace', c.namespace, '--job', c.job, '--timeout', String(c.timeoutS), ...args(goal)],
+        args: [
+          '--disable-warning=ExperimentalWarning',
+          path.join(ROOT, 'bench', 'baselines', file),
+          '--namespace',
+          c.namespace,
+          '--job',
+          c.job,
+          '--timeout',
+          String(c.timeoutS),
+          ...args(goal)
+        ],
         env: baseEnv(c),
         result(r) {
           if (r.code === 0) return { result: 'met', detail: '' }
@@ -194,6 +221,8 @@ export function seedLoop(): Contender {
 
 export function e2eHelper(): Contender {
   return baseline('e2e', 'e2e helper (2 s)', 'e2e-helper.ts', 'kjw-bench-e2e-helper/', (g) =>
-    g.kind === 'complete' ? ['--complete'] : ['--phase', g.kind === 'running' ? 'Running' : 'Succeeded', '--expected', String(g.kind === 'succeeded' ? g.count : 1)]
+    g.kind === 'complete'
+      ? ['--complete']
+      : ['--phase', g.kind === 'running' ? 'Running' : 'Succeeded', '--expected', String(g.kind === 'succeeded' ? g.count : 1)]
   )
 }

@@ -63,7 +63,10 @@ export class Harness {
   async waitPodsExist(uid: string, count: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const l = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `batch.kubernetes.io/controller-uid=${uid}` }, this.opts)
+      const l = await this.core.listNamespacedPod(
+        { namespace: this.namespace, labelSelector: `batch.kubernetes.io/controller-uid=${uid}` },
+        this.opts
+      )
       if (l.items.length >= count) return
       if (Date.now() > deadline) throw new Error(`job pods: ${l.items.length} of ${count} after ${timeoutMs} ms`)
       await sleep(100)

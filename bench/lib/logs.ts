@@ -66,7 +66,7 @@ export function readAudit(file: string, offset: number): AuditEvent[] {
   const out: AuditEvent[] = []
   for (const line of text.split('\n')) {
     if (!line) continue
-    let a: any  
+    let a: any
     try {
       a = JSON.parse(line)
     } catch {

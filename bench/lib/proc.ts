@@ -113,7 +113,9 @@ export async function runProc(o: ProcOptions): Promise<ProcResult> {
     killGroup(child)
   }, o.killAfterMs)
   // 'exit' is the moment the process ended; 'close' waits for its pipes too
-  const exit = new Promise<[number | null, NodeJS.Signals | null, number]>((resolve) => child.once('exit', (c, s) => resolve([c, s, Date.now()])))
+  const exit = new Promise<[number | null, NodeJS.Signals | null, number]>((resolve) =>
+    child.once('exit', (c, s) => resolve([c, s, Date.now()]))
+  )
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
   const [code, signal, exitAt] = await exit
   await closed

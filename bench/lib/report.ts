@@ -69,7 +69,15 @@ export interface Results {
   kubernetes: string
   node: string
   kubectl: KubectlInfo
-  bundle: { path: string; bytes: number; files: Record<string, number>; sha256: string; mtime: string; git: string; changedDuringRun?: boolean }
+  bundle: {
+    path: string
+    bytes: number
+    files: Record<string, number>
+    sha256: string
+    mtime: string
+    git: string
+    changedDuringRun?: boolean
+  }
   config: Record<string, unknown>
   latency: { running?: LatencySample[]; completion?: LatencySample[] }
   floor: { run: number; what: string; wallMs: number; cpuS: number; maxRssKB: number }[]
@@ -110,7 +118,8 @@ function pick<T extends Sample>(samples: T[], id: string, f: (s: T) => number | 
 
 /** "≤ X: met" or "missed"; undefined when a side has no data. */
 function target(ours: number | undefined, limit: number | undefined, text: (limit: number) => string): { target: string; met?: boolean } {
-  if (ours === undefined || limit === undefined || !Number.isFinite(ours) || !Number.isFinite(limit)) return { target: `${text(NaN)}: no data` }
+  if (ours === undefined || limit === undefined || !Number.isFinite(ours) || !Number.isFinite(limit))
+    return { target: `${text(NaN)}: no data` }
   return { target: text(limit), met: ours <= limit }
 }
 
@@ -125,7 +134,13 @@ export function buildRows(r: Results): Row[] {
     const seed = pick(run, 'seed', (s) => s.latencyMs)?.median
     const ours = pick(run, 'ours-watch', (s) => s.latencyMs)?.median
     for (const g of byContender(run)) {
-      const row: Row = { fig: '1', measure: 'Detection latency, pod Running: Running write → exit', who: g.label, stat: pick(run, g.id, (s) => s.latencyMs), fmt: ms }
+      const row: Row = {
+        fig: '1',
+        measure: 'Detection latency, pod Running: Running write → exit',
+        who: g.label,
+        stat: pick(run, g.id, (s) => s.latencyMs),
+        fmt: ms
+      }
       if (g.id === 'ours-watch') {
         const a = target(ours, kub, (l) => `≤ kubectl (${ms(l)})`)
         const b = target(ours, seed === undefined ? undefined : seed / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
@@ -136,7 +151,13 @@ export function buildRows(r: Results): Row[] {
     }
     for (const g of byContender(run)) {
       if (!g.id.startsWith('ours')) continue
-      rows.push({ fig: '1', measure: "Running write → ours' decision (its progress line; the rest is report and exit)", who: g.label, stat: pick(run, g.id, (s) => s.decisionLineMs), fmt: ms })
+      rows.push({
+        fig: '1',
+        measure: "Running write → ours' decision (its progress line; the rest is report and exit)",
+        who: g.label,
+        stat: pick(run, g.id, (s) => s.decisionLineMs),
+        fmt: ms
+      })
     }
   }
   const comp = r.latency.completion ?? []
@@ -144,13 +165,29 @@ export function buildRows(r: Results): Row[] {
     const kub = pick(comp, 'kubectl', (s) => s.latencyMs)?.median
     const ours = pick(comp, 'ours-watch', (s) => s.latencyMs)?.median
     for (const g of byContender(comp)) {
-      const row: Row = { fig: '1', measure: "Detection latency, completion: pod's Succeeded write → exit", who: g.label, stat: pick(comp, g.id, (s) => s.latencyMs), fmt: ms }
-      if (g.id === 'ours-watch') Object.assign(row, target(ours, kub, (l) => `≤ kubectl (${ms(l)})`))
+      const row: Row = {
+        fig: '1',
+        measure: "Detection latency, completion: pod's Succeeded write → exit",
+        who: g.label,
+        stat: pick(comp, g.id, (s) => s.latencyMs),
+        fmt: ms
+      }
+      if (g.id === 'ours-watch')
+        Object.assign(
+          row,
+          target(ours, kub, (l) => `≤ kubectl (${ms(l)})`)
+        )
       rows.push(row)
     }
     for (const g of byContender(comp)) {
       if (!g.id.startsWith('ours')) continue
-      rows.push({ fig: '1', measure: "pod's Succeeded write → ours' decision (its progress line)", who: g.label, stat: pick(comp, g.id, (s) => s.decisionLineMs), fmt: ms })
+      rows.push({
+        fig: '1',
+        measure: "pod's Succeeded write → ours' decision (its progress line)",
+        who: g.label,
+        stat: pick(comp, g.id, (s) => s.decisionLineMs),
+        fmt: ms
+      })
     }
     rows.push({
       fig: '1',
@@ -170,8 +207,18 @@ export function buildRows(r: Results): Row[] {
     const seedNet = pick(comp, 'seed', (s) => s.afterJobWriteMs)?.median
     for (const g of byContender(comp)) {
       if (g.id === 'ours-watch-phase') continue
-      const row: Row = { fig: '1', measure: "Detection latency, completion: Job controller's first status write → exit", who: g.label, stat: pick(comp, g.id, (s) => s.afterJobWriteMs), fmt: ms }
-      if (g.id === 'ours-watch') Object.assign(row, target(oursNet, seedNet === undefined ? undefined : seedNet / 10, (l) => `≤ seed loop / 10 (${ms(l)})`))
+      const row: Row = {
+        fig: '1',
+        measure: "Detection latency, completion: Job controller's first status write → exit",
+        who: g.label,
+        stat: pick(comp, g.id, (s) => s.afterJobWriteMs),
+        fmt: ms
+      }
+      if (g.id === 'ours-watch')
+        Object.assign(
+          row,
+          target(oursNet, seedNet === undefined ? undefined : seedNet / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
+        )
       rows.push(row)
     }
   }
@@ -180,18 +227,39 @@ export function buildRows(r: Results): Row[] {
   if (r.api.length) {
     const wait = String(r.config.waitSeconds)
     for (const g of byContender(r.api)) {
-      const row: Row = { fig: '2', measure: `API requests, ${wait} s wait for completion (1 pod)`, who: g.label, stat: pick(r.api, g.id, (s) => s.requests), fmt: fmtCount }
+      const row: Row = {
+        fig: '2',
+        measure: `API requests, ${wait} s wait for completion (1 pod)`,
+        who: g.label,
+        stat: pick(r.api, g.id, (s) => s.requests),
+        fmt: fmtCount
+      }
       if (g.id === 'ours-watch') {
         const mx = stat(r.api.filter((s) => s.contender === g.id).map((s) => s.requests))?.max
-        Object.assign(row, target(mx, 6, (l) => `≤ ${l} in every run (max)`))
+        Object.assign(
+          row,
+          target(mx, 6, (l) => `≤ ${l} in every run (max)`)
+        )
       }
       rows.push(row)
     }
     for (const g of byContender(r.api)) {
-      rows.push({ fig: '2', measure: `Bytes the API server sent (TLS included), ${wait} s wait`, who: g.label, stat: pick(r.api, g.id, (s) => s.bytesDown), fmt: fmtBytes })
+      rows.push({
+        fig: '2',
+        measure: `Bytes the API server sent (TLS included), ${wait} s wait`,
+        who: g.label,
+        stat: pick(r.api, g.id, (s) => s.bytesDown),
+        fmt: fmtBytes
+      })
     }
     for (const g of byContender(r.api)) {
-      rows.push({ fig: '2', measure: `TCP connections (each one a TLS handshake), ${wait} s wait`, who: g.label, stat: pick(r.api, g.id, (s) => s.connections), fmt: fmtCount })
+      rows.push({
+        fig: '2',
+        measure: `TCP connections (each one a TLS handshake), ${wait} s wait`,
+        who: g.label,
+        stat: pick(r.api, g.id, (s) => s.connections),
+        fmt: fmtCount
+      })
     }
   }
 
@@ -202,20 +270,52 @@ export function buildRows(r: Results): Row[] {
     const kCpu = pick(r.process, 'kubectl', (s) => s.cpuS)?.median
     const kRss = pick(r.process, 'kubectl', (s) => s.maxRssKB)?.median
     for (const g of byContender(r.process)) {
-      const row: Row = { fig: '3', measure: `CPU (user+sys), ${wait} s wait on ${pods} running pods`, who: g.label, stat: pick(r.process, g.id, (s) => s.cpuS), fmt: fmtCpu }
-      if (g.id === 'ours-watch') Object.assign(row, target(row.stat?.median, kCpu === undefined ? undefined : kCpu * 2, (l) => `≤ 2× kubectl (${fmtCpu(l)})`))
+      const row: Row = {
+        fig: '3',
+        measure: `CPU (user+sys), ${wait} s wait on ${pods} running pods`,
+        who: g.label,
+        stat: pick(r.process, g.id, (s) => s.cpuS),
+        fmt: fmtCpu
+      }
+      if (g.id === 'ours-watch')
+        Object.assign(
+          row,
+          target(row.stat?.median, kCpu === undefined ? undefined : kCpu * 2, (l) => `≤ 2× kubectl (${fmtCpu(l)})`)
+        )
       rows.push(row)
     }
     for (const g of byContender(r.process)) {
-      const row: Row = { fig: '3', measure: `Peak RSS, ${wait} s wait on ${pods} running pods`, who: g.label, stat: pick(r.process, g.id, (s) => s.maxRssKB), fmt: fmtMB }
-      if (g.id === 'ours-watch') Object.assign(row, target(row.stat?.median, kRss === undefined ? undefined : kRss * 2, (l) => `≤ 2× kubectl (${fmtMB(l)})`))
+      const row: Row = {
+        fig: '3',
+        measure: `Peak RSS, ${wait} s wait on ${pods} running pods`,
+        who: g.label,
+        stat: pick(r.process, g.id, (s) => s.maxRssKB),
+        fmt: fmtMB
+      }
+      if (g.id === 'ours-watch')
+        Object.assign(
+          row,
+          target(row.stat?.median, kRss === undefined ? undefined : kRss * 2, (l) => `≤ 2× kubectl (${fmtMB(l)})`)
+        )
       rows.push(row)
     }
     for (const g of byContender(r.process)) {
-      rows.push({ fig: '3', measure: `API requests, same wait`, who: g.label, stat: pick(r.process, g.id, (s) => s.requests), fmt: fmtCount })
+      rows.push({
+        fig: '3',
+        measure: `API requests, same wait`,
+        who: g.label,
+        stat: pick(r.process, g.id, (s) => s.requests),
+        fmt: fmtCount
+      })
     }
     for (const g of byContender(r.process)) {
-      rows.push({ fig: '3', measure: `Bytes the API server sent, same wait`, who: g.label, stat: pick(r.process, g.id, (s) => s.bytesDown), fmt: fmtBytes })
+      rows.push({
+        fig: '3',
+        measure: `Bytes the API server sent, same wait`,
+        who: g.label,
+        stat: pick(r.process, g.id, (s) => s.bytesDown),
+        fmt: fmtBytes
+      })
     }
   }
 
@@ -226,16 +326,29 @@ export function buildRows(r: Results): Row[] {
     for (const g of byContender(lat)) {
       if (g.id === 'ours-watch-phase') continue
       const note = g.id === 'e2e' ? ' (its first check comes 2 s after the start, by design)' : ''
-      const row: Row = { fig: '4', measure: `Start-up: spawn → first request received by the API server${note}`, who: g.label, stat: pick(lat, g.id, (s) => s.startupMs), fmt: ms }
-      if (g.id === 'ours-watch') Object.assign(row, target(row.stat?.median, k === undefined ? undefined : k * 2, (l) => `≤ 2× kubectl (${ms(l)})`))
+      const row: Row = {
+        fig: '4',
+        measure: `Start-up: spawn → first request received by the API server${note}`,
+        who: g.label,
+        stat: pick(lat, g.id, (s) => s.startupMs),
+        fmt: ms
+      }
+      if (g.id === 'ours-watch')
+        Object.assign(
+          row,
+          target(row.stat?.median, k === undefined ? undefined : k * 2, (l) => `≤ 2× kubectl (${ms(l)})`)
+        )
       rows.push(row)
     }
   }
   const whats = [...new Set(r.floor.map((f) => f.what))]
   const fl = (w: string, f: (s: Results['floor'][number]) => number) => stat(r.floor.filter((s) => s.what === w).map(f))
-  for (const w of whats) rows.push({ fig: '4', measure: 'Start and exit, no waiting: wall time', who: w, stat: fl(w, (s) => s.wallMs), fmt: ms })
-  for (const w of whats) rows.push({ fig: '4', measure: 'Start and exit, no waiting: CPU (user+sys)', who: w, stat: fl(w, (s) => s.cpuS), fmt: fmtCpu })
-  for (const w of whats) rows.push({ fig: '4', measure: 'Start and exit, no waiting: peak RSS', who: w, stat: fl(w, (s) => s.maxRssKB), fmt: fmtMB })
+  for (const w of whats)
+    rows.push({ fig: '4', measure: 'Start and exit, no waiting: wall time', who: w, stat: fl(w, (s) => s.wallMs), fmt: ms })
+  for (const w of whats)
+    rows.push({ fig: '4', measure: 'Start and exit, no waiting: CPU (user+sys)', who: w, stat: fl(w, (s) => s.cpuS), fmt: fmtCpu })
+  for (const w of whats)
+    rows.push({ fig: '4', measure: 'Start and exit, no waiting: peak RSS', who: w, stat: fl(w, (s) => s.maxRssKB), fmt: fmtMB })
   const one = (x: number): Stat => ({ median: x, min: x, max: x, n: 1 })
   rows.push({
     fig: '4',
@@ -256,14 +369,52 @@ export function buildRows(r: Results): Row[] {
       const big = size === 5000
       const lat = sc(size, 'phase', (s) => s.latencyMs)
       const rss = sc(size, 'phase', (s) => s.maxRssKB)
-      rows.push({ fig: '5', measure: `${size} pods: last pod's Succeeded write → exit`, who: 'ours (watch), phase Succeeded', stat: lat, fmt: ms, ...(big ? target(lat?.median, 1000, (l) => `≤ ${ms(l)}`) : {}) })
-      rows.push({ fig: '5', measure: `${size} pods: last pod's Succeeded write → ours' decision (progress line)`, who: 'ours (watch), phase Succeeded', stat: sc(size, 'phase', (s) => s.decisionLineMs), fmt: ms })
-      rows.push({ fig: '5', measure: `${size} pods: last pod's Succeeded write → exit`, who: 'ours (watch), condition Complete', stat: sc(size, 'condition', (s) => s.latencyMs), fmt: ms })
-      rows.push({ fig: '5', measure: `${size} pods: peak RSS`, who: 'ours (watch), phase Succeeded', stat: rss, fmt: fmtMB, ...(big ? target(rss?.median, 200 * 1024, (l) => `≤ ${fmtMB(l)}`) : {}) })
-      rows.push({ fig: '5', measure: `${size} pods: CPU (user+sys)`, who: 'ours (watch), phase Succeeded', stat: sc(size, 'phase', (s) => s.cpuS), fmt: fmtCpu })
+      rows.push({
+        fig: '5',
+        measure: `${size} pods: last pod's Succeeded write → exit`,
+        who: 'ours (watch), phase Succeeded',
+        stat: lat,
+        fmt: ms,
+        ...(big ? target(lat?.median, 1000, (l) => `≤ ${ms(l)}`) : {})
+      })
+      rows.push({
+        fig: '5',
+        measure: `${size} pods: last pod's Succeeded write → ours' decision (progress line)`,
+        who: 'ours (watch), phase Succeeded',
+        stat: sc(size, 'phase', (s) => s.decisionLineMs),
+        fmt: ms
+      })
+      rows.push({
+        fig: '5',
+        measure: `${size} pods: last pod's Succeeded write → exit`,
+        who: 'ours (watch), condition Complete',
+        stat: sc(size, 'condition', (s) => s.latencyMs),
+        fmt: ms
+      })
+      rows.push({
+        fig: '5',
+        measure: `${size} pods: peak RSS`,
+        who: 'ours (watch), phase Succeeded',
+        stat: rss,
+        fmt: fmtMB,
+        ...(big ? target(rss?.median, 200 * 1024, (l) => `≤ ${fmtMB(l)}`) : {})
+      })
+      rows.push({
+        fig: '5',
+        measure: `${size} pods: CPU (user+sys)`,
+        who: 'ours (watch), phase Succeeded',
+        stat: sc(size, 'phase', (s) => s.cpuS),
+        fmt: fmtCpu
+      })
     }
     if (!sizes.includes(5000)) {
-      rows.push({ fig: '5', measure: '5000 pods: peak RSS ≤ 200 MiB, last write → exit ≤ 1 s', who: 'ours (watch), phase Succeeded', fmt: ms, target: 'not run (BENCH_SCALE_SIZES)' })
+      rows.push({
+        fig: '5',
+        measure: '5000 pods: peak RSS ≤ 200 MiB, last write → exit ≤ 1 s',
+        who: 'ours (watch), phase Succeeded',
+        fmt: ms,
+        target: 'not run (BENCH_SCALE_SIZES)'
+      })
     }
   }
   return rows
@@ -283,19 +434,58 @@ export function renderTable(rows: Row[]): string {
 function growth(r: Results): string[] {
   const sizes = [...new Set(r.scale.map((s) => s.size))].sort((a, b) => a - b)
   if (sizes.length < 2) return []
-  const med = (size: number, kind: string, f: (s: ScaleSample) => number) => stat(r.scale.filter((s) => s.size === size && s.kind === kind && s.ok).map(f))?.median ?? NaN
+  const med = (size: number, kind: string, f: (s: ScaleSample) => number) =>
+    stat(r.scale.filter((s) => s.size === size && s.kind === kind && s.ok).map(f))?.median ?? NaN
   const lines: string[] = []
-  const describe = (name: string, f: (s: ScaleSample) => number, kind: string, unit: (x: number) => string, perPod: (d: number) => string) => {
+  const describe = (
+    name: string,
+    f: (s: ScaleSample) => number,
+    kind: string,
+    unit: (x: number) => string,
+    perPod: (d: number) => string
+  ) => {
     const m = sizes.map((s) => med(s, kind, f))
     const steps = sizes.slice(1).map((s, i) => `${sizes[i]}→${s} pods ×${(m[i + 1] / m[i]).toFixed(2)}`)
     const slope = (m[m.length - 1] - m[0]) / (sizes[sizes.length - 1] - sizes[0])
-    lines.push(`- ${name}: ${sizes.map((s, i) => `${unit(m[i])} at ${s}`).join(', ')} (${steps.join(', ')}; about ${perPod(slope)} per extra pod)`)
+    lines.push(
+      `- ${name}: ${sizes.map((s, i) => `${unit(m[i])} at ${s}`).join(', ')} (${steps.join(', ')}; about ${perPod(slope)} per extra pod)`
+    )
   }
-  describe('peak RSS (phase waiter)', (s) => s.maxRssKB, 'phase', fmtMB, (d) => `${d.toFixed(1)} KiB`)
-  describe('CPU (phase waiter)', (s) => s.cpuS, 'phase', fmtCpu, (d) => `${(d * 1000).toFixed(2)} ms`)
-  describe('last write → exit, phase Succeeded', (s) => s.latencyMs, 'phase', fmtMs, (d) => `${d.toFixed(3)} ms`)
-  describe('last write → exit, condition Complete', (s) => s.latencyMs, 'condition', fmtMs, (d) => `${d.toFixed(3)} ms`)
-  describe('Job run time (creation → last Succeeded write)', (s) => s.jobRunMs, 'phase', (x) => `${(x / 1000).toFixed(1)} s`, (d) => `${d.toFixed(1)} ms`)
+  describe(
+    'peak RSS (phase waiter)',
+    (s) => s.maxRssKB,
+    'phase',
+    fmtMB,
+    (d) => `${d.toFixed(1)} KiB`
+  )
+  describe(
+    'CPU (phase waiter)',
+    (s) => s.cpuS,
+    'phase',
+    fmtCpu,
+    (d) => `${(d * 1000).toFixed(2)} ms`
+  )
+  describe(
+    'last write → exit, phase Succeeded',
+    (s) => s.latencyMs,
+    'phase',
+    fmtMs,
+    (d) => `${d.toFixed(3)} ms`
+  )
+  describe(
+    'last write → exit, condition Complete',
+    (s) => s.latencyMs,
+    'condition',
+    fmtMs,
+    (d) => `${d.toFixed(3)} ms`
+  )
+  describe(
+    'Job run time (creation → last Succeeded write)',
+    (s) => s.jobRunMs,
+    'phase',
+    (x) => `${(x / 1000).toFixed(1)} s`,
+    (d) => `${d.toFixed(1)} ms`
+  )
   return lines
 }
 
@@ -406,12 +596,22 @@ export function buildReport(r: Results): { table: string; markdown: string } {
       .map(([f, n]) => `${f} ${n} bytes`)
       .join(', ')}; sha256 ${r.bundle.sha256.slice(0, 12)}, built ${r.bundle.mtime}, git ${r.bundle.git}.`
   )
-  if (r.bundle.changedDuringRun) notes.push(`- dist/ was rebuilt during the run: the figures are of the copy taken at the start (the sha256 above), not of the dist/ there now.`)
+  if (r.bundle.changedDuringRun)
+    notes.push(
+      `- dist/ was rebuilt during the run: the figures are of the copy taken at the start (the sha256 above), not of the dist/ there now.`
+    )
   if (r.kubectl.note) notes.push(`- ${r.kubectl.note}.`)
   const late = [...(r.latency.running ?? []), ...(r.latency.completion ?? [])].filter((s) => s.lateStart)
-  if (late.length) notes.push(`- ${late.length} latency sample(s) where the waiter's first request came after the decisive write (it was not yet waiting; the figure says little): ${late.map((s) => `${s.label} run ${s.run}`).join(', ')}.`)
+  if (late.length)
+    notes.push(
+      `- ${late.length} latency sample(s) where the waiter's first request came after the decisive write (it was not yet waiting; the figure says little): ${late.map((s) => `${s.label} run ${s.run}`).join(', ')}.`
+    )
   if (r.api.length) notes.push('- Requests of one run of figure 2:', ...requestBreakdown(r.api).map((l) => `  ${l}`))
-  if (r.process.length) notes.push(`- Requests of one run of figure 3 (${r.processPodsReady ?? '?'} of ${r.config.processPods} pods ready):`, ...requestBreakdown(r.process).map((l) => `  ${l}`))
+  if (r.process.length)
+    notes.push(
+      `- Requests of one run of figure 3 (${r.processPodsReady ?? '?'} of ${r.config.processPods} pods ready):`,
+      ...requestBreakdown(r.process).map((l) => `  ${l}`)
+    )
   const g = growth(r)
   if (g.length) notes.push('- Growth with the number of pods (medians):', ...g.map((l) => `  ${l}`))
   if (r.failures.length) notes.push('- Failures:', ...r.failures.map((f) => `  - ${f.split('\n')[0]}`))

@@ -10,8 +10,7 @@ export type WaitCondition = 'Complete' | 'Failed' | 'Finished' | 'Suspended'
 export type Match = 'at-least' | 'exact'
 
 export type Target =
-  | { kind: 'phase'; phase: WaitPhase; expectedCount?: number; match: Match }
-  | { kind: 'condition'; condition: WaitCondition }
+  { kind: 'phase'; phase: WaitPhase; expectedCount?: number; match: Match } | { kind: 'condition'; condition: WaitCondition }
 
 export interface Rules {
   /** A pod stuck (image pull, config, unschedulable, crash loop) longer than this fails the wait; 0: never. */
@@ -191,11 +190,14 @@ export function decide(s: Snapshot, target: Target, rules: Rules, now: number): 
     const base = { count: 0, expected: 0 }
     const c = target.condition
     if (c === 'Failed') {
-      if (outcome?.state === 'failed') return { state: 'met', summary: `${jobRef(s)} failed (${outcome.reason ?? outcome.type})`, ...base, problems: [] }
-      if (outcome?.state === 'complete') return { state: 'failed', summary: `${jobRef(s)} completed; it will not fail`, ...base, problems: [] }
+      if (outcome?.state === 'failed')
+        return { state: 'met', summary: `${jobRef(s)} failed (${outcome.reason ?? outcome.type})`, ...base, problems: [] }
+      if (outcome?.state === 'complete')
+        return { state: 'failed', summary: `${jobRef(s)} completed; it will not fail`, ...base, problems: [] }
     } else if (c === 'Suspended') {
       if (suspended && jobCondition(job, 'Suspended')) return { state: 'met', summary: `${jobRef(s)} is suspended`, ...base, problems: [] }
-      if (outcome) return { state: 'failed', summary: `${jobRef(s)} finished (${outcome.type}) before it was suspended`, ...base, problems: [] }
+      if (outcome)
+        return { state: 'failed', summary: `${jobRef(s)} finished (${outcome.type}) before it was suspended`, ...base, problems: [] }
       return { state: 'waiting', summary: `${jobRef(s)} not Suspended yet`, ...base, problems: [] }
     } else {
       if (outcome?.state === 'failed') return failedByJob(s, job, outcome, base)

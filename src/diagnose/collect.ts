@@ -36,7 +36,14 @@ export interface CollectOptions {
 }
 
 interface EventList {
-  items?: { type?: string; reason?: string; message?: string; count?: number; series?: { count?: number }; involvedObject?: { kind?: string; name?: string } }[]
+  items?: {
+    type?: string
+    reason?: string
+    message?: string
+    count?: number
+    series?: { count?: number }
+    involvedObject?: { kind?: string; name?: string }
+  }[]
 }
 
 function permissionNote(e: KubeError, verb: string, resource: string, ns: string): string {
@@ -53,7 +60,11 @@ export async function collectDiagnosis(http: KubeHttp, s: Snapshot, o: CollectOp
   const events = async (uid: string | undefined): Promise<EventLine[]> => {
     if (!uid) return []
     try {
-      const list = await http.getJSON<EventList>(`/api/v1/namespaces/${ns}/events`, { fieldSelector: `involvedObject.uid=${uid}` }, 'list events')
+      const list = await http.getJSON<EventList>(
+        `/api/v1/namespaces/${ns}/events`,
+        { fieldSelector: `involvedObject.uid=${uid}` },
+        'list events'
+      )
       return (list.items ?? [])
         .filter((e) => e.type === 'Warning')
         .map((e) => ({

@@ -57,10 +57,12 @@ export function httpError(status: number, bodyText: string | undefined, headers:
   const st = parseStatus(bodyText)
   const text = st?.message?.trim()
   let message: string
-  if (status === 401) message = `${what}: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired`
+  if (status === 401)
+    message = `${what}: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired`
   // A real API server answers 404 with a Status; a web server, an ingress or a
   // wrong path in the server URL does not.
-  else if (!text && status === 404 && bodyText) message = `${what}: HTTP 404 without a Kubernetes Status: is it a Kubernetes API server? Check the server URL in the kubeconfig`
+  else if (!text && status === 404 && bodyText)
+    message = `${what}: HTTP 404 without a Kubernetes Status: is it a Kubernetes API server? Check the server URL in the kubeconfig`
   else if (!text) message = `${what}: HTTP ${status}`
   else message = `${what}: ${text}${st?.reason ? '' : ` (HTTP ${status})`}`
   return new KubeError(message, {
@@ -72,7 +74,17 @@ export function httpError(status: number, bodyText: string | undefined, headers:
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
-const TRANSIENT_NET = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'ECONNABORTED'])
+const TRANSIENT_NET = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'ECONNABORTED'
+])
 
 /** A fetch that threw: network, TLS, abort. */
 export function networkError(err: unknown, server: string, what: string): KubeError {
@@ -96,5 +108,8 @@ export function networkError(err: unknown, server: string, what: string): KubeEr
       { reason: code || 'TLS', transient: false }
     )
   }
-  return new KubeError(`${what}: request to ${server} failed: ${text}${code ? ` (${code})` : ''}`, { reason: code || undefined, transient: false })
+  return new KubeError(`${what}: request to ${server} failed: ${text}${code ? ` (${code})` : ''}`, {
+    reason: code || undefined,
+    transient: false
+  })
 }

@@ -42,7 +42,10 @@ export class KubeHttp {
     } catch (err) {
       const text = (err as Error).message?.split('\n')[0] ?? String(err)
       if (/HTTP protocol is not allowed/i.test(text)) {
-        throw new KubeError(`${what}: the server URL ${this.server} is plain http: allowed only when the kubeconfig's cluster sets insecure-skip-tls-verify: true`, { transient: false })
+        throw new KubeError(
+          `${what}: the server URL ${this.server} is plain http: allowed only when the kubeconfig's cluster sets insecure-skip-tls-verify: true`,
+          { transient: false }
+        )
       }
       throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${text}`, { transient: false })
     }
@@ -69,7 +72,10 @@ export class KubeHttp {
     try {
       return JSON.parse(text) as T
     } catch {
-      throw new KubeError(`${what}: ${this.server} did not answer with JSON: is it a Kubernetes API server?`, { transient: false, code: resp.httpStatusCode })
+      throw new KubeError(`${what}: ${this.server} did not answer with JSON: is it a Kubernetes API server?`, {
+        transient: false,
+        code: resp.httpStatusCode
+      })
     }
   }
 

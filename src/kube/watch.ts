@@ -7,7 +7,7 @@ import type { KubeHttp, Query } from './http.js'
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
-   
+
   object: any
 }
 

@@ -4,7 +4,13 @@
 import type { JobCondition } from './model.js'
 
 /** The reasons of the Job controller's Failed condition, which it repeats as Warning events. */
-export const JOB_FAILURE_REASONS = new Set(['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'MaxFailedIndexesExceeded', 'FailedIndexes'])
+export const JOB_FAILURE_REASONS = new Set([
+  'BackoffLimitExceeded',
+  'DeadlineExceeded',
+  'PodFailurePolicy',
+  'MaxFailedIndexesExceeded',
+  'FailedIndexes'
+])
 
 export interface JobEvent {
   type?: string
@@ -18,7 +24,12 @@ export interface JobEvent {
 export function finishedFromEvents(events: JobEvent[]): JobCondition | undefined {
   for (const e of events) {
     if (e.type === 'Normal' && e.reason === 'Completed') {
-      return { type: 'Complete', status: 'True', reason: 'Completed', message: 'the Job was deleted; its "Completed" event says it completed' }
+      return {
+        type: 'Complete',
+        status: 'True',
+        reason: 'Completed',
+        message: 'the Job was deleted; its "Completed" event says it completed'
+      }
     }
     if (e.type === 'Warning' && e.reason && JOB_FAILURE_REASONS.has(e.reason)) {
       return { type: 'Failed', status: 'True', reason: e.reason, message: e.message }

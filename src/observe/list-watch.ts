@@ -8,7 +8,6 @@ import { watchStream, type WatchEvent } from '../kube/watch.js'
 import { Backoff, sleep } from './backoff.js'
 
 export interface ListWatchHandlers {
-   
   onList(items: any[]): void
   onEvent(e: WatchEvent): void
   /** A fault that will be retried: for progress and debug lines. */
@@ -67,7 +66,12 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
           if (e.type === 'ERROR') {
             const st = e.object as { code?: number; reason?: string; message?: string }
             if (st?.code === 410 || st?.reason === 'Expired' || st?.reason === 'Gone') expired = true
-            else errorEvent = new KubeError(`watch ${o.resource}: ${st?.message ?? 'error event'}`, { code: st?.code, reason: st?.reason, transient: true })
+            else
+              errorEvent = new KubeError(`watch ${o.resource}: ${st?.message ?? 'error event'}`, {
+                code: st?.code,
+                reason: st?.reason,
+                transient: true
+              })
             return
           }
           const v = e.object?.metadata?.resourceVersion
@@ -86,7 +90,13 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
       }
       if (end.kind === 'closed') continue
       if (end.kind === 'stalled') {
-        h.onRetry(new KubeError(`watch ${o.resource}: no data for ${Math.round(o.idleTimeoutMs / 1000)}s, reconnecting`, { transient: true, reason: 'Stalled' }), 0)
+        h.onRetry(
+          new KubeError(`watch ${o.resource}: no data for ${Math.round(o.idleTimeoutMs / 1000)}s, reconnecting`, {
+            transient: true,
+            reason: 'Stalled'
+          }),
+          0
+        )
         continue
       }
       const e = end.error

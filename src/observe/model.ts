@@ -98,10 +98,18 @@ export function selectorString(sel: V1LabelSelector | undefined): string | undef
   for (const e of sel.matchExpressions ?? []) {
     const values = (e.values ?? []).join(',')
     switch (e.operator) {
-      case 'In': parts.push(`${e.key} in (${values})`); break
-      case 'NotIn': parts.push(`${e.key} notin (${values})`); break
-      case 'Exists': parts.push(e.key); break
-      case 'DoesNotExist': parts.push(`!${e.key}`); break
+      case 'In':
+        parts.push(`${e.key} in (${values})`)
+        break
+      case 'NotIn':
+        parts.push(`${e.key} notin (${values})`)
+        break
+      case 'Exists':
+        parts.push(e.key)
+        break
+      case 'DoesNotExist':
+        parts.push(`!${e.key}`)
+        break
     }
   }
   return parts.length ? parts.join(',') : undefined
@@ -211,8 +219,7 @@ export function podReason(p: PodInfo): string | undefined {
   if (p.deletionTimestamp && p.phase !== 'Succeeded' && p.phase !== 'Failed') return 'Terminating'
   if (p.podReason) return p.podReason
   if (p.unschedulable) return p.unschedulable.reason
-  const terminated = (c: ContainerInfo): string =>
-    `${c.reason ?? 'Terminated'}, exit code ${c.exitCode ?? '?'}`
+  const terminated = (c: ContainerInfo): string => `${c.reason ?? 'Terminated'}, exit code ${c.exitCode ?? '?'}`
   if (p.phase === 'Failed' || p.phase === 'Succeeded') {
     const bad = p.containers.find((c) => c.state === 'terminated' && c.exitCode !== 0)
     if (bad) return `${bad.init ? 'Init:' : ''}${terminated(bad)}`

@@ -27,7 +27,7 @@ export interface ObserverOptions {
   onNote(level: 'info' | 'warning' | 'debug', message: string): void
 }
 
-type Any = any  
+type Any = any
 
 export class JobObserver {
   private job?: JobInfo
@@ -170,7 +170,10 @@ export class JobObserver {
     const previous = this.job
     if (!previous || previous.uid !== job.uid) {
       if (previous) {
-        this.o.onNote('info', `job ${this.o.namespace}/${this.o.name} was created again (uid ${previous.uid} → ${job.uid}); following the new one`)
+        this.o.onNote(
+          'info',
+          `job ${this.o.namespace}/${this.o.name} was created again (uid ${previous.uid} → ${job.uid}); following the new one`
+        )
       }
       this.pods.clear()
       if (this.mode === 'watch') this.startPodWatch(job, signal)
@@ -201,7 +204,10 @@ export class JobObserver {
       const end = finishedFromEvents(list.items ?? [])
       if (end && this.job?.uid === job.uid && this.jobDeleted) {
         this.job = { ...this.job, conditions: [...this.job.conditions, end] }
-        this.o.onNote('info', `job ${this.o.namespace}/${this.o.name} was deleted before its end was seen; its events say: ${end.type} (${end.reason})`)
+        this.o.onNote(
+          'info',
+          `job ${this.o.namespace}/${this.o.name} was deleted before its end was seen; its events say: ${end.type} (${end.reason})`
+        )
         this.schedule()
       }
     } catch (err) {
@@ -218,7 +224,13 @@ export class JobObserver {
     } catch (err) {
       const e = err as KubeError
       if (e.code === 404) {
-        this.fatal?.(new KubeError(`namespace "${this.o.namespace}" not found: check the 'namespace' input or the kubeconfig context's namespace`, { code: 404, reason: 'NotFound', transient: false }))
+        this.fatal?.(
+          new KubeError(`namespace "${this.o.namespace}" not found: check the 'namespace' input or the kubeconfig context's namespace`, {
+            code: 404,
+            reason: 'NotFound',
+            transient: false
+          })
+        )
       } else {
         this.o.onNote('debug', `could not check that namespace ${this.o.namespace} exists: ${e.message}`)
       }
@@ -268,7 +280,8 @@ export class JobObserver {
       next.set(p.uid, p)
     }
     for (const [k, p] of this.pods) {
-      if (!next.has(k) && (p.phase === 'Succeeded' || p.phase === 'Failed')) next.set(k, { ...p, deletionTimestamp: p.deletionTimestamp ?? new Date().toISOString() })
+      if (!next.has(k) && (p.phase === 'Succeeded' || p.phase === 'Failed'))
+        next.set(k, { ...p, deletionTimestamp: p.deletionTimestamp ?? new Date().toISOString() })
     }
     this.pods = next
     this.schedule()

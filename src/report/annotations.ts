@@ -23,7 +23,11 @@ export function annotations(o: Outcome): Annotation[] {
     const groups = o.diagnosis?.groups ?? groupCauses(pods)
     for (const g of groups.slice(0, MAX_CAUSES)) {
       const ev = o.diagnosis?.evidence.find((e) => g.pods.some((p) => p.name === e.pod))
-      const names = g.pods.slice(0, 3).map((p) => p.name).join(', ') + (g.pods.length > 3 ? `, ${g.pods.length - 3} more` : '')
+      const names =
+        g.pods
+          .slice(0, 3)
+          .map((p) => p.name)
+          .join(', ') + (g.pods.length > 3 ? `, ${g.pods.length - 3} more` : '')
       const parts = [`${names}${g.first.message ? `: ${g.first.message}` : ''}`]
       const tail = ev?.log?.lines.slice(-5) ?? []
       if (tail.length) parts.push(`last log lines of ${ev!.pod}:`, ...tail)
@@ -33,8 +37,16 @@ export function annotations(o: Outcome): Annotation[] {
   const restarted = pods.filter((p) => p.restarts > 0)
   if (restarted.length) {
     const total = restarted.reduce((n, p) => n + p.restarts, 0)
-    const names = restarted.slice(0, 5).map((p) => `${p.name} (${p.restarts})`).join(', ') + (restarted.length > 5 ? `, ${restarted.length - 5} more` : '')
-    out.push({ level: 'warning', title: `${restarted.length} pod${restarted.length === 1 ? '' : 's'} restarted (${total} restarts)`, message: names })
+    const names =
+      restarted
+        .slice(0, 5)
+        .map((p) => `${p.name} (${p.restarts})`)
+        .join(', ') + (restarted.length > 5 ? `, ${restarted.length - 5} more` : '')
+    out.push({
+      level: 'warning',
+      title: `${restarted.length} pod${restarted.length === 1 ? '' : 's'} restarted (${total} restarts)`,
+      message: names
+    })
   }
   return out
 }

@@ -58,7 +58,12 @@ export function outputs(o: Outcome): Record<string, string> {
             failed: job.failed,
             terminating: job.terminating,
             deleted: o.snapshot?.jobDeleted ?? false,
-            conditions: job.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? null, message: c.message ?? null }))
+            conditions: job.conditions.map((c) => ({
+              type: c.type,
+              status: c.status,
+              reason: c.reason ?? null,
+              message: c.message ?? null
+            }))
           }
         : null
     ),

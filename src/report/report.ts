@@ -33,7 +33,9 @@ function logDiagnosis(o: Outcome): void {
     if (ev.cause.message) core.info(ev.cause.message)
     for (const e of ev.events) core.info(`event ${e.reason}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`)
     if (ev.log) {
-      core.info(`--- log of container ${ev.log.container}${ev.log.previous ? ' (previous instance)' : ''}, last ${ev.log.lines.length} lines ---`)
+      core.info(
+        `--- log of container ${ev.log.container}${ev.log.previous ? ' (previous instance)' : ''}, last ${ev.log.lines.length} lines ---`
+      )
       for (const l of ev.log.lines) core.info(l)
     }
     core.endGroup()

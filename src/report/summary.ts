@@ -77,7 +77,11 @@ function aggregateTable(pods: PodInfo[]): string[] {
     counts.set(key, (counts.get(key) ?? 0) + 1)
   }
   const rows = [...counts.entries()].sort((a, b) => b[1] - a[1])
-  return ['| Phase | Reason | Pods |', '| --- | --- | --- |', ...rows.map(([k, n]) => `| ${k.split('|')[0]} | ${esc(k.split('|')[1])} | ${n} |`)]
+  return [
+    '| Phase | Reason | Pods |',
+    '| --- | --- | --- |',
+    ...rows.map(([k, n]) => `| ${k.split('|')[0]} | ${esc(k.split('|')[1])} | ${n} |`)
+  ]
 }
 
 /** A Mermaid gantt chart of each pod's Pending and Running time (GitHub renders it). */
@@ -109,24 +113,33 @@ function why(o: Outcome, d: Diagnosis | undefined): string[] {
   if (!groups.length && !d?.jobEvents.length && !d?.notes.length) return out
   out.push('### Why', '')
   for (const g of groups.slice(0, 10)) {
-    const names = g.pods.slice(0, 5).map((p) => `\`${p.name}\``).join(', ') + (g.pods.length > 5 ? ` and ${g.pods.length - 5} more` : '')
+    const names =
+      g.pods
+        .slice(0, 5)
+        .map((p) => `\`${p.name}\``)
+        .join(', ') + (g.pods.length > 5 ? ` and ${g.pods.length - 5} more` : '')
     out.push(`**${esc(causeTitle(g))}**: ${names}`, '')
     if (g.first.message) out.push(`> ${esc(clip(g.first.message, 1000))}`, '')
     const ev = d?.evidence.find((e) => g.pods.some((p) => p.name === e.pod))
     if (ev?.events.length) {
-      for (const e of ev.events.slice(0, MAX_EVENTS)) out.push(`- ⚠️ ${esc(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${esc(clip(e.message, 500))}`)
+      for (const e of ev.events.slice(0, MAX_EVENTS))
+        out.push(`- ⚠️ ${esc(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${esc(clip(e.message, 500))}`)
       out.push('')
     }
     if (ev?.log) {
       const which = ev.log.previous ? 'previous instance' : 'last'
-      out.push(`<details><summary>Log of <code>${ev.pod}</code>, container <code>${ev.log.container}</code> (${which}, ${ev.log.lines.length} lines)</summary>`, '')
+      out.push(
+        `<details><summary>Log of <code>${ev.pod}</code>, container <code>${ev.log.container}</code> (${which}, ${ev.log.lines.length} lines)</summary>`,
+        ''
+      )
       out.push(...(ev.log.lines.length ? fenced(ev.log.lines) : ['(empty)']), '', '</details>', '')
     }
   }
   if (groups.length > 10) out.push(`…and ${groups.length - 10} more causes.`, '')
   if (d?.jobEvents.length) {
     out.push('Job events:', '')
-    for (const e of d.jobEvents.slice(0, MAX_EVENTS)) out.push(`- ⚠️ ${esc(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${esc(clip(e.message, 500))}`)
+    for (const e of d.jobEvents.slice(0, MAX_EVENTS))
+      out.push(`- ⚠️ ${esc(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${esc(clip(e.message, 500))}`)
     out.push('')
   }
   for (const note of d?.notes ?? []) out.push(`<sub>${esc(note)}</sub>`, '')
@@ -154,8 +167,11 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
 
   const job = o.snapshot?.job
   if (job) {
-    lines.push(`**Job** ${job.namespace}/${job.name}: ${job.active} active, ${job.ready} ready, ${job.succeeded} succeeded, ${job.failed} failed${o.snapshot?.jobDeleted ? ' (deleted)' : ''}`)
-    for (const c of job.conditions) lines.push(`- ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${esc(c.message)}` : ''}`)
+    lines.push(
+      `**Job** ${job.namespace}/${job.name}: ${job.active} active, ${job.ready} ready, ${job.succeeded} succeeded, ${job.failed} failed${o.snapshot?.jobDeleted ? ' (deleted)' : ''}`
+    )
+    for (const c of job.conditions)
+      lines.push(`- ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${esc(c.message)}` : ''}`)
     lines.push('')
   }
   if (pods.length && pods.length <= MAX_POD_ROWS) {

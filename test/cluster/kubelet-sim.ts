@@ -13,10 +13,10 @@
 // Every status write is appended to <state>/sim-writes.jsonl as
 // {"t": ms after the write returned, "ns", "pod", "job", "phase", "reason", "restarts"}.
 
-import fs from 'node:fs';
-import https from 'node:https';
-import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs'
+import https from 'node:https'
+import path from 'node:path'
+import { createHash, randomBytes } from 'node:crypto'
 import {
   ApiException,
   CoreV1Api,
@@ -25,84 +25,76 @@ import {
   ServerConfiguration,
   Watch,
   createConfiguration,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
-import type { HttpLibrary, Observable, RequestContext, ResponseContext } from '@kubernetes/client-node';
-import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js';
-import {
-  finalExit,
-  logText,
-  parseScenario,
-  selectLog,
-  stuckEvent,
-  stuckMessage,
-  waitingLogMessage,
-} from './sim-scenario.ts';
-import type { Scenario } from './sim-scenario.ts';
+  setHeaderOptions
+} from '@kubernetes/client-node'
+import type { HttpLibrary, Observable, RequestContext, ResponseContext } from '@kubernetes/client-node'
+import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js'
+import { finalExit, logText, parseScenario, selectLog, stuckEvent, stuckMessage, waitingLogMessage } from './sim-scenario.ts'
+import type { Scenario } from './sim-scenario.ts'
 
-const STATE = process.env.KJW_STATE_DIR ?? path.resolve(import.meta.dirname, '../../.cluster');
-const NODE_NAME = process.env.KJW_NODE_NAME ?? 'kjw-node';
-const PORT = Number(process.env.KJW_KUBELET_PORT ?? 10250);
-const CONCURRENCY = Math.max(1, Number(process.env.KJW_SIM_CONCURRENCY ?? 32));
-const USER_AGENT = 'kjw-kubelet-sim';
-const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
-const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid';
-const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+const STATE = process.env.KJW_STATE_DIR ?? path.resolve(import.meta.dirname, '../../.cluster')
+const NODE_NAME = process.env.KJW_NODE_NAME ?? 'kjw-node'
+const PORT = Number(process.env.KJW_KUBELET_PORT ?? 10250)
+const CONCURRENCY = Math.max(1, Number(process.env.KJW_SIM_CONCURRENCY ?? 32))
+const USER_AGENT = 'kjw-kubelet-sim'
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name'
+const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid'
+const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index'
 
 // ---------------------------------------------------------------- utilities
 
 function say(msg: string): void {
-  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+  process.stdout.write(`${new Date().toISOString()} ${msg}\n`)
 }
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const hex = (n: number) => randomBytes(n).toString('hex');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+const hex = (n: number) => randomBytes(n).toString('hex')
 const toIso = (v: unknown): string | undefined =>
-  v instanceof Date ? v.toISOString().replace(/\.\d{3}Z$/, 'Z') : typeof v === 'string' ? v : undefined;
+  v instanceof Date ? v.toISOString().replace(/\.\d{3}Z$/, 'Z') : typeof v === 'string' ? v : undefined
 
 function statusOf(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const c = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof c === 'number' ? c : undefined;
+  if (err instanceof ApiException) return err.code
+  const c = (err as { statusCode?: unknown } | null)?.statusCode
+  return typeof c === 'number' ? c : undefined
 }
 
 function describe(err: unknown): string {
   if (err instanceof ApiException) {
-    let msg: string;
+    let msg: string
     try {
-      msg = (JSON.parse(String(err.body)) as { message?: string }).message ?? '';
+      msg = (JSON.parse(String(err.body)) as { message?: string }).message ?? ''
     } catch {
-      msg = String(err.body ?? '').slice(0, 200);
+      msg = String(err.body ?? '').slice(0, 200)
     }
-    return `HTTP ${err.code}${msg ? `: ${msg}` : ''}`;
+    return `HTTP ${err.code}${msg ? `: ${msg}` : ''}`
   }
   if (err instanceof Error) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return `${err.name}: ${err.message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause
+    return `${err.name}: ${err.message}${cause ? ` (${cause.code ?? cause.message})` : ''}`
   }
-  return String(err);
+  return String(err)
 }
 
 /** At most `max` tasks at a time, FIFO. */
 class Limiter {
-  max: number;
-  active = 0;
-  queue: Array<() => void> = [];
+  max: number
+  active = 0
+  queue: Array<() => void> = []
   constructor(max: number) {
-    this.max = max;
+    this.max = max
   }
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) {
-      await new Promise<void>((resolve) => this.queue.push(resolve)); // the slot is handed over
+      await new Promise<void>((resolve) => this.queue.push(resolve)) // the slot is handed over
     } else {
-      this.active++;
+      this.active++
     }
     try {
-      return await fn();
+      return await fn()
     } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.active--;
+      const next = this.queue.shift()
+      if (next) next()
+      else this.active--
     }
   }
 }
@@ -113,30 +105,30 @@ class Limiter {
 // Watch sends none of its own), so the audit log tells the simulator apart.
 class SimKubeConfig extends KubeConfig {
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    context.setHeaderParam('User-Agent', USER_AGENT);
+    await super.applySecurityAuthentication(context)
+    context.setHeaderParam('User-Agent', USER_AGENT)
   }
 }
-const kc = new SimKubeConfig();
-kc.loadFromDefault();
-const cluster = kc.getCurrentCluster();
+const kc = new SimKubeConfig()
+kc.loadFromDefault()
+const cluster = kc.getCurrentCluster()
 if (!cluster || !process.env.KUBECONFIG) {
-  say('KUBECONFIG must name a kubeconfig file (up.sh passes .cluster/sim.kubeconfig)');
-  process.exit(2);
+  say('KUBECONFIG must name a kubeconfig file (up.sh passes .cluster/sim.kubeconfig)')
+  process.exit(2)
 }
 
 // client-node builds a new undici Agent (so a new TLS connection) for every
 // request; reuse the first one so that writes share keep-alive connections.
 class SharedDispatcherHttp implements HttpLibrary {
-  inner = new IsomorphicFetchHttpLibrary();
-  shared: ReturnType<RequestContext['getDispatcher']> = undefined;
+  inner = new IsomorphicFetchHttpLibrary()
+  shared: ReturnType<RequestContext['getDispatcher']> = undefined
   send(request: RequestContext): Observable<ResponseContext> {
-    const d = request.getDispatcher();
+    const d = request.getDispatcher()
     if (d) {
-      this.shared ??= d;
-      request.setDispatcher(this.shared);
+      this.shared ??= d
+      request.setDispatcher(this.shared)
     }
-    return this.inner.send(request);
+    return this.inner.send(request)
   }
 }
 
@@ -144,118 +136,117 @@ const core = new CoreV1Api(
   createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kc },
-    httpApi: new SharedDispatcherHttp(),
-  }),
-);
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const limiter = new Limiter(CONCURRENCY);
+    httpApi: new SharedDispatcherHttp()
+  })
+)
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
+const limiter = new Limiter(CONCURRENCY)
 
-let writesTotal = 0;
-let errorsTotal = 0;
+let writesTotal = 0
+let errorsTotal = 0
 
 /** One API call through the limiter, retried on 429/5xx/network errors until
  * it works or the pod is gone. Returns false when it gave up. */
 async function call(rec: PodRec | undefined, what: string, fn: () => Promise<unknown>, okCodes: number[] = []): Promise<boolean> {
-  let delay = 200;
+  let delay = 200
   for (let attempt = 1; ; attempt++) {
-    if (rec?.removed) return false;
+    if (rec?.removed) return false
     try {
-      await limiter.run(fn);
-      return true;
+      await limiter.run(fn)
+      return true
     } catch (err) {
-      const code = statusOf(err);
-      if (code !== undefined && okCodes.includes(code)) return true;
-      if (code === 404) return false; // the pod is gone
-      errorsTotal++;
-      const retry = code === undefined || code === 408 || code === 429 || code >= 500;
+      const code = statusOf(err)
+      if (code !== undefined && okCodes.includes(code)) return true
+      if (code === 404) return false // the pod is gone
+      errorsTotal++
+      const retry = code === undefined || code === 408 || code === 429 || code >= 500
       if (!retry) {
-        say(`${what}${rec ? ` ${rec.ns}/${rec.name}` : ''} failed: ${describe(err)}`);
-        return false;
+        say(`${what}${rec ? ` ${rec.ns}/${rec.name}` : ''} failed: ${describe(err)}`)
+        return false
       }
-      if (attempt === 1 || attempt % 10 === 0) say(`${what}${rec ? ` ${rec.ns}/${rec.name}` : ''}: ${describe(err)}; retrying`);
-      await sleep(delay + Math.random() * delay * 0.2);
-      delay = Math.min(delay * 2, 5000);
+      if (attempt === 1 || attempt % 10 === 0) say(`${what}${rec ? ` ${rec.ns}/${rec.name}` : ''}: ${describe(err)}; retrying`)
+      await sleep(delay + Math.random() * delay * 0.2)
+      delay = Math.min(delay * 2, 5000)
     }
   }
 }
 
 // ---------------------------------------------------------------- writes log
 
-const writesFile = path.join(STATE, 'sim-writes.jsonl');
-let pendingLines: string[] = [];
+const writesFile = path.join(STATE, 'sim-writes.jsonl')
+let pendingLines: string[] = []
 function flushWrites(): void {
-  if (pendingLines.length === 0) return;
-  const data = pendingLines.join('');
-  pendingLines = [];
+  if (pendingLines.length === 0) return
+  const data = pendingLines.join('')
+  pendingLines = []
   try {
-    fs.appendFileSync(writesFile, data);
+    fs.appendFileSync(writesFile, data)
   } catch (err) {
-    say(`cannot append to ${writesFile}: ${describe(err)}`);
+    say(`cannot append to ${writesFile}: ${describe(err)}`)
   }
 }
-setInterval(flushWrites, 100).unref();
+setInterval(flushWrites, 100).unref()
 
 // ---------------------------------------------------------------- pods
 
 interface Attempt {
-  startedAt: string;
-  finishedAt?: string;
-  exitCode?: number;
-  reason?: string;
-  crashed: boolean; // ended in the crash loop (the container restarts)
-  containerId: string;
+  startedAt: string
+  finishedAt?: string
+  exitCode?: number
+  reason?: string
+  crashed: boolean // ended in the crash loop (the container restarts)
+  containerId: string
 }
 
 interface PodRec {
-  uid: string;
-  ns: string;
-  name: string;
-  job: string | undefined;
-  ordinal: number;
-  index: number | undefined;
-  containers: Array<{ name: string; image: string }>;
-  restartPolicy: string;
-  sc: Scenario;
-  configName: string;
-  stage: 'new' | 'binding' | 'pending' | 'stuck' | 'unschedulable' | 'running' | 'backoff' | 'terminated' | 'deleting';
-  scheduledAt: string;
-  startTime: string | undefined;
-  restartCount: number;
-  attempts: Attempt[];
-  readyStatus: boolean;
-  readyChangedAt: string;
-  podIP: string;
-  timer: NodeJS.Timeout | undefined;
-  deleting: boolean;
-  removed: boolean;
+  uid: string
+  ns: string
+  name: string
+  job: string | undefined
+  ordinal: number
+  index: number | undefined
+  containers: Array<{ name: string; image: string }>
+  restartPolicy: string
+  sc: Scenario
+  configName: string
+  stage: 'new' | 'binding' | 'pending' | 'stuck' | 'unschedulable' | 'running' | 'backoff' | 'terminated' | 'deleting'
+  scheduledAt: string
+  startTime: string | undefined
+  restartCount: number
+  attempts: Attempt[]
+  readyStatus: boolean
+  readyChangedAt: string
+  podIP: string
+  timer: NodeJS.Timeout | undefined
+  deleting: boolean
+  removed: boolean
 }
 
-const pods = new Map<string, PodRec>(); // by uid
-const byName = new Map<string, PodRec>(); // by ns/name (log requests)
-const jobCounters = new Map<string, number>(); // pods seen per Job uid
-let ipCounter = 0;
+const pods = new Map<string, PodRec>() // by uid
+const byName = new Map<string, PodRec>() // by ns/name (log requests)
+const jobCounters = new Map<string, number>() // pods seen per Job uid
+let ipCounter = 0
 
- 
-type Obj = any; // pods come both as raw JSON (watch) and as V1Pod (list)
+type Obj = any // pods come both as raw JSON (watch) and as V1Pod (list)
 
 function newRec(pod: Obj): PodRec {
-  const md = pod.metadata ?? {};
-  const labels: Record<string, string> = md.labels ?? {};
-  const annotations: Record<string, string> = md.annotations ?? {};
-  const owner = (md.ownerReferences ?? []).find((o: Obj) => o.controller && o.kind === 'Job');
-  const jobUid: string | undefined = labels[JOB_UID_LABEL] ?? labels['controller-uid'] ?? owner?.uid;
-  let ordinal = 0;
+  const md = pod.metadata ?? {}
+  const labels: Record<string, string> = md.labels ?? {}
+  const annotations: Record<string, string> = md.annotations ?? {}
+  const owner = (md.ownerReferences ?? []).find((o: Obj) => o.controller && o.kind === 'Job')
+  const jobUid: string | undefined = labels[JOB_UID_LABEL] ?? labels['controller-uid'] ?? owner?.uid
+  let ordinal = 0
   if (jobUid) {
-    ordinal = jobCounters.get(jobUid) ?? 0;
-    jobCounters.set(jobUid, ordinal + 1);
+    ordinal = jobCounters.get(jobUid) ?? 0
+    jobCounters.set(jobUid, ordinal + 1)
   }
-  const idx = annotations[INDEX_ANNOTATION] ?? labels[INDEX_ANNOTATION];
-  const { scenario, warnings } = parseScenario(annotations);
-  const containers = ((pod.spec?.containers ?? []) as Obj[]).map((c) => ({ name: String(c.name), image: String(c.image ?? '') }));
-  if (warnings.length) say(`pod ${md.namespace}/${md.name}: ${warnings.join('; ')}`);
+  const idx = annotations[INDEX_ANNOTATION] ?? labels[INDEX_ANNOTATION]
+  const { scenario, warnings } = parseScenario(annotations)
+  const containers = ((pod.spec?.containers ?? []) as Obj[]).map((c) => ({ name: String(c.name), image: String(c.image ?? '') }))
+  if (warnings.length) say(`pod ${md.namespace}/${md.name}: ${warnings.join('; ')}`)
   if (scenario.crashLoop > 0 && (pod.spec?.restartPolicy ?? 'Always') === 'Never')
-    say(`pod ${md.namespace}/${md.name}: sim.kjw.dev/crash-loop ignored with restartPolicy Never`);
-  ipCounter++;
+    say(`pod ${md.namespace}/${md.name}: sim.kjw.dev/crash-loop ignored with restartPolicy Never`)
+  ipCounter++
   const rec: PodRec = {
     uid: md.uid,
     ns: md.namespace,
@@ -277,73 +268,79 @@ function newRec(pod: Obj): PodRec {
     podIP: `10.244.${(ipCounter >> 8) & 255}.${ipCounter & 255}`,
     timer: undefined,
     deleting: false,
-    removed: false,
-  };
-  pods.set(rec.uid, rec);
-  byName.set(`${rec.ns}/${rec.name}`, rec);
-  return rec;
+    removed: false
+  }
+  pods.set(rec.uid, rec)
+  byName.set(`${rec.ns}/${rec.name}`, rec)
+  return rec
 }
 
 function findConfigName(pod: Obj): string | undefined {
   for (const c of (pod.spec?.containers ?? []) as Obj[]) {
-    for (const e of (c.envFrom ?? []) as Obj[]) if (e.configMapRef?.name) return e.configMapRef.name;
-    for (const e of (c.env ?? []) as Obj[]) if (e.valueFrom?.configMapKeyRef?.name) return e.valueFrom.configMapKeyRef.name;
+    for (const e of (c.envFrom ?? []) as Obj[]) if (e.configMapRef?.name) return e.configMapRef.name
+    for (const e of (c.env ?? []) as Obj[]) if (e.valueFrom?.configMapKeyRef?.name) return e.valueFrom.configMapKeyRef.name
   }
-  return undefined;
+  return undefined
 }
 
 function removeRec(rec: PodRec): void {
-  rec.removed = true;
-  if (rec.timer) clearTimeout(rec.timer);
-  rec.timer = undefined;
-  pods.delete(rec.uid);
-  if (byName.get(`${rec.ns}/${rec.name}`) === rec) byName.delete(`${rec.ns}/${rec.name}`);
+  rec.removed = true
+  if (rec.timer) clearTimeout(rec.timer)
+  rec.timer = undefined
+  pods.delete(rec.uid)
+  if (byName.get(`${rec.ns}/${rec.name}`) === rec) byName.delete(`${rec.ns}/${rec.name}`)
 }
 
 /** Runs fn after ms unless the pod is deleted meanwhile. */
 function later(rec: PodRec, ms: number, fn: () => Promise<void>): void {
-  if (rec.timer) clearTimeout(rec.timer);
+  if (rec.timer) clearTimeout(rec.timer)
   rec.timer = setTimeout(() => {
-    rec.timer = undefined;
-    if (rec.removed || rec.deleting) return;
-    fn().catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`));
-  }, ms);
+    rec.timer = undefined
+    if (rec.removed || rec.deleting) return
+    fn().catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`))
+  }, ms)
 }
 
 // ---------------------------------------------------------------- status
 
-type ContainerState = Record<string, unknown>;
+type ContainerState = Record<string, unknown>
 
 function conditions(rec: PodRec, ready: boolean, completed: boolean): Obj[] {
   if (ready !== rec.readyStatus) {
-    rec.readyStatus = ready;
-    rec.readyChangedAt = now();
+    rec.readyStatus = ready
+    rec.readyChangedAt = now()
   }
-  const names = rec.containers.map((c) => c.name).join(' ');
+  const names = rec.containers.map((c) => c.name).join(' ')
   const notReady = completed
     ? { reason: 'PodCompleted' }
-    : { reason: 'ContainersNotReady', message: `containers with unready status: [${names}]` };
+    : { reason: 'ContainersNotReady', message: `containers with unready status: [${names}]` }
   const readyCond = (type: string) => ({
     type,
     status: ready ? 'True' : 'False',
     lastProbeTime: null,
     lastTransitionTime: rec.readyChangedAt,
-    ...(ready ? {} : notReady),
-  });
+    ...(ready ? {} : notReady)
+  })
   return [
     { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: rec.scheduledAt },
     { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: rec.scheduledAt },
     readyCond('Ready'),
     readyCond('ContainersReady'),
-    { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rec.scheduledAt },
-  ];
+    { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rec.scheduledAt }
+  ]
 }
 
 function imageId(image: string): string {
-  return `${image.split('@')[0]}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+  return `${image.split('@')[0]}@sha256:${createHash('sha256').update(image).digest('hex')}`
 }
 
-function containerStatuses(rec: PodRec, state: ContainerState, lastState: ContainerState, running: boolean, att: Attempt | undefined): Obj[] {
+function containerStatuses(
+  rec: PodRec,
+  state: ContainerState,
+  lastState: ContainerState,
+  running: boolean,
+  att: Attempt | undefined
+): Obj[] {
   return rec.containers.map((c) => ({
     name: c.name,
     image: c.image,
@@ -353,10 +350,10 @@ function containerStatuses(rec: PodRec, state: ContainerState, lastState: Contai
     started: running,
     restartCount: rec.restartCount,
     state,
-    lastState,
-  }));
+    lastState
+  }))
 }
-const hashSuffix = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 8);
+const hashSuffix = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 8)
 
 function terminatedState(a: Attempt): ContainerState {
   return {
@@ -365,47 +362,55 @@ function terminatedState(a: Attempt): ContainerState {
       reason: a.reason ?? 'Completed',
       startedAt: a.startedAt,
       finishedAt: a.finishedAt ?? a.startedAt,
-      containerID: `containerd://${a.containerId}`,
-    },
-  };
+      containerID: `containerd://${a.containerId}`
+    }
+  }
 }
 
 function lastStateOf(rec: PodRec): ContainerState {
-  const prev = [...rec.attempts].reverse().find((a) => a.crashed);
-  return prev ? terminatedState(prev) : {};
+  const prev = [...rec.attempts].reverse().find((a) => a.crashed)
+  return prev ? terminatedState(prev) : {}
 }
 
 /** Merge-patches the pod's status subresource and records the write. */
 async function writeStatus(rec: PodRec, status: Obj, reason: string, bound = true): Promise<boolean> {
-  const base = bound
-    ? { hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], ...(rec.startTime ? { startTime: rec.startTime } : {}) }
-    : {};
-  const body = { status: { ...base, ...status } };
-  const ok = await call(rec, `status ${reason}`, () => core.patchNamespacedPodStatus({ name: rec.name, namespace: rec.ns, body }, mergePatch));
+  const base = bound ? { hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], ...(rec.startTime ? { startTime: rec.startTime } : {}) } : {}
+  const body = { status: { ...base, ...status } }
+  const ok = await call(rec, `status ${reason}`, () =>
+    core.patchNamespacedPodStatus({ name: rec.name, namespace: rec.ns, body }, mergePatch)
+  )
   if (ok) {
-    writesTotal++;
+    writesTotal++
     pendingLines.push(
-      JSON.stringify({ t: Date.now(), ns: rec.ns, pod: rec.name, job: rec.job ?? null, phase: status.phase, reason, restarts: rec.restartCount }) + '\n',
-    );
+      JSON.stringify({
+        t: Date.now(),
+        ns: rec.ns,
+        pod: rec.name,
+        job: rec.job ?? null,
+        phase: status.phase,
+        reason,
+        restarts: rec.restartCount
+      }) + '\n'
+    )
   }
-  return ok;
+  return ok
 }
 
 function podIPs(rec: PodRec): Obj {
-  return { podIP: rec.podIP, podIPs: [{ ip: rec.podIP }] };
+  return { podIP: rec.podIP, podIPs: [{ ip: rec.podIP }] }
 }
 
 async function writePending(rec: PodRec, reason: string, message?: string): Promise<boolean> {
-  const waiting = { waiting: message ? { reason, message } : { reason } };
+  const waiting = { waiting: message ? { reason, message } : { reason } }
   return writeStatus(
     rec,
     {
       phase: 'Pending',
       conditions: conditions(rec, false, false),
-      containerStatuses: containerStatuses(rec, waiting, {}, false, undefined),
+      containerStatuses: containerStatuses(rec, waiting, {}, false, undefined)
     },
-    reason,
-  );
+    reason
+  )
 }
 
 async function writeRunning(rec: PodRec, att: Attempt): Promise<boolean> {
@@ -415,45 +420,45 @@ async function writeRunning(rec: PodRec, att: Attempt): Promise<boolean> {
       phase: 'Running',
       ...podIPs(rec),
       conditions: conditions(rec, true, false),
-      containerStatuses: containerStatuses(rec, { running: { startedAt: att.startedAt } }, lastStateOf(rec), true, att),
+      containerStatuses: containerStatuses(rec, { running: { startedAt: att.startedAt } }, lastStateOf(rec), true, att)
     },
-    'Running',
-  );
+    'Running'
+  )
 }
 
 async function writeBackoff(rec: PodRec, att: Attempt): Promise<boolean> {
-  const c = rec.containers[0]?.name ?? '';
-  const delay = Math.min(10 * 2 ** (rec.restartCount - 1), 300);
-  const message = `back-off ${delay >= 60 ? `${Math.floor(delay / 60)}m${delay % 60 ? `${delay % 60}s` : ''}` : `${delay}s`} restarting failed container=${c} pod=${rec.name}_${rec.ns}(${rec.uid})`;
+  const c = rec.containers[0]?.name ?? ''
+  const delay = Math.min(10 * 2 ** (rec.restartCount - 1), 300)
+  const message = `back-off ${delay >= 60 ? `${Math.floor(delay / 60)}m${delay % 60 ? `${delay % 60}s` : ''}` : `${delay}s`} restarting failed container=${c} pod=${rec.name}_${rec.ns}(${rec.uid})`
   return writeStatus(
     rec,
     {
       phase: 'Running',
       ...podIPs(rec),
       conditions: conditions(rec, false, false),
-      containerStatuses: containerStatuses(rec, { waiting: { reason: 'CrashLoopBackOff', message } }, terminatedState(att), false, att),
+      containerStatuses: containerStatuses(rec, { waiting: { reason: 'CrashLoopBackOff', message } }, terminatedState(att), false, att)
     },
-    'CrashLoopBackOff',
-  );
+    'CrashLoopBackOff'
+  )
 }
 
 async function writeTerminal(rec: PodRec, att: Attempt): Promise<boolean> {
-  const phase = att.exitCode === 0 ? 'Succeeded' : 'Failed';
+  const phase = att.exitCode === 0 ? 'Succeeded' : 'Failed'
   return writeStatus(
     rec,
     {
       phase,
       ...podIPs(rec),
       conditions: conditions(rec, false, true),
-      containerStatuses: containerStatuses(rec, terminatedState(att), lastStateOf(rec), false, att),
+      containerStatuses: containerStatuses(rec, terminatedState(att), lastStateOf(rec), false, att)
     },
-    att.reason ?? 'Completed',
-  );
+    att.reason ?? 'Completed'
+  )
 }
 
 async function emitEvent(rec: PodRec, type: string, reason: string, message: string, component: string): Promise<void> {
-  const t = new Date();
-  const c = rec.containers[0]?.name;
+  const t = new Date()
+  const c = rec.containers[0]?.name
   await call(rec, `event ${reason}`, () =>
     core.createNamespacedEvent({
       namespace: rec.ns,
@@ -465,7 +470,7 @@ async function emitEvent(rec: PodRec, type: string, reason: string, message: str
           namespace: rec.ns,
           name: rec.name,
           uid: rec.uid,
-          ...(component === 'kubelet' && c ? { fieldPath: `spec.containers{${c}}` } : {}),
+          ...(component === 'kubelet' && c ? { fieldPath: `spec.containers{${c}}` } : {})
         },
         reason,
         message,
@@ -475,10 +480,10 @@ async function emitEvent(rec: PodRec, type: string, reason: string, message: str
         lastTimestamp: t,
         count: 1,
         reportingComponent: component,
-        reportingInstance: component === 'kubelet' ? NODE_NAME : '',
-      },
-    }),
-  );
+        reportingInstance: component === 'kubelet' ? NODE_NAME : ''
+      }
+    })
+  )
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -495,94 +500,102 @@ async function bindAndStart(rec: PodRec): Promise<void> {
           apiVersion: 'v1',
           kind: 'Binding',
           metadata: { name: rec.name, namespace: rec.ns },
-          target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME },
-        },
+          target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME }
+        }
       }),
-    [409], // already bound
-  );
-  if (!ok || rec.removed || rec.deleting) return;
-  rec.scheduledAt = now();
-  rec.readyChangedAt = rec.scheduledAt;
-  await startPod(rec);
+    [409] // already bound
+  )
+  if (!ok || rec.removed || rec.deleting) return
+  rec.scheduledAt = now()
+  rec.readyChangedAt = rec.scheduledAt
+  await startPod(rec)
 }
 
 async function startPod(rec: PodRec): Promise<void> {
-  rec.startTime ??= now();
-  const sc = rec.sc;
+  rec.startTime ??= now()
+  const sc = rec.sc
   if (sc.stuck) {
-    rec.stage = 'stuck';
-    const image = rec.containers[0]?.image ?? '';
-    const message = stuckMessage(sc.stuck, image, rec.configName);
+    rec.stage = 'stuck'
+    const image = rec.containers[0]?.image ?? ''
+    const message = stuckMessage(sc.stuck, image, rec.configName)
     if (await writePending(rec, sc.stuck, message)) {
-      const ev = stuckEvent(sc.stuck, image, message);
-      await emitEvent(rec, 'Warning', ev.reason, ev.message, ev.component);
+      const ev = stuckEvent(sc.stuck, image, message)
+      await emitEvent(rec, 'Warning', ev.reason, ev.message, ev.component)
     }
-    return; // forever
+    return // forever
   }
-  rec.stage = 'pending';
-  if (!(await writePending(rec, 'ContainerCreating'))) return;
+  rec.stage = 'pending'
+  if (!(await writePending(rec, 'ContainerCreating'))) return
   if (sc.skipRunning) {
     later(rec, sc.startMs + Math.max(sc.runMs, 0), async () => {
-      const t = now();
-      const att: Attempt = { startedAt: t, finishedAt: t, crashed: false, containerId: hex(32) };
-      Object.assign(att, finalExit(sc, rec.ordinal, rec.index));
-      rec.attempts.push(att);
-      rec.stage = 'terminated';
-      await writeTerminal(rec, att);
-    });
+      const t = now()
+      const att: Attempt = { startedAt: t, finishedAt: t, crashed: false, containerId: hex(32) }
+      Object.assign(att, finalExit(sc, rec.ordinal, rec.index))
+      rec.attempts.push(att)
+      rec.stage = 'terminated'
+      await writeTerminal(rec, att)
+    })
   } else {
-    later(rec, sc.startMs, () => startAttempt(rec));
+    later(rec, sc.startMs, () => startAttempt(rec))
   }
 }
 
 async function startAttempt(rec: PodRec): Promise<void> {
-  const att: Attempt = { startedAt: now(), crashed: false, containerId: hex(32) };
-  rec.attempts.push(att);
-  rec.stage = 'running';
-  if (!(await writeRunning(rec, att))) return;
-  if (rec.sc.runMs >= 0) later(rec, rec.sc.runMs, () => endAttempt(rec, att));
+  const att: Attempt = { startedAt: now(), crashed: false, containerId: hex(32) }
+  rec.attempts.push(att)
+  rec.stage = 'running'
+  if (!(await writeRunning(rec, att))) return
+  if (rec.sc.runMs >= 0) later(rec, rec.sc.runMs, () => endAttempt(rec, att))
 }
 
 async function endAttempt(rec: PodRec, att: Attempt): Promise<void> {
-  att.finishedAt = now();
+  att.finishedAt = now()
   if (rec.restartPolicy !== 'Never' && rec.restartCount < rec.sc.crashLoop) {
-    att.exitCode = 1;
-    att.reason = 'Error';
-    att.crashed = true;
-    rec.restartCount++;
-    rec.stage = 'backoff';
-    if (!(await writeBackoff(rec, att))) return;
-    const c = rec.containers[0]?.name ?? '';
-    void emitEvent(rec, 'Warning', 'BackOff', `Back-off restarting failed container ${c} in pod ${rec.name}_${rec.ns}(${rec.uid})`, 'kubelet');
-    later(rec, rec.sc.startMs, () => startAttempt(rec));
-    return;
+    att.exitCode = 1
+    att.reason = 'Error'
+    att.crashed = true
+    rec.restartCount++
+    rec.stage = 'backoff'
+    if (!(await writeBackoff(rec, att))) return
+    const c = rec.containers[0]?.name ?? ''
+    void emitEvent(
+      rec,
+      'Warning',
+      'BackOff',
+      `Back-off restarting failed container ${c} in pod ${rec.name}_${rec.ns}(${rec.uid})`,
+      'kubelet'
+    )
+    later(rec, rec.sc.startMs, () => startAttempt(rec))
+    return
   }
-  Object.assign(att, finalExit(rec.sc, rec.ordinal, rec.index));
-  rec.stage = 'terminated';
-  await writeTerminal(rec, att);
+  Object.assign(att, finalExit(rec.sc, rec.ordinal, rec.index))
+  rec.stage = 'terminated'
+  await writeTerminal(rec, att)
 }
 
 async function markUnschedulable(rec: PodRec): Promise<void> {
-  const message = stuckMessage('Unschedulable', '', '');
+  const message = stuckMessage('Unschedulable', '', '')
   const ok = await writeStatus(
     rec,
     {
       phase: 'Pending',
-      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: now() }],
+      conditions: [
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: now() }
+      ]
     },
     'Unschedulable',
-    false,
-  );
-  if (ok) await emitEvent(rec, 'Warning', 'FailedScheduling', message, 'default-scheduler');
+    false
+  )
+  if (ok) await emitEvent(rec, 'Warning', 'FailedScheduling', message, 'default-scheduler')
 }
 
 function beginDelete(rec: PodRec, pod: Obj): void {
-  if (rec.deleting) return;
-  rec.deleting = true;
-  rec.stage = 'deleting';
-  if (rec.timer) clearTimeout(rec.timer);
-  rec.timer = undefined;
-  if (!pod.spec?.nodeName) return; // the API server removes unbound pods by itself
+  if (rec.deleting) return
+  rec.deleting = true
+  rec.stage = 'deleting'
+  if (rec.timer) clearTimeout(rec.timer)
+  rec.timer = undefined
+  if (!pod.spec?.nodeName) return // the API server removes unbound pods by itself
   void call(
     rec,
     'delete',
@@ -591,36 +604,36 @@ function beginDelete(rec: PodRec, pod: Obj): void {
         name: rec.name,
         namespace: rec.ns,
         gracePeriodSeconds: 0,
-        body: { gracePeriodSeconds: 0, preconditions: { uid: rec.uid } },
+        body: { gracePeriodSeconds: 0, preconditions: { uid: rec.uid } }
       }),
-    [409], // precondition failed: another pod of that name
-  );
+    [409] // precondition failed: another pod of that name
+  )
 }
 
 /** Rebuilds the attempts (for logs) of a pod first seen already started:
  * the simulator was restarted, or the test set spec.nodeName itself. */
 function adoptHistory(rec: PodRec, pod: Obj): void {
-  const st = pod.status ?? {};
-  const cs = (st.containerStatuses ?? [])[0] ?? {};
-  rec.startTime = toIso(st.startTime);
-  const sched = (st.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
-  rec.scheduledAt = toIso(sched?.lastTransitionTime) ?? now();
-  rec.restartCount = Number(cs.restartCount ?? 0);
-  rec.attempts = [];
-  const last = cs.lastState?.terminated;
+  const st = pod.status ?? {}
+  const cs = (st.containerStatuses ?? [])[0] ?? {}
+  rec.startTime = toIso(st.startTime)
+  const sched = (st.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled')
+  rec.scheduledAt = toIso(sched?.lastTransitionTime) ?? now()
+  rec.restartCount = Number(cs.restartCount ?? 0)
+  rec.attempts = []
+  const last = cs.lastState?.terminated
   for (let i = 0; i < rec.restartCount; i++) {
-    const isLast = i === rec.restartCount - 1 && last;
+    const isLast = i === rec.restartCount - 1 && last
     rec.attempts.push({
       startedAt: toIso(isLast ? last.startedAt : undefined) ?? rec.scheduledAt,
       finishedAt: toIso(isLast ? last.finishedAt : undefined) ?? rec.scheduledAt,
       exitCode: isLast ? Number(last.exitCode ?? 1) : 1,
       reason: isLast ? (last.reason ?? 'Error') : 'Error',
       crashed: true,
-      containerId: hex(32),
-    });
+      containerId: hex(32)
+    })
   }
-  const term = cs.state?.terminated;
-  const run = cs.state?.running;
+  const term = cs.state?.terminated
+  const run = cs.state?.running
   if (term) {
     rec.attempts.push({
       startedAt: toIso(term.startedAt) ?? rec.scheduledAt,
@@ -628,181 +641,181 @@ function adoptHistory(rec: PodRec, pod: Obj): void {
       exitCode: Number(term.exitCode ?? 0),
       reason: term.reason ?? 'Completed',
       crashed: false,
-      containerId: hex(32),
-    });
+      containerId: hex(32)
+    })
   } else if (run) {
-    rec.attempts.push({ startedAt: toIso(run.startedAt) ?? now(), crashed: false, containerId: hex(32) });
+    rec.attempts.push({ startedAt: toIso(run.startedAt) ?? now(), crashed: false, containerId: hex(32) })
   }
 }
 
 /** A pod that is already bound when first seen: carry on from its status. */
 function resume(rec: PodRec, pod: Obj): void {
-  adoptHistory(rec, pod);
-  const st = pod.status ?? {};
-  const cs = (st.containerStatuses ?? [])[0] ?? {};
-  const current = rec.attempts[rec.attempts.length - 1];
+  adoptHistory(rec, pod)
+  const st = pod.status ?? {}
+  const cs = (st.containerStatuses ?? [])[0] ?? {}
+  const current = rec.attempts[rec.attempts.length - 1]
   if (st.phase === 'Running' && cs.state?.running && current) {
-    rec.readyStatus = true;
-    rec.stage = 'running';
-    if (rec.sc.runMs >= 0) later(rec, rec.sc.runMs, () => endAttempt(rec, current));
+    rec.readyStatus = true
+    rec.stage = 'running'
+    if (rec.sc.runMs >= 0) later(rec, rec.sc.runMs, () => endAttempt(rec, current))
   } else if (st.phase === 'Running' && cs.state?.waiting?.reason === 'CrashLoopBackOff') {
-    rec.stage = 'backoff';
-    later(rec, rec.sc.startMs, () => startAttempt(rec));
+    rec.stage = 'backoff'
+    later(rec, rec.sc.startMs, () => startAttempt(rec))
   } else {
-    rec.restartCount = 0;
-    rec.attempts = [];
-    rec.stage = 'pending';
-    startPod(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`));
+    rec.restartCount = 0
+    rec.attempts = []
+    rec.stage = 'pending'
+    startPod(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`))
   }
 }
 
 function onPod(pod: Obj): void {
-  const uid: string | undefined = pod?.metadata?.uid;
-  if (!uid) return;
-  const nodeName: string | undefined = pod.spec?.nodeName || undefined;
-  if (nodeName && nodeName !== NODE_NAME) return;
-  const rec = pods.get(uid) ?? newRec(pod);
+  const uid: string | undefined = pod?.metadata?.uid
+  if (!uid) return
+  const nodeName: string | undefined = pod.spec?.nodeName || undefined
+  if (nodeName && nodeName !== NODE_NAME) return
+  const rec = pods.get(uid) ?? newRec(pod)
   if (pod.metadata.deletionTimestamp) {
-    beginDelete(rec, pod);
-    return;
+    beginDelete(rec, pod)
+    return
   }
-  if (rec.stage !== 'new') return; // our own writes coming back
-  const phase = pod.status?.phase;
+  if (rec.stage !== 'new') return // our own writes coming back
+  const phase = pod.status?.phase
   if (phase === 'Succeeded' || phase === 'Failed') {
-    adoptHistory(rec, pod);
-    rec.stage = 'terminated';
-    return;
+    adoptHistory(rec, pod)
+    rec.stage = 'terminated'
+    return
   }
   if (!nodeName) {
     if (rec.sc.stuck === 'Unschedulable') {
-      rec.stage = 'unschedulable';
-      markUnschedulable(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`));
+      rec.stage = 'unschedulable'
+      markUnschedulable(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`))
     } else {
-      rec.stage = 'binding';
-      bindAndStart(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`));
+      rec.stage = 'binding'
+      bindAndStart(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`))
     }
-    return;
+    return
   }
-  resume(rec, pod);
+  resume(rec, pod)
 }
 
 function onDeleted(pod: Obj): void {
-  const rec = pods.get(pod?.metadata?.uid);
-  if (rec) removeRec(rec);
+  const rec = pods.get(pod?.metadata?.uid)
+  if (rec) removeRec(rec)
 }
 
 // ---------------------------------------------------------------- list + watch
 
 async function listPods(): Promise<string> {
-  const items: Obj[] = [];
-  let cont: string | undefined;
-  let rv = '';
+  const items: Obj[] = []
+  let cont: string | undefined
+  let rv = ''
   do {
-    const page = await core.listPodForAllNamespaces({ limit: 500, _continue: cont });
-    items.push(...page.items);
-    cont = page.metadata?._continue || undefined;
-    rv = page.metadata?.resourceVersion ?? rv;
-  } while (cont);
-  const seen = new Set(items.map((p) => p.metadata?.uid));
-  for (const rec of [...pods.values()]) if (!seen.has(rec.uid)) removeRec(rec);
-  const created = (p: Obj) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
-  items.sort((a, b) => created(a) - created(b) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
-  for (const p of items) onPod(p);
-  return rv;
+    const page = await core.listPodForAllNamespaces({ limit: 500, _continue: cont })
+    items.push(...page.items)
+    cont = page.metadata?._continue || undefined
+    rv = page.metadata?.resourceVersion ?? rv
+  } while (cont)
+  const seen = new Set(items.map((p) => p.metadata?.uid))
+  for (const rec of [...pods.values()]) if (!seen.has(rec.uid)) removeRec(rec)
+  const created = (p: Obj) => new Date(p.metadata?.creationTimestamp ?? 0).getTime()
+  items.sort((a, b) => created(a) - created(b) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+  for (const p of items) onPod(p)
+  return rv
 }
 
 async function listUntilItWorks(): Promise<string> {
-  let delay = 500;
+  let delay = 500
   for (;;) {
     try {
-      return await listPods();
+      return await listPods()
     } catch (err) {
-      say(`list pods: ${describe(err)}; retrying in ${delay} ms`);
-      await sleep(delay);
-      delay = Math.min(delay * 2, 10_000);
+      say(`list pods: ${describe(err)}; retrying in ${delay} ms`)
+      await sleep(delay)
+      delay = Math.min(delay * 2, 10_000)
     }
   }
 }
 
 interface WatchEnd {
-  rv: string;
-  expired: boolean;
-  events: number;
-  err: unknown;
+  rv: string
+  expired: boolean
+  events: number
+  err: unknown
 }
 
-const watcher = new Watch(kc);
+const watcher = new Watch(kc)
 // client-node aborts a watch after 30 s without bytes; bookmarks come about
 // once a minute, so allow a little more than that.
-(watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 90_000;
+;(watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 90_000
 
 function watchOnce(rv: string): Promise<WatchEnd> {
   return new Promise((resolve) => {
-    const end: WatchEnd = { rv, expired: false, events: 0, err: null };
-    let settled = false;
-    let ctrl: AbortController | undefined;
+    const end: WatchEnd = { rv, expired: false, events: 0, err: null }
+    let settled = false
+    let ctrl: AbortController | undefined
     const finish = (err: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (statusOf(err) === 410) end.expired = true;
-      end.err = err;
-      ctrl?.abort();
-      resolve(end);
-    };
+      if (settled) return
+      settled = true
+      if (statusOf(err) === 410) end.expired = true
+      end.err = err
+      ctrl?.abort()
+      resolve(end)
+    }
     watcher
       .watch(
         '/api/v1/pods',
         { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 300 },
         (type: string, obj: Obj) => {
-          if (settled) return;
+          if (settled) return
           if (type === 'ERROR') {
-            if (obj?.code === 410) end.expired = true;
-            finish(end.expired ? null : new Error(`watch ERROR event: ${obj?.message ?? JSON.stringify(obj)}`));
-            return;
+            if (obj?.code === 410) end.expired = true
+            finish(end.expired ? null : new Error(`watch ERROR event: ${obj?.message ?? JSON.stringify(obj)}`))
+            return
           }
-          const v = obj?.metadata?.resourceVersion;
-          if (v) end.rv = v;
-          end.events++;
-          if (type === 'BOOKMARK') return;
+          const v = obj?.metadata?.resourceVersion
+          if (v) end.rv = v
+          end.events++
+          if (type === 'BOOKMARK') return
           try {
-            if (type === 'DELETED') onDeleted(obj);
-            else onPod(obj);
+            if (type === 'DELETED') onDeleted(obj)
+            else onPod(obj)
           } catch (err) {
-            say(`handling ${type} ${obj?.metadata?.namespace}/${obj?.metadata?.name}: ${describe(err)}`);
+            say(`handling ${type} ${obj?.metadata?.namespace}/${obj?.metadata?.name}: ${describe(err)}`)
           }
         },
-        (err: unknown) => finish(err),
+        (err: unknown) => finish(err)
       )
       .then(
         (c) => {
-          ctrl = c;
-          if (settled) c.abort();
+          ctrl = c
+          if (settled) c.abort()
         },
-        (err) => finish(err),
-      );
-  });
+        (err) => finish(err)
+      )
+  })
 }
 
 async function watchForever(initialRv: string): Promise<never> {
-  let rv = initialRv;
-  let delay = 500;
+  let rv = initialRv
+  let delay = 500
   for (;;) {
-    const end = await watchOnce(rv);
+    const end = await watchOnce(rv)
     if (end.expired) {
-      say('watch: resource version too old (410); listing again');
-      rv = await listUntilItWorks();
-      delay = 500;
-      continue;
+      say('watch: resource version too old (410); listing again')
+      rv = await listUntilItWorks()
+      delay = 500
+      continue
     }
-    rv = end.rv;
+    rv = end.rv
     if (end.err) {
-      if (end.events > 0) delay = 500;
-      const timeout = end.err instanceof Error && end.err.name === 'TimeoutError';
-      if (!timeout) say(`watch: ${describe(end.err)}; watching again in ${delay} ms`);
-      await sleep(timeout ? 0 : delay);
-      if (!timeout) delay = Math.min(delay * 2, 10_000);
+      if (end.events > 0) delay = 500
+      const timeout = end.err instanceof Error && end.err.name === 'TimeoutError'
+      if (!timeout) say(`watch: ${describe(end.err)}; watching again in ${delay} ms`)
+      await sleep(timeout ? 0 : delay)
+      if (!timeout) delay = Math.min(delay * 2, 10_000)
     } else {
-      delay = 500;
+      delay = 500
     }
   }
 }
@@ -810,15 +823,15 @@ async function watchForever(initialRv: string): Promise<never> {
 // ---------------------------------------------------------------- node
 
 function nodeStatus(): Obj {
-  const t = now();
+  const t = now()
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
     status,
     reason,
     message,
     lastHeartbeatTime: t,
-    lastTransitionTime: startedAt,
-  });
+    lastTransitionTime: startedAt
+  })
   return {
     status: {
       // InternalIP only: with a Hostname address the API server would dial
@@ -831,7 +844,7 @@ function nodeStatus(): Obj {
         cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
         cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
         cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-        cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status (simulated by kube-job-wait tests)'),
+        cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status (simulated by kube-job-wait tests)')
       ],
       nodeInfo: {
         machineID: 'kjw',
@@ -843,13 +856,13 @@ function nodeStatus(): Obj {
         kubeletVersion: 'v1.37.2',
         kubeProxyVersion: '',
         operatingSystem: 'linux',
-        architecture: 'amd64',
-      },
-    },
-  };
+        architecture: 'amd64'
+      }
+    }
+  }
 }
-const startedAt = now();
-const bootId = hex(16);
+const startedAt = now()
+const bootId = hex(16)
 
 async function ensureNode(): Promise<void> {
   try {
@@ -857,22 +870,27 @@ async function ensureNode(): Promise<void> {
       body: {
         metadata: {
           name: NODE_NAME,
-          labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'kjw.dev/simulated': 'true' },
-        },
-      },
-    });
+          labels: {
+            'kubernetes.io/hostname': NODE_NAME,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'kjw.dev/simulated': 'true'
+          }
+        }
+      }
+    })
   } catch (err) {
-    if (statusOf(err) !== 409) throw err;
+    if (statusOf(err) !== 409) throw err
   }
-  await core.patchNodeStatus({ name: NODE_NAME, body: nodeStatus() }, mergePatch);
+  await core.patchNodeStatus({ name: NODE_NAME, body: nodeStatus() }, mergePatch)
 }
 
 // ---------------------------------------------------------------- kubelet HTTPS (logs)
 
 function currentAndPrevious(rec: PodRec): { current: Attempt | undefined; previous: Attempt | undefined } {
-  const n = rec.attempts.length;
-  if (rec.stage === 'backoff') return { current: rec.attempts[n - 1], previous: rec.attempts[n - 1] };
-  return { current: rec.attempts[n - 1], previous: n >= 2 ? rec.attempts[n - 2] : undefined };
+  const n = rec.attempts.length
+  if (rec.stage === 'backoff') return { current: rec.attempts[n - 1], previous: rec.attempts[n - 1] }
+  return { current: rec.attempts[n - 1], previous: n >= 2 ? rec.attempts[n - 2] : undefined }
 }
 
 function attemptLog(rec: PodRec, container: string, att: Attempt): string {
@@ -884,111 +902,118 @@ function attemptLog(rec: PodRec, container: string, att: Attempt): string {
       container,
       attempt: rec.attempts.indexOf(att) + 1,
       exitCode: att.finishedAt ? att.exitCode : undefined,
-      index: rec.index,
+      index: rec.index
     },
-    att.crashed,
-  );
+    att.crashed
+  )
 }
 
 function serveLogs(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'https://kubelet');
+  const url = new URL(req.url ?? '/', 'https://kubelet')
   const fail = (code: number, msg: string) => {
-    res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(msg);
-  };
-  if (url.pathname === '/healthz') return fail(200, 'ok');
-  const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
-  if (!m || req.method !== 'GET') return fail(404, '404 page not found\n');
-  const [ns, podName, container] = m.slice(1).map(decodeURIComponent);
-  const rec = byName.get(`${ns}/${podName}`);
-  if (!rec) return fail(404, `pod "${podName}" in namespace "${ns}" not found`);
-  if (!rec.containers.some((c) => c.name === container)) return fail(400, `container "${container}" in pod "${podName}" is not valid`);
-  const q = url.searchParams;
-  const num = (k: string) => (q.has(k) && /^\d+$/.test(q.get(k)!) ? Number(q.get(k)) : undefined);
-  const previous = q.get('previous') === 'true';
-  const { current, previous: prev } = currentAndPrevious(rec);
-  const att = previous ? prev : current;
-  if (!att) {
-    if (previous) return fail(400, `previous terminated container "${container}" in pod "${podName}" not found`);
-    const reason = rec.stage === 'stuck' ? (rec.sc.stuck ?? 'ContainerCreating') : 'ContainerCreating';
-    return fail(400, `container "${container}" in pod "${podName}" is waiting to start: ${waitingLogMessage(reason)}`);
+    res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' })
+    res.end(msg)
   }
-  const opts = { tailLines: num('tailLines'), limitBytes: num('limitBytes'), timestamps: q.get('timestamps') === 'true', startedAt: att.startedAt };
-  let sent = attemptLog(rec, container, att);
-  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.write(selectLog(sent, opts));
+  if (url.pathname === '/healthz') return fail(200, 'ok')
+  const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname)
+  if (!m || req.method !== 'GET') return fail(404, '404 page not found\n')
+  const [ns, podName, container] = m.slice(1).map(decodeURIComponent)
+  const rec = byName.get(`${ns}/${podName}`)
+  if (!rec) return fail(404, `pod "${podName}" in namespace "${ns}" not found`)
+  if (!rec.containers.some((c) => c.name === container)) return fail(400, `container "${container}" in pod "${podName}" is not valid`)
+  const q = url.searchParams
+  const num = (k: string) => (q.has(k) && /^\d+$/.test(q.get(k)!) ? Number(q.get(k)) : undefined)
+  const previous = q.get('previous') === 'true'
+  const { current, previous: prev } = currentAndPrevious(rec)
+  const att = previous ? prev : current
+  if (!att) {
+    if (previous) return fail(400, `previous terminated container "${container}" in pod "${podName}" not found`)
+    const reason = rec.stage === 'stuck' ? (rec.sc.stuck ?? 'ContainerCreating') : 'ContainerCreating'
+    return fail(400, `container "${container}" in pod "${podName}" is waiting to start: ${waitingLogMessage(reason)}`)
+  }
+  const opts = {
+    tailLines: num('tailLines'),
+    limitBytes: num('limitBytes'),
+    timestamps: q.get('timestamps') === 'true',
+    startedAt: att.startedAt
+  }
+  let sent = attemptLog(rec, container, att)
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
+  res.write(selectLog(sent, opts))
   if (q.get('follow') !== 'true' || att.finishedAt) {
-    res.end();
-    return;
+    res.end()
+    return
   }
   // follow a running container until it stops or the client goes away
   const tick = setInterval(() => {
-    if (res.destroyed) return clearInterval(tick);
-    if (!att.finishedAt && !rec.removed) return;
-    clearInterval(tick);
-    const full = attemptLog(rec, container, att);
+    if (res.destroyed) return clearInterval(tick)
+    if (!att.finishedAt && !rec.removed) return
+    clearInterval(tick)
+    const full = attemptLog(rec, container, att)
     if (full.startsWith(sent) && full.length > sent.length) {
-      res.write(selectLog(full.slice(sent.length), { ...opts, tailLines: undefined, limitBytes: undefined }));
+      res.write(selectLog(full.slice(sent.length), { ...opts, tailLines: undefined, limitBytes: undefined }))
     }
-    sent = full;
-    res.end();
-  }, 250);
-  res.on('close', () => clearInterval(tick));
+    sent = full
+    res.end()
+  }, 250)
+  res.on('close', () => clearInterval(tick))
 }
 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const certFile = process.env.KJW_KUBELET_CERT ?? path.join(STATE, 'pki', 'kubelet.crt');
-  const keyFile = process.env.KJW_KUBELET_KEY ?? path.join(STATE, 'pki', 'kubelet.key');
-  const server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, serveLogs);
+  const certFile = process.env.KJW_KUBELET_CERT ?? path.join(STATE, 'pki', 'kubelet.crt')
+  const keyFile = process.env.KJW_KUBELET_KEY ?? path.join(STATE, 'pki', 'kubelet.key')
+  const server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, serveLogs)
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(PORT, '127.0.0.1', () => resolve());
-  });
-  say(`kubelet endpoint on https://127.0.0.1:${PORT}; API ${cluster!.server}; ${CONCURRENCY} writes in flight at most`);
+    server.once('error', reject)
+    server.listen(PORT, '127.0.0.1', () => resolve())
+  })
+  say(`kubelet endpoint on https://127.0.0.1:${PORT}; API ${cluster!.server}; ${CONCURRENCY} writes in flight at most`)
 
-  let delay = 500;
+  let delay = 500
   for (;;) {
     try {
-      await ensureNode();
-      break;
+      await ensureNode()
+      break
     } catch (err) {
-      say(`registering node ${NODE_NAME}: ${describe(err)}; retrying in ${delay} ms`);
-      await sleep(delay);
-      delay = Math.min(delay * 2, 5000);
+      say(`registering node ${NODE_NAME}: ${describe(err)}; retrying in ${delay} ms`)
+      await sleep(delay)
+      delay = Math.min(delay * 2, 5000)
     }
   }
-  say(`node ${NODE_NAME} registered`);
+  say(`node ${NODE_NAME} registered`)
   setInterval(() => {
-    ensureNode().catch((err) => say(`node heartbeat: ${describe(err)}`));
-  }, 60_000).unref();
+    ensureNode().catch((err) => say(`node heartbeat: ${describe(err)}`))
+  }, 60_000).unref()
 
-  const rv = await listUntilItWorks();
-  say(`listed pods at resourceVersion ${rv}: ${pods.size} on this node or unscheduled`);
-  fs.writeFileSync(path.join(STATE, 'kubelet-sim.ready'), `${process.pid}\n`);
+  const rv = await listUntilItWorks()
+  say(`listed pods at resourceVersion ${rv}: ${pods.size} on this node or unscheduled`)
+  fs.writeFileSync(path.join(STATE, 'kubelet-sim.ready'), `${process.pid}\n`)
 
-  let lastWrites = 0;
+  let lastWrites = 0
   setInterval(() => {
-    if (writesTotal === lastWrites && limiter.queue.length === 0) return;
-    say(`pods ${pods.size}, status writes ${writesTotal} (+${((writesTotal - lastWrites) / 10).toFixed(1)}/s), in flight ${limiter.active}, queued ${limiter.queue.length}, errors ${errorsTotal}`);
-    lastWrites = writesTotal;
-  }, 10_000).unref();
+    if (writesTotal === lastWrites && limiter.queue.length === 0) return
+    say(
+      `pods ${pods.size}, status writes ${writesTotal} (+${((writesTotal - lastWrites) / 10).toFixed(1)}/s), in flight ${limiter.active}, queued ${limiter.queue.length}, errors ${errorsTotal}`
+    )
+    lastWrites = writesTotal
+  }, 10_000).unref()
 
-  await watchForever(rv);
+  await watchForever(rv)
 }
 
 function shutdown(signal: string): void {
-  flushWrites();
-  say(`${signal}: exiting`);
-  process.exit(0);
+  flushWrites()
+  say(`${signal}: exiting`)
+  process.exit(0)
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('unhandledRejection', (err) => say(`unhandled rejection: ${describe(err)}`));
+process.on('SIGTERM', () => shutdown('SIGTERM'))
+process.on('SIGINT', () => shutdown('SIGINT'))
+process.on('unhandledRejection', (err) => say(`unhandled rejection: ${describe(err)}`))
 
 main().catch((err) => {
-  flushWrites();
-  say(`fatal: ${describe(err)}`);
-  process.exit(1);
-});
+  flushWrites()
+  say(`fatal: ${describe(err)}`)
+  process.exit(1)
+})

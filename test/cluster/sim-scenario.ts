@@ -2,7 +2,7 @@
 // exit code an attempt ends with, the texts a real kubelet would show, and
 // the container log. No I/O here.
 
-export const PREFIX = 'sim.kjw.dev/';
+export const PREFIX = 'sim.kjw.dev/'
 
 export const STUCK_REASONS = [
   'ImagePullBackOff',
@@ -10,72 +10,66 @@ export const STUCK_REASONS = [
   'InvalidImageName',
   'CreateContainerConfigError',
   'CreateContainerError',
-  'Unschedulable',
-] as const;
-export type StuckReason = (typeof STUCK_REASONS)[number];
+  'Unschedulable'
+] as const
+export type StuckReason = (typeof STUCK_REASONS)[number]
 
 export interface Scenario {
-  startMs: number; // binding -> Running
-  runMs: number; // Running -> terminated; -1 = forever
-  exitCode: number;
-  skipRunning: boolean;
-  stuck: StuckReason | undefined;
-  crashLoop: number; // restarts before the final exit
-  oom: boolean;
-  failAttempts: number; // first N pods of the Job fail
-  indexExitCodes: Map<number, number>;
-  log: string | undefined;
+  startMs: number // binding -> Running
+  runMs: number // Running -> terminated; -1 = forever
+  exitCode: number
+  skipRunning: boolean
+  stuck: StuckReason | undefined
+  crashLoop: number // restarts before the final exit
+  oom: boolean
+  failAttempts: number // first N pods of the Job fail
+  indexExitCodes: Map<number, number>
+  log: string | undefined
 }
 
 export interface Parsed {
-  scenario: Scenario;
-  warnings: string[];
+  scenario: Scenario
+  warnings: string[]
 }
 
-function int(
-  ann: Record<string, string>,
-  key: string,
-  def: number,
-  min: number,
-  warnings: string[],
-): number {
-  const raw = ann[PREFIX + key];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw.trim());
+function int(ann: Record<string, string>, key: string, def: number, min: number, warnings: string[]): number {
+  const raw = ann[PREFIX + key]
+  if (raw === undefined || raw.trim() === '') return def
+  const n = Number(raw.trim())
   if (!Number.isInteger(n) || n < min) {
-    warnings.push(`${PREFIX}${key}=${JSON.stringify(raw)} is not an integer >= ${min}; using ${def}`);
-    return def;
+    warnings.push(`${PREFIX}${key}=${JSON.stringify(raw)} is not an integer >= ${min}; using ${def}`)
+    return def
   }
-  return n;
+  return n
 }
 
 function bool(ann: Record<string, string>, key: string, warnings: string[]): boolean {
-  const raw = ann[PREFIX + key];
-  if (raw === undefined) return false;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true') return true;
-  if (v !== 'false' && v !== '') warnings.push(`${PREFIX}${key}=${JSON.stringify(raw)} is not "true"/"false"; using false`);
-  return false;
+  const raw = ann[PREFIX + key]
+  if (raw === undefined) return false
+  const v = raw.trim().toLowerCase()
+  if (v === 'true') return true
+  if (v !== 'false' && v !== '') warnings.push(`${PREFIX}${key}=${JSON.stringify(raw)} is not "true"/"false"; using false`)
+  return false
 }
 
 export function parseScenario(annotations: Record<string, string> | undefined): Parsed {
-  const ann = annotations ?? {};
-  const warnings: string[] = [];
-  const runMsRaw = int(ann, 'run-ms', 1000, -1, warnings);
-  const stuckRaw = ann[PREFIX + 'stuck']?.trim();
-  let stuck: StuckReason | undefined;
+  const ann = annotations ?? {}
+  const warnings: string[] = []
+  const runMsRaw = int(ann, 'run-ms', 1000, -1, warnings)
+  const stuckRaw = ann[PREFIX + 'stuck']?.trim()
+  let stuck: StuckReason | undefined
   if (stuckRaw) {
-    stuck = STUCK_REASONS.find((r) => r.toLowerCase() === stuckRaw.toLowerCase());
-    if (!stuck) warnings.push(`${PREFIX}stuck=${JSON.stringify(stuckRaw)} is not one of ${STUCK_REASONS.join(', ')}; ignored`);
+    stuck = STUCK_REASONS.find((r) => r.toLowerCase() === stuckRaw.toLowerCase())
+    if (!stuck) warnings.push(`${PREFIX}stuck=${JSON.stringify(stuckRaw)} is not one of ${STUCK_REASONS.join(', ')}; ignored`)
   }
-  const indexExitCodes = new Map<number, number>();
-  const iec = ann[PREFIX + 'index-exit-codes'];
+  const indexExitCodes = new Map<number, number>()
+  const iec = ann[PREFIX + 'index-exit-codes']
   if (iec !== undefined) {
     for (const part of iec.split(',')) {
-      if (part.trim() === '') continue;
-      const m = /^\s*(\d+)\s*=\s*(\d+)\s*$/.exec(part);
-      if (m) indexExitCodes.set(Number(m[1]), Number(m[2]));
-      else warnings.push(`${PREFIX}index-exit-codes: cannot read ${JSON.stringify(part)} (want INDEX=CODE)`);
+      if (part.trim() === '') continue
+      const m = /^\s*(\d+)\s*=\s*(\d+)\s*$/.exec(part)
+      if (m) indexExitCodes.set(Number(m[1]), Number(m[2]))
+      else warnings.push(`${PREFIX}index-exit-codes: cannot read ${JSON.stringify(part)} (want INDEX=CODE)`)
     }
   }
   return {
@@ -89,45 +83,45 @@ export function parseScenario(annotations: Record<string, string> | undefined): 
       oom: bool(ann, 'oom', warnings),
       failAttempts: int(ann, 'fail-attempts', 0, 0, warnings),
       indexExitCodes,
-      log: ann[PREFIX + 'log'],
+      log: ann[PREFIX + 'log']
     },
-    warnings,
-  };
+    warnings
+  }
 }
 
 export interface Exit {
-  exitCode: number;
-  reason: string; // Completed | Error | OOMKilled
+  exitCode: number
+  reason: string // Completed | Error | OOMKilled
 }
 
 /** How the final attempt of a pod ends. ordinal: 0-based order of the pod
  * among the pods of its Job; index: its completion index (Indexed Jobs). */
 export function finalExit(s: Scenario, ordinal: number, index: number | undefined): Exit {
-  if (s.oom) return { exitCode: 137, reason: 'OOMKilled' };
-  let code = s.exitCode;
+  if (s.oom) return { exitCode: 137, reason: 'OOMKilled' }
+  let code = s.exitCode
   if (index !== undefined && s.indexExitCodes.has(index)) {
-    code = s.indexExitCodes.get(index)!;
+    code = s.indexExitCodes.get(index)!
   } else if (s.failAttempts > 0) {
-    code = ordinal < s.failAttempts ? s.exitCode || 1 : 0;
+    code = ordinal < s.failAttempts ? s.exitCode || 1 : 0
   }
-  return { exitCode: code, reason: code === 0 ? 'Completed' : 'Error' };
+  return { exitCode: code, reason: code === 0 ? 'Completed' : 'Error' }
 }
 
 /** The waiting message a real kubelet shows for a pod that cannot start. */
 export function stuckMessage(reason: StuckReason, image: string, configName: string): string {
   switch (reason) {
     case 'ImagePullBackOff':
-      return `Back-off pulling image "${image}"`;
+      return `Back-off pulling image "${image}"`
     case 'ErrImagePull':
-      return `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": not found`;
+      return `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": not found`
     case 'InvalidImageName':
-      return `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`;
+      return `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`
     case 'CreateContainerConfigError':
-      return `configmap "${configName}" not found`;
+      return `configmap "${configName}" not found`
     case 'CreateContainerError':
-      return `failed to generate container spec for image "${image}": failed to create rootfs: no such file or directory`;
+      return `failed to generate container spec for image "${image}": failed to create rootfs: no such file or directory`
     case 'Unschedulable':
-      return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+      return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
   }
 }
 
@@ -135,33 +129,33 @@ export function stuckMessage(reason: StuckReason, image: string, configName: str
 export function stuckEvent(reason: StuckReason, image: string, message: string): { reason: string; message: string; component: string } {
   switch (reason) {
     case 'ImagePullBackOff':
-      return { reason: 'BackOff', message: `Back-off pulling image "${image}"`, component: 'kubelet' };
+      return { reason: 'BackOff', message: `Back-off pulling image "${image}"`, component: 'kubelet' }
     case 'ErrImagePull':
-      return { reason: 'Failed', message: `Failed to pull image "${image}": ${message}`, component: 'kubelet' };
+      return { reason: 'Failed', message: `Failed to pull image "${image}": ${message}`, component: 'kubelet' }
     case 'InvalidImageName':
-      return { reason: 'InspectFailed', message, component: 'kubelet' };
+      return { reason: 'InspectFailed', message, component: 'kubelet' }
     case 'CreateContainerConfigError':
     case 'CreateContainerError':
-      return { reason: 'Failed', message: `Error: ${message}`, component: 'kubelet' };
+      return { reason: 'Failed', message: `Error: ${message}`, component: 'kubelet' }
     case 'Unschedulable':
-      return { reason: 'FailedScheduling', message, component: 'default-scheduler' };
+      return { reason: 'FailedScheduling', message, component: 'default-scheduler' }
   }
 }
 
 /** What `kubectl logs` says about a container that has not started. */
 export function waitingLogMessage(reason: string): string {
-  if (reason === 'ImagePullBackOff' || reason === 'ErrImagePull') return 'trying and failing to pull image';
-  if (reason === 'InvalidImageName') return "image can't be pulled";
-  return reason;
+  if (reason === 'ImagePullBackOff' || reason === 'ErrImagePull') return 'trying and failing to pull image'
+  if (reason === 'InvalidImageName') return "image can't be pulled"
+  return reason
 }
 
 export interface LogVars {
-  pod: string;
-  namespace: string;
-  container: string;
-  attempt: number; // 1-based
-  exitCode: number | undefined; // undefined while running forever
-  index: number | undefined;
+  pod: string
+  namespace: string
+  container: string
+  attempt: number // 1-based
+  exitCode: number | undefined // undefined while running forever
+  index: number | undefined
 }
 
 /** The text one container instance prints. Placeholders in the `log`
@@ -174,33 +168,34 @@ export function logText(template: string | undefined, v: LogVars, crashed: boole
       .replaceAll('{container}', v.container)
       .replaceAll('{attempt}', String(v.attempt))
       .replaceAll('{exitCode}', v.exitCode === undefined ? '' : String(v.exitCode))
-      .replaceAll('{index}', v.index === undefined ? '' : String(v.index));
-  let text: string;
+      .replaceAll('{index}', v.index === undefined ? '' : String(v.index))
+  let text: string
   if (template === undefined) {
-    const who = `${v.pod}/${v.container} attempt ${v.attempt}`;
-    const lines = [`line 1: ${who} starting`, `line 2: ${who} working`];
-    if (v.exitCode !== undefined) lines.push(`line 3: ${who} exiting with code ${v.exitCode}`);
-    text = lines.join('\n');
+    const who = `${v.pod}/${v.container} attempt ${v.attempt}`
+    const lines = [`line 1: ${who} starting`, `line 2: ${who} working`]
+    if (v.exitCode !== undefined) lines.push(`line 3: ${who} exiting with code ${v.exitCode}`)
+    text = lines.join('\n')
   } else {
-    text = fill(template);
+    text = fill(template)
     // instances that crash in a loop say which attempt they were
-    if (crashed && !template.includes('{attempt}')) text += `${text.endsWith('\n') ? '' : '\n'}attempt ${v.attempt}: exiting with code ${v.exitCode}`;
+    if (crashed && !template.includes('{attempt}'))
+      text += `${text.endsWith('\n') ? '' : '\n'}attempt ${v.attempt}: exiting with code ${v.exitCode}`
   }
-  return text.endsWith('\n') || text === '' ? text : text + '\n';
+  return text.endsWith('\n') || text === '' ? text : text + '\n'
 }
 
 /** Applies kubelet log options to a container's text. */
 export function selectLog(
   text: string,
-  opts: { tailLines?: number; limitBytes?: number; timestamps?: boolean; startedAt: string },
+  opts: { tailLines?: number; limitBytes?: number; timestamps?: boolean; startedAt: string }
 ): string {
-  let lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  if (opts.tailLines !== undefined && opts.tailLines >= 0) lines = opts.tailLines === 0 ? [] : lines.slice(-opts.tailLines);
+  let lines = text === '' ? [] : text.replace(/\n$/, '').split('\n')
+  if (opts.tailLines !== undefined && opts.tailLines >= 0) lines = opts.tailLines === 0 ? [] : lines.slice(-opts.tailLines)
   if (opts.timestamps) {
-    const ts = opts.startedAt.replace(/\.\d+Z$|Z$/, '.000000000Z');
-    lines = lines.map((l) => `${ts} ${l}`);
+    const ts = opts.startedAt.replace(/\.\d+Z$|Z$/, '.000000000Z')
+    lines = lines.map((l) => `${ts} ${l}`)
   }
-  let out = lines.length ? lines.join('\n') + '\n' : '';
-  if (opts.limitBytes !== undefined && opts.limitBytes >= 0) out = Buffer.from(out).subarray(0, opts.limitBytes).toString();
-  return out;
+  let out = lines.length ? lines.join('\n') + '\n' : ''
+  if (opts.limitBytes !== undefined && opts.limitBytes >= 0) out = Buffer.from(out).subarray(0, opts.limitBytes).toString()
+  return out
 }

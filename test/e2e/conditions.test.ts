@@ -43,7 +43,11 @@ describe('the Job completes', () => {
 describe('the Job fails', () => {
   test('backoffLimit exceeded: condition Complete and phase Succeeded both fail at once, long before the timeout', async () => {
     const name = uniqueName('fail')
-    await createJob({ name, backoffLimit: 1, sim: { 'exit-code': '3', 'run-ms': '500', log: 'starting\nfatal: exit {exitCode} (attempt {attempt})' } })
+    await createJob({
+      name,
+      backoffLimit: 1,
+      sim: { 'exit-code': '3', 'run-ms': '500', log: 'starting\nfatal: exit {exitCode} (attempt {attempt})' }
+    })
     const inputs = { timeout: '120s' }
     const [byCondition, byPhase] = await Promise.all([
       runAction({ inputs: wait(name, { ...inputs, condition: 'Complete' }) }),
@@ -51,7 +55,9 @@ describe('the Job fails', () => {
     ])
     for (const run of [byCondition, byPhase]) {
       expectResult(run, 'failed')
-      expect(run.message).toMatch(new RegExp(`^job ${NS}/${name} failed: BackoffLimitExceeded: Job has reached the specified backoff limit`))
+      expect(run.message).toMatch(
+        new RegExp(`^job ${NS}/${name} failed: BackoffLimitExceeded: Job has reached the specified backoff limit`)
+      )
       expect(run.count).toBe(0)
       // two pods: the first and its one replacement (after the controller's 10 s back-off)
       const pods = Object.keys(run.phases)
@@ -105,7 +111,14 @@ describe('Indexed Jobs', () => {
 
   test('index 2 exits 3 (backoffLimitPerIndex 0): Complete fails with FailedIndexes, pod 2 named', async () => {
     const name = uniqueName('idxfail')
-    await createJob({ name, completionMode: 'Indexed', parallelism: 5, completions: 5, backoffLimitPerIndex: 0, sim: { 'run-ms': '800', 'index-exit-codes': '2=3' } })
+    await createJob({
+      name,
+      completionMode: 'Indexed',
+      parallelism: 5,
+      completions: 5,
+      backoffLimitPerIndex: 0,
+      sim: { 'run-ms': '800', 'index-exit-codes': '2=3' }
+    })
     const run = await runAction({ inputs: wait(name, { condition: 'Complete' }) })
     expectResult(run, 'failed')
     const failed = run.pods.find((p) => p.index === '2')!

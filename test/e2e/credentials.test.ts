@@ -15,12 +15,18 @@ describe('the secret scan every run goes through', () => {
     expect(admin.map((s) => s.what)).toEqual(['user kjw-admin token'])
     expect(admin[0].value).toMatch(/^[0-9a-f]{48}$/)
     const cert = kubeconfigSecrets(kubeconfigText('cert'))
-    expect(cert.map((s) => s.what)).toEqual(expect.arrayContaining(['user kjw-cert-admin client-key-data', 'user kjw-cert-admin client key (PEM line)']))
+    expect(cert.map((s) => s.what)).toEqual(
+      expect.arrayContaining(['user kjw-cert-admin client-key-data', 'user kjw-cert-admin client key (PEM line)'])
+    )
     const run = { code: 0, signal: null, stderr: '', outputs: {}, summary: '', ms: 0, lines: [] }
     const token = admin[0].value
     expect(() => assertNoSecrets({ ...run, stdout: `::add-mask::${token}\nall fine\n` }, admin)).not.toThrow()
-    expect(() => assertNoSecrets({ ...run, stdout: `::add-mask::${token}\n`, summary: `token ${token}` }, admin)).toThrow(/token in job summary/)
-    expect(() => assertNoSecrets({ ...run, stdout: `::add-mask::${token}\n`, outputs: { message: `x${token}x` } }, admin)).toThrow(/output message/)
+    expect(() => assertNoSecrets({ ...run, stdout: `::add-mask::${token}\n`, summary: `token ${token}` }, admin)).toThrow(
+      /token in job summary/
+    )
+    expect(() => assertNoSecrets({ ...run, stdout: `::add-mask::${token}\n`, outputs: { message: `x${token}x` } }, admin)).toThrow(
+      /output message/
+    )
     expect(() => assertNoSecrets({ ...run, stdout: 'never masked\n' }, admin)).toThrow(/not masked/)
     const pemLine = cert.find((s) => s.what.endsWith('(PEM line)'))!.value
     const masks = cert.map((s) => `::add-mask::${s.value}`).join('\n')
@@ -62,7 +68,9 @@ describe('restricted credentials (namespace from the kubeconfig context)', () =>
     await createJob({ name, namespace: RESTRICTED, parallelism: 2, completions: 2, sim: { 'run-ms': '800' } })
     const run = await runAction({ inputs: { job: name, condition: 'Complete', timeout: '30s' }, creds: { user: 'role' } })
     expectResult(run, 'met')
-    expect(run.message).toMatch(new RegExp(`^job ${RESTRICTED}/${name} completed \\((SuccessCriteriaMet|Complete)\\): 0 active, \\d of 2 succeeded, 0 failed$`))
+    expect(run.message).toMatch(
+      new RegExp(`^job ${RESTRICTED}/${name} completed \\((SuccessCriteriaMet|Complete)\\): 0 active, \\d of 2 succeeded, 0 failed$`)
+    )
     expect(run.count).toBe(0)
     expect(Object.values(run.phases)).toEqual(['Succeeded', 'Succeeded'])
     expect(run.job).toMatchObject({ name, namespace: RESTRICTED, failed: 0 })
@@ -72,7 +80,11 @@ describe('restricted credentials (namespace from the kubeconfig context)', () =>
 
   test('role.kubeconfig on a failing Job: the Role is enough for its logs and events in the summary', async () => {
     const name = uniqueName('rolefail')
-    await createJob({ name, namespace: RESTRICTED, sim: { 'exit-code': '3', 'run-ms': '300', log: 'loading config\npanic: role-e2e-marker' } })
+    await createJob({
+      name,
+      namespace: RESTRICTED,
+      sim: { 'exit-code': '3', 'run-ms': '300', log: 'loading config\npanic: role-e2e-marker' }
+    })
     const run = await runAction({ inputs: { job: name, condition: 'Complete', timeout: '30s' }, creds: { user: 'role' } })
     expectResult(run, 'failed')
     expect(run.message).toMatch(new RegExp(`^job ${RESTRICTED}/${name} failed: BackoffLimitExceeded`))
@@ -84,7 +96,10 @@ describe('restricted credentials (namespace from the kubeconfig context)', () =>
     const name = uniqueName('nowatch')
     // Pending for 3 s: the first LIST cannot already decide, the polls must
     await createJob({ name, namespace: RESTRICTED, sim: { 'run-ms': '-1', 'start-ms': '3000' } })
-    const run = await runAction({ inputs: { job: name, phase: 'Running', timeout: '30s', 'poll-interval': '1s' }, creds: { user: 'nowatch' } })
+    const run = await runAction({
+      inputs: { job: name, phase: 'Running', timeout: '30s', 'poll-interval': '1s' },
+      creds: { user: 'nowatch' }
+    })
     expectResult(run, 'met')
     expect(run.message).toBe('1 of 1 pod Running')
     expect(run.count).toBe(1)

@@ -42,7 +42,11 @@ describe('kube-apiserver killed (SIGKILL) in the middle of a wait', () => {
     const lines: { t: number; line: string }[] = []
     let started: () => void = () => undefined
     const onStart = new Promise<void>((r) => (started = r))
-    const running = runAction({ inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '90s' }, onStart: () => started(), lines })
+    const running = runAction({
+      inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '90s' },
+      onStart: () => started(),
+      lines
+    })
     await onStart
     await lineSeen(lines, /0 active|2 active|not Complete yet/)
     await restartApiserver('stop')
@@ -102,8 +106,15 @@ describe('an API server that ends every watch after a few seconds', () => {
     expectResult(failed, 'failed')
     expect(failed.message).toMatch(/BackoffLimitExceeded/)
     // the audit log shows the re-watches: more than one watch of each kind per wait
-    const audit = fs.readFileSync(path.join(STATE, 'audit.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    const watches = audit.filter((e) => e.verb === 'watch' && e.stage === 'ResponseComplete' && String(e.userAgent).startsWith('kube-job-wait') && e.requestURI.includes(ok))
+    const audit = fs
+      .readFileSync(path.join(STATE, 'audit.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+    const watches = audit.filter(
+      (e) =>
+        e.verb === 'watch' && e.stage === 'ResponseComplete' && String(e.userAgent).startsWith('kube-job-wait') && e.requestURI.includes(ok)
+    )
     expect(watches.length).toBeGreaterThanOrEqual(2)
   })
 })

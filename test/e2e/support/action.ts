@@ -88,7 +88,8 @@ export function kubeconfigSecrets(yaml: string, dir = STATE): Secret[] {
     }
     if (u.keyFile) pemLines(`${who} client key file`, fs.readFileSync(path.resolve(dir, u.keyFile), 'utf8'))
     const cfg = (u.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {}
-    for (const [k, v] of Object.entries(cfg)) if (/token|secret|password/i.test(k) && typeof v === 'string') out.push({ what: `${who} auth-provider ${k}`, value: v })
+    for (const [k, v] of Object.entries(cfg))
+      if (/token|secret|password/i.test(k) && typeof v === 'string') out.push({ what: `${who} auth-provider ${k}`, value: v })
     const exec = u.exec as { env?: { name: string; value: string }[] } | undefined
     for (const e of exec?.env ?? []) out.push({ what: `${who} exec env ${e.name}`, value: e.value })
   }
@@ -98,7 +99,13 @@ export function kubeconfigSecrets(yaml: string, dir = STATE): Secret[] {
 /** Throws when a secret appears in what the step shows; names where, never the value. */
 export function assertNoSecrets(run: DistRun, secrets: Secret[]): void {
   const shown: [string, string][] = [
-    ['stdout', run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')],
+    [
+      'stdout',
+      run.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n')
+    ],
     ['stderr', run.stderr],
     ['job summary', run.summary],
     ...Object.entries(run.outputs).map(([k, v]): [string, string] => [`output ${k}`, v])
@@ -107,7 +114,12 @@ export function assertNoSecrets(run: DistRun, secrets: Secret[]): void {
   for (const s of secrets) for (const [where, text] of shown) if (text.includes(s.value)) hits.push(`${s.what} in ${where}`)
   expect(hits).toEqual([])
   // and each one was handed to the runner to mask
-  const masks = new Set(run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::')).map((l) => l.slice('::add-mask::'.length)))
+  const masks = new Set(
+    run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'))
+      .map((l) => l.slice('::add-mask::'.length))
+  )
   expect(secrets.filter((s) => !s.notMasked && !masks.has(s.value)).map((s) => `${s.what} not masked`)).toEqual([])
 }
 
@@ -160,7 +172,10 @@ function writeRecord(job: string | undefined, run: DistRun): string {
     `exit code ${run.code}${run.signal ? ` (signal ${run.signal})` : ''} after ${run.ms} ms`,
     '===== stdout',
     // mask registrations carry the secrets themselves: never on disk
-    run.lines.filter((l) => !l.line.startsWith('::add-mask::')).map((l) => `+${l.t}ms ${l.line}`).join('\n'),
+    run.lines
+      .filter((l) => !l.line.startsWith('::add-mask::'))
+      .map((l) => `+${l.t}ms ${l.line}`)
+      .join('\n'),
     '===== stderr',
     run.stderr,
     '===== outputs',
@@ -175,7 +190,11 @@ function writeRecord(job: string | undefined, run: DistRun): string {
 /** The result first, with the run's record on failure, then the exit code that goes with it. */
 export function expectResult(run: ActionRun, result: 'met' | 'failed' | 'timeout' | 'error' | 'cancelled'): void {
   if (run.result !== result) {
-    const tail = run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).slice(-25).join('\n')
+    const tail = run.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .slice(-25)
+      .join('\n')
     throw new Error(`expected result ${result}, got ${run.result}: ${run.message}\n(record: ${run.record})\n${tail}\n${run.stderr}`)
   }
   expect(run.code).toBe(result === 'met' ? 0 : 1)

@@ -85,7 +85,12 @@ export async function createJob(j: JobSpec): Promise<{ name: string; namespace: 
 }
 
 /** Deletes a Job; 'orphan' leaves its pods running (the garbage collector strips their owner). */
-export async function deleteJob(name: string, namespace = NS, cascade: 'background' | 'orphan' = 'background', wait = false): Promise<void> {
+export async function deleteJob(
+  name: string,
+  namespace = NS,
+  cascade: 'background' | 'orphan' = 'background',
+  wait = false
+): Promise<void> {
   await kubectl(['delete', 'job', name, '-n', namespace, `--cascade=${cascade}`, `--wait=${wait}`, '--ignore-not-found'])
 }
 
@@ -95,11 +100,12 @@ export async function cleanup(): Promise<void> {
   for (const { name, namespace } of jobs) {
     await deleteJob(name, namespace).catch(() => undefined)
     // pods orphaned on purpose keep their job-name label
-    await kubectl(['delete', 'pods', '-n', namespace, '-l', `job-name=${name}`, '--wait=false', '--ignore-not-found']).catch(() => undefined)
+    await kubectl(['delete', 'pods', '-n', namespace, '-l', `job-name=${name}`, '--wait=false', '--ignore-not-found']).catch(
+      () => undefined
+    )
   }
 }
 
- 
 type Obj = any
 
 export async function getJob(name: string, namespace = NS): Promise<Obj | undefined> {
