@@ -32,6 +32,7 @@ const { run } = await import('../src/main.js')
 
 const TIMING: Timing = {
   requestTimeoutMs: 1_000,
+  refreshMs: 3_000,
   idleTimeoutMs: 3_000,
   unreachableGraceMs: 1_000,
   tickMs: 50,
@@ -95,6 +96,8 @@ describe('the watch ends or breaks; the change made meanwhile is seen', () => {
     const pods = twoPods()
     const done = start()
     await podWatch()
+    // Watches that lasted over a second are healthy: a close is re-watched at once.
+    await new Promise((r) => setTimeout(r, 1_100))
     const rv = server.resourceVersion
     server.clearRequests()
     server.closeWatches()
@@ -105,6 +108,24 @@ describe('the watch ends or breaks; the change made meanwhile is seen', () => {
     expect(server.requestsMatching({ verb: 'list' })).toEqual([])
     // The Job's watch, closed too, also resumed where it was.
     expect(server.requestsMatching({ resource: 'jobs', watch: true })[0].query.resourceVersion).toBe(rv)
+  })
+
+  test('a watch that the server closes at once, again and again, is retried after a growing backoff, not in a hot loop', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0)
+    const pods = twoPods()
+    const done = start()
+    await podWatch()
+    server.clearRequests()
+    // As client-go: a watch that ended within a second without an event is a fault.
+    const closer = setInterval(() => server.closeWatches(), 5)
+    await new Promise((r) => setTimeout(r, 3_000))
+    clearInterval(closer)
+    const watches = server.requestsMatching({ resource: 'pods', watch: true }).length
+    // 800 ms, 1.6 s, 3.2 s apart (no jitter): at most 3 re-watches in 3 s; a hot loop makes hundreds.
+    expect(watches).toBeGreaterThanOrEqual(1)
+    expect(watches).toBeLessThanOrEqual(3)
+    server.startPod(NS, pods.next)
+    expectBothRunning(await done, pods)
   })
 
   test('a connection reset mid-stream: back off, list again, watch from the new list', async () => {

@@ -1,7 +1,8 @@
 // Every rule of the verdict, each with the situation that makes it matter.
 import { describe, expect, test } from '@jest/globals'
-import { decide, defaultExpectedCount, reached, stuckSince, type Target } from '../src/decide/verdict.js'
-import type { ContainerInfo, JobCondition, JobInfo, PodInfo, PodPhase, Snapshot } from '../src/observe/model.js'
+import { stuckSince } from '../src/decide/explain.js'
+import { decide, defaultExpectedCount, reached } from '../src/decide/verdict.js'
+import type { ContainerInfo, JobCondition, JobInfo, PodInfo, PodPhase, Snapshot, Target } from '../src/model.js'
 
 const NOW = Date.parse('2026-11-28T12:00:00Z')
 const ago = (s: number) => new Date(NOW - s * 1000).toISOString()
@@ -182,7 +183,8 @@ describe('fail fast', () => {
     expect(v.state).toBe('failed')
     expect(v.summary).toBe('job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit')
     expect(v.detail).toContain('build-a Failed (Error, exit code 1)')
-    expect(v.problems.map((p) => p.pod)).toEqual(['build-a', 'build-b'])
+    expect(v.problems.flatMap((g) => g.pods.map((p) => p.name))).toEqual(['build-a', 'build-b'])
+    expect(v.problems[0]).toMatchObject({ cause: 'Error, exit code 1', subject: 'container main' })
   })
   test('FailureTarget, the earliest word (1.31+), fails the wait before Failed arrives', () => {
     const j = job({ conditions: [cond('FailureTarget', 'PodFailurePolicy', 'Container main exited with 42')] })
@@ -263,7 +265,7 @@ describe('stuck pods: the Job controller never fails them (kubernetes#122300)', 
       const v = decide(snap(job(), [stuck(reason, 61)]), condition('Complete'), rules, NOW)
       expect(v.state).toBe('failed')
       expect(v.summary).toMatch(new RegExp(`^pod build-\\d+ stuck in ${reason} for 1m1s$`))
-      expect(v.problems[0]).toMatchObject({ reason, message: 'Back-off pulling image "registry/x:tag"' })
+      expect(v.problems[0]).toMatchObject({ cause: reason, first: { message: 'Back-off pulling image "registry/x:tag"' } })
     }
   )
   test('within the grace it is only waiting', () => {
