@@ -12,9 +12,10 @@ import {
   logPlan,
   parseLogQuery,
   parseTimestamp,
+  serveLog,
   writeAt
 } from '../test/cluster/sim-logs.js'
-import type { LogQuery, LogSpec, LogVars, Plan } from '../test/cluster/sim-logs.js'
+import type { LogQuery, LogSink, LogSpec, LogVars, Plan } from '../test/cluster/sim-logs.js'
 
 const S = 1_000_000_000n
 const MS = 1_000_000n
@@ -272,5 +273,113 @@ describe('what containers print (annotations)', () => {
     expect(lines.some((l) => l.includes('##['))).toBe(true)
     expect(lines.some((l) => l.includes('\x1b]'))).toBe(true)
     expect(lines.some((l) => l.includes('\r'))).toBe(true)
+  })
+})
+
+describe('serveLog (real timers)', () => {
+  const clock = () => process.hrtime.bigint()
+
+  /** A sink recording what it gets and when it ends. */
+  function sink(): LogSink & { data: string; endedAt?: bigint; needDrain: boolean; close(): void } {
+    let onClose = () => {}
+    const s = {
+      data: '',
+      endedAt: undefined as bigint | undefined,
+      needDrain: false,
+      destroyed: false,
+      get writableNeedDrain() {
+        return s.needDrain
+      },
+      write(chunk: Buffer) {
+        s.data += chunk.toString()
+      },
+      end() {
+        s.endedAt = clock()
+      },
+      on(_event: 'close', fn: () => void) {
+        onClose = fn
+      },
+      close() {
+        s.destroyed = true
+        onClose()
+      }
+    }
+    return s
+  }
+
+  /** A container started now writing n1..n5 every 20 ms, ending after 150 ms. */
+  function running() {
+    const start = clock()
+    const log = numberedFrom(start, 5, 50)
+    const current = () => {
+      const t = clock()
+      if (t >= start + 150n * MS) log.finish(start + 150n * MS, ['bye'])
+      else log.advance(t)
+      return log
+    }
+    return { start, current }
+  }
+  const numberedFrom = (start: bigint, n: number, perSecond: number) =>
+    new ContainerLog({ writes: [], numbered: { perSecond, total: n, fromMs: 0, text: (i) => `n${i}` } }, start)
+  const until = async (cond: () => boolean, ms = 3000) => {
+    const end = Date.now() + ms
+    while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+  }
+
+  test('follow: lines as they come, the end about a second after the container', async () => {
+    const { start, current } = running()
+    const out = sink()
+    const seen: Array<[string, bigint]> = []
+    const write = out.write
+    out.write = (chunk: Buffer) => {
+      seen.push([chunk.toString(), clock() - start])
+      write(chunk)
+    }
+    serveLog(out, new LogReader(query({ follow: true })), current, () => false, clock)
+    await until(() => out.endedAt !== undefined)
+    expect(out.data).toBe('n1\nn2\nn3\nn4\nn5\nbye\n')
+    // streamed, not all at once at the end
+    expect(seen.length).toBeGreaterThan(2)
+    expect(seen[1]![1]).toBeLessThan(150n * MS)
+    const after = out.endedAt! - start
+    expect(after).toBeGreaterThanOrEqual(150n * MS + FOLLOW_GRACE_NS)
+    expect(after).toBeLessThan(150n * MS + FOLLOW_GRACE_NS + 400n * MS)
+  })
+
+  test('without follow: what is there, and the end at once', () => {
+    const { current } = running()
+    const out = sink()
+    serveLog(out, new LogReader(query()), current, () => false, clock)
+    expect(out.data).toBe('n1\n')
+    expect(out.endedAt).toBeDefined()
+  })
+
+  test('a slow client loses nothing, even past the grace second', async () => {
+    const { current } = running()
+    const out = sink()
+    out.needDrain = true
+    serveLog(out, new LogReader(query({ follow: true })), current, () => false, clock)
+    await new Promise((r) => setTimeout(r, 1300))
+    expect(out.endedAt).toBeUndefined()
+    out.needDrain = false
+    await until(() => out.endedAt !== undefined)
+    expect(out.data).toBe('n1\nn2\nn3\nn4\nn5\nbye\n')
+  })
+
+  test('the pod deleted, or the client gone: the stream stops', async () => {
+    const { current } = running()
+    const out = sink()
+    let gone = false
+    serveLog(out, new LogReader(query({ follow: true })), current, () => gone, clock)
+    gone = true
+    await until(() => out.endedAt !== undefined)
+    expect(out.endedAt).toBeDefined()
+
+    const out2 = sink()
+    serveLog(out2, new LogReader(query({ follow: true })), running().current, () => false, clock)
+    out2.close()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(out2.data).toBe('n1\n')
+    expect(out2.endedAt).toBeUndefined()
   })
 })

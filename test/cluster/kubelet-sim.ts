@@ -31,7 +31,7 @@ import type { HttpLibrary, Observable, RequestContext, ResponseContext } from '@
 import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js'
 import { finalExit, parseScenario, stuckEvent, stuckMessage, waitingLogMessage } from './sim-scenario.ts'
 import type { Scenario } from './sim-scenario.ts'
-import { ContainerLog, LogReader, endLines, logPlan, parseLogQuery, parseTimestamp } from './sim-logs.ts'
+import { ContainerLog, LogReader, endLines, logPlan, parseLogQuery, parseTimestamp, serveLog } from './sim-logs.ts'
 import type { LogSpec, LogVars } from './sim-logs.ts'
 
 const STATE = process.env.KJW_STATE_DIR ?? path.resolve(import.meta.dirname, '../../.cluster')
@@ -962,38 +962,15 @@ function serveLogs(req: import('node:http').IncomingMessage, res: import('node:h
     const reason = rec.stage === 'stuck' ? (rec.sc.stuck ?? 'ContainerCreating') : 'ContainerCreating'
     return fail(400, `container "${container}" in pod "${podName}" is waiting to start: ${waitingLogMessage(reason)}`)
   }
-  const reader = new LogReader(query)
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
-  let log = containerLog(rec, container!, att)
-  const send = (): boolean => {
-    log = containerLog(rec, container!, att)
-    // a slow client: leave the lines in the log until it has drained
-    if (!res.writableNeedDrain) {
-      const bytes = reader.read(log)
-      if (bytes.length) res.write(bytes)
-    }
-    return !query.follow || rec.removed || reader.over(log, nowNs(), requestNs)
-  }
-  if (send()) {
-    res.end()
-    return
-  }
-  // follow: each line when it is due (as a kubelet's fsnotify would; 2 ms at
-  // the least, so fast writers are sent in batches), and at least every
-  // 100 ms to see the container end; the stream ends about a
-  // second after that, at the byte limit, or when the client goes
-  let timer: NodeJS.Timeout | undefined
-  const schedule = () => {
-    const due = log.nextDueNs()
-    const waitMs = due === undefined ? 100 : Math.min(100, Math.max(2, Number(due - nowNs()) / 1e6))
-    timer = setTimeout(() => {
-      if (res.destroyed) return
-      if (send()) res.end()
-      else schedule()
-    }, waitMs)
-  }
-  schedule()
-  res.on('close', () => clearTimeout(timer))
+  serveLog(
+    res,
+    new LogReader(query),
+    () => containerLog(rec, container!, att),
+    () => rec.removed,
+    nowNs,
+    requestNs
+  )
 }
 
 // ---------------------------------------------------------------- main

@@ -7,8 +7,8 @@
 // fixed width; `follow` streams new records and, after the container ends,
 // stops at the end of the file within about a second.
 //
-// No I/O and no clock here: every function takes the time it should act at.
-// No imports either, so that jest (__tests__/sim-logs.test.ts) and node's type
+// No I/O and no clock here: every function takes the time it should act at,
+// and serveLog writes to the sink it is given. No imports either, so that jest (__tests__/sim-logs.test.ts) and node's type
 // stripping (kubelet-sim.ts) both load it as it is.
 
 /** containerd splits a longer line into partial records of this size. */
@@ -200,13 +200,68 @@ export class LogReader {
     return Buffer.concat(parts)
   }
 
-  /** Whether a follow stream is over at nowNs: the bytes ran out, or the
-   * container ended more than FOLLOW_GRACE_NS ago (or before the request). */
+  /** Whether a follow stream is over at nowNs: the bytes ran out, or all of
+   * the log was read and the container ended more than FOLLOW_GRACE_NS ago
+   * (or before the request). */
   over(log: ContainerLog, nowNs: bigint, requestNs: bigint): boolean {
     if (this.done) return true
     const f = log.finishedNs
-    return f !== undefined && (f <= requestNs || nowNs >= f + FOLLOW_GRACE_NS)
+    const all = (this.#next ?? 0) >= log.records.length
+    return all && f !== undefined && (f <= requestNs || nowNs >= f + FOLLOW_GRACE_NS)
   }
+}
+
+/** Where a request's bytes go: a node ServerResponse, in tests a fake. */
+export interface LogSink {
+  write(chunk: Buffer): unknown
+  end(): unknown
+  readonly destroyed: boolean
+  readonly writableNeedDrain: boolean
+  on(event: 'close', listener: () => void): unknown
+}
+
+/**
+ * Answers one request (status line and headers already sent): what the log
+ * holds; with follow, each new line when it is due (as the kubelet's fsnotify
+ * would; 2 ms at the least, so that fast writers go in batches) and at least
+ * every 100 ms to see the container end, until reader.over(), the pod is
+ * gone, or the client leaves. A slow client gets its lines once it has
+ * drained: they wait in the log, not in memory here.
+ * current(): the log brought up to date (the caller's clock and container).
+ */
+export function serveLog(
+  sink: LogSink,
+  reader: LogReader,
+  current: () => ContainerLog,
+  gone: () => boolean,
+  now: () => bigint,
+  requestNs: bigint = now()
+): void {
+  let log = current()
+  const send = (): boolean => {
+    log = current()
+    if (!sink.writableNeedDrain) {
+      const bytes = reader.read(log)
+      if (bytes.length) sink.write(bytes)
+    }
+    return !reader.query.follow || gone() || reader.over(log, now(), requestNs)
+  }
+  if (send()) {
+    sink.end()
+    return
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const schedule = () => {
+    const due = log.nextDueNs()
+    const waitMs = due === undefined ? 100 : Math.min(100, Math.max(2, Number(due - now()) / 1e6))
+    timer = setTimeout(() => {
+      if (sink.destroyed) return
+      if (send()) sink.end()
+      else schedule()
+    }, waitMs)
+  }
+  schedule()
+  sink.on('close', () => clearTimeout(timer))
 }
 
 // ---------------------------------------------------------------- what containers print
