@@ -22,9 +22,9 @@ const GUESS = 'deadbeefdeadbeefdeadbeefdeadbeef'
 
 /** A gate writing into a string, as stdout would get it. */
 function capture(token = TOKEN): { gate: LogGate; out: () => string } {
-  const lines: string[] = []
-  const gate = new LogGate((l) => lines.push(l), token)
-  return { gate, out: () => lines.map((l) => `${l}\n`).join('') }
+  let text = ''
+  const gate = new LogGate((t) => (text += t), token)
+  return { gate, out: () => text }
 }
 
 /** What a pod can print to take over the runner. */
@@ -135,14 +135,14 @@ describe('LogGate', () => {
 
   test('each hostile line alone, between commands of our own', () => {
     for (const hostile of HOSTILE) {
-      const lines: string[] = []
-      const gate = new LogGate((l) => lines.push(l))
-      gate.own(() => lines.push('::group::pod a'))
+      let out = ''
+      const gate = new LogGate((t) => (out += t))
+      gate.own(() => (out += '::group::pod a\n'))
       gate.untrusted(hostile)
-      gate.own(() => lines.push('::endgroup::'))
+      gate.own(() => (out += '::endgroup::\n'))
       gate.untrusted(`  ${hostile}`)
-      gate.own(() => lines.push('::error title=ours::the verdict'))
-      const cmds = runnerCommands(lines.join('\n') + '\n').map((c) => c.name)
+      gate.own(() => (out += '::error title=ours::the verdict\n'))
+      const cmds = runnerCommands(out).map((c) => c.name)
       expect({ hostile, cmds }).toEqual({
         hostile,
         cmds: ['group', 'stop-commands', gate.token, 'endgroup', 'stop-commands', gate.token, 'error']
@@ -203,7 +203,8 @@ describe('LogGate', () => {
     } finally {
       process.stdout.write = orig
     }
-    expect(writes).toEqual([`::stop-commands::${TOKEN}\n`, 'hello\n', `::${TOKEN}::\n`])
+    // one write for the block's start and the lines, one for its end
+    expect(writes).toEqual([`::stop-commands::${TOKEN}\nhello\n`, `::${TOKEN}::\n`])
   })
 })
 

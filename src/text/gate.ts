@@ -25,6 +25,10 @@
 //   A zero-width character between the two "#" would not do: the runner
 //   searches with culture-sensitive IndexOf/StartsWith (ICU), which ignores
 //   zero-width characters.
+// - Problem matchers added by earlier steps (setup-node's tsc and eslint
+//   matchers, for one) run on every line printed as text, inside the block
+//   too, after the runner strips colour codes: a pod can still make an
+//   annotation through one. The gate cannot know them: README must say so.
 import { randomBytes } from 'node:crypto'
 
 // ---------------------------------------------------------------- control characters
@@ -88,10 +92,12 @@ export function newStopToken(): string {
  */
 export class LogGate {
   readonly token: string
-  #write: (line: string) => void
+  #write: (text: string) => void
   #open = false
 
-  constructor(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`), token: string = newStopToken()) {
+  /** write: gets whole lines, each ending in "\n", one call for each call
+   * of untrusted() (one write to stdout for many lines) or close(). */
+  constructor(write: (text: string) => void = (text) => process.stdout.write(text), token: string = newStopToken()) {
     if (!/^[0-9a-f]{16,}$/i.test(token)) throw new Error('a stop-commands token must be at least 16 hex digits')
     this.#write = write
     this.token = token
@@ -106,17 +112,19 @@ export class LogGate {
   untrusted(text: string | readonly string[]): void {
     const lines = (typeof text === 'string' ? [text] : text).flatMap(splitLines)
     if (lines.length === 0) return
+    let out = ''
     if (!this.#open) {
-      this.#write(`::stop-commands::${this.token}`)
+      out = `::stop-commands::${this.token}\n`
       this.#open = true
     }
-    for (const line of lines) this.#write(logLine(line))
+    for (const line of lines) out += `${logLine(line)}\n`
+    this.#write(out)
   }
 
   /** Ends the block, if open, so that what follows can be a command. */
   close(): void {
     if (!this.#open) return
-    this.#write(`::${this.token}::`)
+    this.#write(`::${this.token}::\n`)
     this.#open = false
   }
 
