@@ -339,3 +339,24 @@ describe('markdown', () => {
     expect(block[block.length - 1]).toBe(fence)
   })
 })
+
+describe("the simulator's hostile lines (sim.kjw.dev/log-hostile)", () => {
+  test('through the gate: no command but its own; in markdown: nothing live', async () => {
+    const { HOSTILE_LINES } = await import('../test/cluster/sim-logs.js')
+    expect(HOSTILE_LINES.length).toBeGreaterThan(10)
+    const token = newStopToken()
+    const { gate, out } = capture(token)
+    gate.untrusted(HOSTILE_LINES)
+    gate.close()
+    expect(runnerCommands(out()).map((c) => c.name)).toEqual(['stop-commands', token])
+    for (const l of HOSTILE_LINES) {
+      const md = markdownInline(l)
+      expect(md).not.toMatch(/[<>]|@[a-z]|#\d|\x1b|[\u202a-\u202e\u2066-\u2069]/i)
+      expect(md).not.toMatch(/(^|[^\\])[|`*_[\]]/)
+    }
+    const block = markdownCodeBlock(HOSTILE_LINES).split('\n')
+    const fence = block[0]!.replace(/text$/, '')
+    expect(block.slice(1, -1).some((l) => l.trimStart().startsWith(fence))).toBe(false)
+    expect(block.join('\n')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
+  })
+})
