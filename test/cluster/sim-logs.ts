@@ -7,9 +7,11 @@
 // fixed width; `follow` streams new records and, after the container ends,
 // stops at the end of the file within about a second.
 //
-// No I/O and no clock here: every function takes the time it should act at,
-// and serveLog writes to the sink it is given. No imports either, so that jest (__tests__/sim-logs.test.ts) and node's type
-// stripping (kubelet-sim.ts) both load it as it is.
+// No I/O and no clock of its own: every function takes the time it should act
+// at, and serveLog (the follow loop, with timers) writes to the sink and reads
+// the clock it is given. No imports either, so that jest
+// (__tests__/sim-logs.test.ts) and node's type stripping (kubelet-sim.ts) both
+// load it as it is.
 
 /** containerd splits a longer line into partial records of this size. */
 export const CRI_MAX_LINE = 16 * 1024
