@@ -259,6 +259,22 @@ describe('what containers print (annotations)', () => {
     expect(writeAt(logPlan(spec({ rate: 1000 }), vars), 100_000)?.atMs).toBeCloseTo(99_999, 6)
   })
 
+  test('log-stamp and {writtenAt}: the time the line was written, in the line', () => {
+    const log = new ContainerLog(
+      logPlan(spec({ script: 'at {writtenAt}\n+250 later {writtenAt}', rate: 2, lines: 1, stamp: true }), vars),
+      T0
+    )
+    log.advance(T0 + 10n * S)
+    expect(read(log)).toBe(
+      [
+        'at 2026-11-30T12:00:00.500000000Z',
+        'later 2026-11-30T12:00:00.750000000Z',
+        'p/c attempt 1 line 1 written 2026-11-30T12:00:00.750000001Z',
+        ''
+      ].join('\n')
+    )
+  })
+
   test('log-long-line: one line of exactly that many bytes', () => {
     const plan = logPlan(spec({ longLine: 40_000 }), vars)
     const long = texts(plan)[1]![1] as string[]

@@ -919,7 +919,8 @@ function logSpec(sc: Scenario): LogSpec {
     rate: sc.logRate,
     lines: sc.logLines > 0 ? sc.logLines : Infinity,
     longLine: sc.logLongLine,
-    hostile: sc.logHostile
+    hostile: sc.logHostile,
+    stamp: sc.logStamp
   }
 }
 

@@ -51,6 +51,10 @@ export interface LogRecord {
   partial: boolean
 }
 
+/** In a line: replaced by the line's own timestamp when it is written (for
+ * measuring how long a line takes to reach a reader). */
+export const WRITTEN_AT = '{writtenAt}'
+
 /** The log file of one container instance, filled as time passes. */
 export class ContainerLog {
   readonly startedNs: bigint
@@ -99,7 +103,7 @@ export class ContainerLog {
     const ns = at > this.#lastNs ? at : this.#lastNs + 1n
     this.#lastNs = ns
     for (const line of lines) {
-      const bytes = Buffer.from(line)
+      const bytes = Buffer.from(line.includes(WRITTEN_AT) ? line.replaceAll(WRITTEN_AT, formatTimestamp(ns)) : line)
       for (let off = CRI_MAX_LINE; off < bytes.length; off += CRI_MAX_LINE) {
         this.records.push({ ns, data: bytes.subarray(off - CRI_MAX_LINE, off), partial: true })
       }
@@ -292,6 +296,8 @@ export interface LogSpec {
   /** `log-hostile`: lines holding workflow commands, markdown, mentions and
    * control characters, printed at start */
   hostile: boolean
+  /** `log-stamp`: numbered lines end with " written TIMESTAMP", their own */
+  stamp?: boolean
 }
 
 export function fill(t: string, v: LogVars, exitCode?: number): string {
@@ -355,7 +361,10 @@ export function logPlan(spec: LogSpec, v: LogVars): Plan {
   if (spec.hostile) writes.push({ atMs: writes.at(-1)?.atMs ?? 0, lines: HOSTILE_LINES.map((l) => fill(l, v)) })
   const rate = spec.rate > 0 ? spec.rate : Number.isFinite(spec.lines) ? 10 : 0
   const fromMs = writes.at(-1)?.atMs ?? 0
-  return rate > 0 ? { writes, numbered: { perSecond: rate, total: spec.lines, fromMs, text: (n) => `${who} line ${n}` } } : { writes }
+  const suffix = spec.stamp ? ` written ${WRITTEN_AT}` : ''
+  return rate > 0
+    ? { writes, numbered: { perSecond: rate, total: spec.lines, fromMs, text: (n) => `${who} line ${n}${suffix}` } }
+    : { writes }
 }
 
 function splitText(t: string): string[] {

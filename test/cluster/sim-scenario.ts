@@ -30,6 +30,7 @@ export interface Scenario {
   logLines: number // numbered lines in all, 0: no limit
   logLongLine: number // bytes of one long line, 0: none
   logHostile: boolean
+  logStamp: boolean
 }
 
 export interface Parsed {
@@ -93,7 +94,8 @@ export function parseScenario(annotations: Record<string, string> | undefined): 
       logRate: int(ann, 'log-rate', 0, 0, warnings),
       logLines: int(ann, 'log-lines', 0, 0, warnings),
       logLongLine: int(ann, 'log-long-line', 0, 0, warnings),
-      logHostile: bool(ann, 'log-hostile', warnings)
+      logHostile: bool(ann, 'log-hostile', warnings),
+      logStamp: bool(ann, 'log-stamp', warnings)
     },
     warnings
   }
