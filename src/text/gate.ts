@@ -89,6 +89,12 @@ export function newStopToken(): string {
  * block on stdout does not order stderr lines); call `close()` before the
  * process ends; and make every @actions/core call that prints (info, debug,
  * warning, error, setFailed, group) inside `own(fn)`, synchronously.
+ *
+ * Cost: the runner echoes both markers, masked (`::stop-commands::***` and
+ * `::***::`), so each block adds two lines to the log. Lines that are not
+ * commands (progress, with pod names and reasons in them) can go through
+ * untrusted() as well, so that only real commands (::group::, ::error::,
+ * ::debug::...) end a block.
  */
 export class LogGate {
   readonly token: string
