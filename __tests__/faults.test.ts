@@ -467,3 +467,38 @@ describe('the report after a fault is true to the cluster', () => {
     expect(o.elapsedMs).toBeLessThan(1_000 + 300)
   })
 })
+
+describe('a bug of ours is reported as a bug, with outputs and summary', () => {
+  test('a throw while handling a watch event ends the wait with result=error naming a bug, not a network fault', async () => {
+    const pods = twoPods()
+    const done = start()
+    await podWatch()
+    // An event whose object is null makes the pod conversion throw: a bug of ours, not the network's.
+    const watches = (server as unknown as { watches: Set<{ labelSelector: string }> }).watches
+    const write = (server as unknown as { writeEvent(w: unknown, type: string, o: unknown): void }).writeEvent.bind(server)
+    for (const w of watches) if (w.labelSelector) write(w, 'MODIFIED', null) // the pod watch: by label; the Job's: by field
+    const o = await done
+    expect(o.result).toBe('error')
+    expect(o.message).toMatch(/^kube-job-wait failed unexpectedly \(a bug: please report it\): Cannot read properties of null/)
+    expect(o.message).not.toMatch(/connection|request to/)
+    expect(core.state.outputs.result).toBe('error')
+    expect(core.state.outputs.phases).toBeDefined()
+    void pods
+  })
+
+  test('an uncaught exception anywhere still ends in result=error with outputs and the summary written', async () => {
+    const pods = twoPods()
+    const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    const done = start()
+    await podWatch()
+    ;(process.emit as (event: string, err: Error) => boolean)('uncaughtException', new Error('boom from a timer'))
+    await new Promise((r) => setTimeout(r, 200))
+    expect(exit).toHaveBeenCalledWith(1)
+    expect(core.state.outputs.result).toBe('error')
+    expect(core.state.outputs.message).toBe('kube-job-wait failed unexpectedly (a bug: please report it): boom from a timer')
+    expect(core.state.summary).toContain('error')
+    // the wait itself goes on in the test (process.exit is mocked): end it
+    server.startPod(NS, pods.next)
+    await done
+  })
+})

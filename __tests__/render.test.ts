@@ -610,7 +610,8 @@ describe('outputs', () => {
       conditions: [
         { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
         { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached | the specified\nbackoff limit' }
-      ]
+      ],
+      inferred: null
     })
     const deleted = JSON.parse(outputs(OUTCOMES.error.with).job)
     expect(deleted.deleted).toBe(true)

@@ -67,7 +67,16 @@ export function outputs(o: Outcome): Record<string, string> {
               status: c.status,
               reason: c.reason ?? null,
               message: c.message ?? null
-            }))
+            })),
+            // An end the API server never showed us, inferred from the Job controller's events.
+            inferred: o.snapshot?.inferred
+              ? {
+                  type: o.snapshot.inferred.condition.type,
+                  reason: o.snapshot.inferred.condition.reason ?? null,
+                  message: o.snapshot.inferred.condition.message ?? null,
+                  source: o.snapshot.inferred.source
+                }
+              : null
           }
         : null
     ),
