@@ -8,7 +8,7 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const stages = ['inputs', 'credentials', 'observe', 'decide', 'diagnose', 'report', 'main']
+const stages = ['inputs', 'credentials', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'main']
 /** import specifiers that reach a stage, from anywhere in src/ */
 const reach = (stage) => [`**/${stage}.js`, `**/${stage}/**`, `./${stage}.js`, `./${stage}/**`]
 const after = (stage) => stages.slice(stages.indexOf(stage) + 1)

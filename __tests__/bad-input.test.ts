@@ -102,6 +102,9 @@ const NS_NAME = 'expected a namespace name: lower-case letters, digits and "-", 
 const NO_CREDENTIALS =
   "no cluster credentials: set the 'kubeconfig' input (e.g. kubeconfig: ${{ secrets.KUBECONFIG }}), or write KUBECONFIG or ~/.kube/config in an earlier step, or run the runner as a pod with a service account"
 
+const SELECTOR =
+  'expected a label selector such as app=migrate,tier!=web or "suite in (a,b)": key=value, key==value, key!=value, key in (v1,v2), key notin (v1,v2), key, !key, separated by commas'
+
 const cases: Case[] = [
   // what to wait for
   {
@@ -189,8 +192,18 @@ const cases: Case[] = [
     message: "Input 'log-lines' has an invalid value '5000': expected a whole number from 0 to 1000"
   },
   // names
-  { name: 'empty job', inputs: () => ({ job: '' }), message: "Input 'job' is required: the name of the Job to wait for" },
-  { name: 'blank job', inputs: () => ({ job: '   ' }), message: "Input 'job' is required: the name of the Job to wait for" },
+  {
+    name: 'empty job',
+    inputs: () => ({ job: '' }),
+    message:
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+  },
+  {
+    name: 'blank job',
+    inputs: () => ({ job: '   ' }),
+    message:
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+  },
   {
     name: 'job with capitals and _',
     inputs: () => ({ job: 'Build_1' }),
@@ -203,9 +216,51 @@ const cases: Case[] = [
     message: `Input 'job' has an invalid value '${'a'.repeat(64)}': ${JOB_NAME}`
   },
   {
-    name: 'job of two lines: the message stays one line',
-    inputs: () => ({ job: 'build\nother' }),
-    message: `Input 'job' has an invalid value 'build\\nother': ${JOB_NAME}`
+    name: 'job of two lines with an empty one between: the message stays one line',
+    inputs: () => ({ job: 'build\n\nother' }),
+    message: "Input 'job' has an invalid value 'build\\n\\nother': a name is empty: give Job names one per line or separated by commas"
+  },
+  // several Jobs
+  {
+    name: 'job and selector together',
+    inputs: () => ({ job: 'build', selector: 'app=x' }),
+    message: "Inputs 'job' ('build') and 'selector' ('app=x') were both given: give one, Job names or a label selector"
+  },
+  {
+    name: 'a Job named twice',
+    inputs: () => ({ job: 'a, b, a' }),
+    message: `Input 'job' has an invalid value 'a, b, a': "a" is named twice`
+  },
+  {
+    name: 'a selector that does not parse',
+    inputs: () => ({ job: '', selector: 'app in x' }),
+    message: `Input 'selector' has an invalid value 'app in x': ${SELECTOR}`
+  },
+  {
+    name: 'expected-jobs without a selector',
+    inputs: () => ({ 'expected-jobs': '2' }),
+    message: "Input 'expected-jobs' ('2') applies to 'selector', which is not given"
+  },
+  {
+    name: 'expected-jobs below 1',
+    inputs: () => ({ job: '', selector: 'app=x', 'expected-jobs': '0' }),
+    message: "Input 'expected-jobs' has an invalid value '0': expected a whole number from 1 to 1000"
+  },
+  {
+    name: 'fail-fast not a boolean',
+    inputs: () => ({ 'fail-fast': 'yes' }),
+    message: "Input 'fail-fast' has an invalid value 'yes': expected one of true, false"
+  },
+  {
+    name: 'delete with phase Running',
+    inputs: () => ({ delete: 'on-success', phase: 'Running' }),
+    message:
+      "Input 'delete' ('on-success') with phase Running would delete a Job that has just started: use it with phase Succeeded or Failed, or a condition"
+  },
+  {
+    name: 'on-cancel unknown',
+    inputs: () => ({ 'on-cancel': 'purge' }),
+    message: "Input 'on-cancel' has an invalid value 'purge': expected one of keep, delete"
   },
   {
     name: 'namespace with capitals',

@@ -416,7 +416,10 @@ describe('the report after a fault is true to the cluster', () => {
     const done = start({ phase: 'Succeeded' })
     await podWatch()
     server.hang({ resource: 'pods', verb: 'list' }, { times: 1 })
+    server.clearRequests()
     server.resetWatches()
+    // The pods' re-list is sent (and hangs) before the Job fails: the report's own LIST must bring the truth.
+    await server.waitForRequest({ resource: 'pods', verb: 'list' }, { timeoutMs: 10_000 })
     server.finishPod(NS, pod, { exitCode: 1 })
     server.updateJobStatus(NS, 'build', {
       active: 0,

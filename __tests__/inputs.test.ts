@@ -57,7 +57,11 @@ const DURATION_HELP = 'expected a duration such as 90s, 15m or 1h30m (a bare num
 describe('readSettings: defaults', () => {
   test('only job given: Running, at-least, 15m, watch, 2s, 60s, 30 lines, no kubeconfig', () => {
     expect(readSettings(fake({ job: 'build' }))).toEqual({
-      job: 'build',
+      jobs: ['build'],
+      expectedJobs: 1,
+      failFast: true,
+      delete: 'never',
+      onCancel: 'keep',
       namespace: undefined,
       target: { kind: 'phase', phase: 'Running', expectedCount: undefined, match: 'at-least' },
       timeoutMs: 900_000,
@@ -100,7 +104,7 @@ describe('readSettings: defaults', () => {
 
   test('values are trimmed; blank means not given', () => {
     const s = read({ job: '  build  ', namespace: ' ci ', phase: ' succeeded ', timeout: ' 90s ', context: '   ', 'expected-count': ' 3 ' })
-    expect(s.job).toBe('build')
+    expect(s.jobs).toEqual(['build'])
     expect(s.namespace).toBe('ci')
     expect(s.target).toEqual({ kind: 'phase', phase: 'Succeeded', expectedCount: 3, match: 'at-least' })
     expect(s.timeoutMs).toBe(90_000)
@@ -223,7 +227,7 @@ describe('readSettings: valid forms', () => {
   })
 
   test.each(['a', '1', 'build', 'build-42', 'my.job.v2', 'a-b.c-d', 'x'.repeat(63), '0abc9'])('job name %j is accepted', (job) => {
-    expect(read({ job }).job).toBe(job)
+    expect(read({ job }).jobs).toEqual([job])
   })
 
   test.each(['default', 'kube-system', 'ci', 'a', '9', 'n'.repeat(63)])('namespace %j is accepted', (namespace) => {
@@ -242,11 +246,43 @@ describe('readSettings: valid forms', () => {
   })
 })
 
+describe('readSettings: several Jobs and what becomes of them', () => {
+  test('names one per line or separated by commas, in order', () => {
+    expect(read({ job: 'migrate\nseed, smoke-test\n' }).jobs).toEqual(['migrate', 'seed', 'smoke-test'])
+  })
+  test('a selector instead of names, with expected-jobs', () => {
+    const s = readSettings(fake({ selector: 'app=shard, run in (41,42),!skip', 'expected-jobs': '4', 'fail-fast': 'false' }))
+    expect(s).toMatchObject({ jobs: [], selector: 'app=shard, run in (41,42),!skip', expectedJobs: 4, failFast: false })
+  })
+  test.each(['app', '!app', 'app=x', 'app==x', 'app!=x', 'app=', 'example.com/app=x', 'a in (x, y)', 'a notin (x)', 'a=1,b!=2,c in (3)'])(
+    'selector %j is accepted',
+    (selector) => expect(readSettings(fake({ selector })).selector).toBe(selector)
+  )
+  test.each(['app in x', 'app=(x', '=x', 'a=b=c', 'a,,b', 'App_/x=1', 'a in (x', 'a=x y'])('selector %j is refused', (selector) => {
+    expect(() => readSettings(fake({ selector }))).toThrow(/^Input 'selector' has an invalid value/)
+  })
+  test('delete and on-cancel', () => {
+    expect(read({ delete: 'on-success', condition: 'Complete', 'on-cancel': 'delete' })).toMatchObject({
+      delete: 'on-success',
+      onCancel: 'delete'
+    })
+    expect(read({ delete: 'always', phase: 'Succeeded' }).delete).toBe('always')
+  })
+})
+
 describe('readSettings: bad inputs name the input, the value and what is accepted', () => {
   const cases: [string, Record<string, string>, string][] = [
     // job
-    ['empty job', { job: '' }, "Input 'job' is required: the name of the Job to wait for"],
-    ['blank job', { job: '   ' }, "Input 'job' is required: the name of the Job to wait for"],
+    [
+      'empty job',
+      { job: '' },
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+    ],
+    [
+      'blank job',
+      { job: '   ' },
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+    ],
     ['job name of 64 characters', { job: 'j'.repeat(64) }, `Input 'job' has an invalid value '${'j'.repeat(64)}': ${JOB_NAME_HELP}`],
     ['upper-case job name', { job: 'MyJob' }, `Input 'job' has an invalid value 'MyJob': ${JOB_NAME_HELP}`],
     ['job name with a leading dash', { job: '-build' }, `Input 'job' has an invalid value '-build': ${JOB_NAME_HELP}`],

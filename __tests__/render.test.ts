@@ -1,5 +1,6 @@
 // The pure renderings of an Outcome (outputs, progress line, job summary) and
 // the pod reasons they show, from realistic API objects run through the model.
+import * as fs from 'node:fs'
 import { describe, expect, test } from '@jest/globals'
 import type { V1Job, V1Pod } from '@kubernetes/client-node'
 import { podStatus as podReason } from '../src/decide/explain.js'
@@ -509,7 +510,11 @@ const OUTCOMES: Record<Result, { with: Outcome; without: Outcome }> = {
   }
 }
 
-const OUTPUT_KEYS = ['result', 'message', 'count', 'phases', 'pods', 'job', 'elapsed']
+// Every output action.yml declares, read from the file itself.
+const ACTION_YML = fs.readFileSync(new URL('../action.yml', import.meta.url), 'utf8')
+const OUTPUT_KEYS = ACTION_YML.slice(ACTION_YML.indexOf('\noutputs:'), ACTION_YML.indexOf('\nruns:'))
+  .match(/^ {2}([a-z-]+):$/gm)!
+  .map((l) => l.trim().slice(0, -1))
 
 describe('outputs', () => {
   const all = Object.entries(OUTCOMES).flatMap(([r, o]) => [
@@ -541,6 +546,8 @@ describe('outputs', () => {
       phases: '{}',
       pods: '[]',
       job: 'null',
+      jobs: '{}',
+      deleted: '[]',
       elapsed: '0.0'
     })
   })
@@ -653,15 +660,15 @@ describe('outputs', () => {
 
 describe('progressLine', () => {
   test('elapsed, summary and detail', () => {
-    expect(progressLine(verdict('waiting', '2 of 3 pods Running', 2, 'build-x7k Pending (ContainerCreating)'), 72_000)).toBe(
+    expect(progressLine(verdict('waiting', '2 of 3 pods Running', 2, 'build-x7k Pending (ContainerCreating)').message, 72_000)).toBe(
       '[1m12s] 2 of 3 pods Running: build-x7k Pending (ContainerCreating)'
     )
   })
 
   test('without detail there is no trailing colon', () => {
-    expect(progressLine(verdict('met', '3 of 3 pods Running', 3), 4_250)).toBe('[4.2s] 3 of 3 pods Running')
-    expect(progressLine(verdict('waiting', 'job ci/build not found yet', 0), 350)).toBe('[350ms] job ci/build not found yet')
-    expect(progressLine(verdict('waiting', 'x', 0, ''), 3_723_000)).toBe('[1h2m3s] x')
+    expect(progressLine(verdict('met', '3 of 3 pods Running', 3).message, 4_250)).toBe('[4.2s] 3 of 3 pods Running')
+    expect(progressLine(verdict('waiting', 'job ci/build not found yet', 0).message, 350)).toBe('[350ms] job ci/build not found yet')
+    expect(progressLine(verdict('waiting', 'x', 0, '').message, 3_723_000)).toBe('[1h2m3s] x')
   })
 })
 

@@ -3,8 +3,21 @@
 import { parseDuration } from './duration.js'
 import type { Match, Target, WaitCondition, WaitPhase } from './model.js'
 
+export type DeletePolicy = 'never' | 'on-success' | 'always'
+
 export interface Settings {
-  job: string
+  /** the Jobs to wait for by name; empty when a selector picks them */
+  jobs: string[]
+  /** a label selector over the namespace's Jobs, instead of names */
+  selector?: string
+  /** with a selector: at least this many matching Jobs must exist */
+  expectedJobs: number
+  /** several Jobs: end as soon as one fails (true), or wait for all */
+  failFast: boolean
+  /** what becomes of the Jobs when the wait ends by itself */
+  delete: DeletePolicy
+  /** what becomes of the Jobs when the run is cancelled */
+  onCancel: 'keep' | 'delete'
   /** undefined: the kubeconfig context's namespace, else "default" */
   namespace?: string
   target: Target
@@ -85,18 +98,90 @@ export function decodeKubeconfig(raw: string): string {
   return decoded.trim()
 }
 
+const JOB_NAME_HELP =
+  'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit'
+
+/** One name, or several: one per line or separated by commas. */
+function jobNames(raw: string): string[] {
+  const names = raw.split(/[\n,]/).map((n) => n.trim())
+  const seen = new Set<string>()
+  for (const name of names) {
+    if (!name) throw bad('job', raw, 'a name is empty: give Job names one per line or separated by commas')
+    if (name.length > 63 || !JOB_NAME.test(name)) throw bad('job', name, JOB_NAME_HELP)
+    if (seen.has(name)) throw bad('job', raw, `"${name}" is named twice`)
+    seen.add(name)
+  }
+  return names
+}
+
+// A label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/
+const SELECTOR_HELP =
+  'expected a label selector such as app=migrate,tier!=web or "suite in (a,b)": key=value, key==value, key!=value, key in (v1,v2), key notin (v1,v2), key, !key, separated by commas'
+
+function labelKey(key: string): boolean {
+  const slash = key.indexOf('/')
+  if (slash < 0) return LABEL_NAME.test(key)
+  return LABEL_PREFIX.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1))
+}
+
+/** A label selector, checked as the API server parses one (labels.Parse), so that a typo is said before any request. */
+export function labelSelector(raw: string): string {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i <= raw.length; i++) {
+    const c = raw[i]
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    if (depth < 0) throw bad('selector', raw, SELECTOR_HELP)
+    if (i === raw.length || (c === ',' && depth === 0)) {
+      parts.push(raw.slice(start, i).trim())
+      start = i + 1
+    }
+  }
+  if (depth !== 0) throw bad('selector', raw, SELECTOR_HELP)
+  for (const part of parts) {
+    let m: RegExpExecArray | null
+    if ((m = /^!\s*(\S+)$/.exec(part))) {
+      if (!labelKey(m[1])) throw bad('selector', raw, SELECTOR_HELP)
+    } else if ((m = /^(\S+?)\s*(==|!=|=)\s*(\S*)$/.exec(part))) {
+      if (!labelKey(m[1]) || !LABEL_VALUE.test(m[3])) throw bad('selector', raw, SELECTOR_HELP)
+    } else if ((m = /^(\S+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(part))) {
+      const values = m[3].split(',').map((v) => v.trim())
+      if (!labelKey(m[1]) || !values.every((v) => LABEL_VALUE.test(v))) throw bad('selector', raw, SELECTOR_HELP)
+    } else if (!labelKey(part)) {
+      throw bad('selector', raw, SELECTOR_HELP)
+    }
+  }
+  return raw
+}
+
 export function readSettings(get: GetInput): Settings {
   const input = (name: string) => get(name).trim()
 
-  const job = input('job')
-  if (!job) throw new InputError("Input 'job' is required: the name of the Job to wait for")
-  if (job.length > 63 || !JOB_NAME.test(job)) {
-    throw bad(
-      'job',
-      job,
-      'expected a Job name: lower-case letters, digits, "-" and ".", at most 63 characters, starting and ending with a letter or digit'
+  const jobRaw = input('job')
+  const selectorRaw = input('selector')
+  if (jobRaw && selectorRaw) {
+    throw new InputError(
+      `Inputs 'job' ('${oneLine(jobRaw)}') and 'selector' ('${oneLine(selectorRaw)}') were both given: give one, Job names or a label selector`
     )
   }
+  if (!jobRaw && !selectorRaw) {
+    throw new InputError(
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+    )
+  }
+  const jobs = jobRaw ? jobNames(jobRaw) : []
+  const selector = selectorRaw ? labelSelector(selectorRaw) : undefined
+  const expectedJobsRaw = input('expected-jobs')
+  if (expectedJobsRaw && !selector) {
+    throw new InputError(`Input 'expected-jobs' ('${oneLine(expectedJobsRaw)}') applies to 'selector', which is not given`)
+  }
+  const expectedJobs = expectedJobsRaw ? wholeNumber('expected-jobs', expectedJobsRaw, 1, 1000) : 1
+  const failFast = oneOf('fail-fast', input('fail-fast') || 'true', ['true', 'false']) === 'true'
 
   const ns = input('namespace')
   if (ns && (ns.length > 63 || !NAMESPACE.test(ns))) {
@@ -132,6 +217,14 @@ export function readSettings(get: GetInput): Settings {
   const podErrorGraceMs = duration('pod-error-grace', input('pod-error-grace') || '60s', true)
   const logLines = wholeNumber('log-lines', input('log-lines') || '30', 0, 1000)
 
+  const deletePolicy = oneOf<DeletePolicy>('delete', input('delete') || 'never', ['never', 'on-success', 'always'])
+  if (deletePolicy !== 'never' && target.kind === 'phase' && (target.phase === 'Pending' || target.phase === 'Running')) {
+    throw new InputError(
+      `Input 'delete' ('${deletePolicy}') with phase ${target.phase} would delete a Job that has just started: use it with phase Succeeded or Failed, or a condition`
+    )
+  }
+  const onCancel = oneOf<'keep' | 'delete'>('on-cancel', input('on-cancel') || 'keep', ['keep', 'delete'])
+
   const commentOnPr = oneOf('comment-on-pr', input('comment-on-pr') || 'false', ['true', 'false'])
   const token = input('github-token')
   if (commentOnPr === 'true' && !token) {
@@ -143,7 +236,12 @@ export function readSettings(get: GetInput): Settings {
   const context = input('context') || undefined
 
   return {
-    job,
+    jobs,
+    ...(selector ? { selector } : {}),
+    expectedJobs,
+    failFast,
+    delete: deletePolicy,
+    onCancel,
     namespace: ns || undefined,
     target,
     timeoutMs,

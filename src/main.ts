@@ -3,17 +3,18 @@
 // or a cancel; each stage lives in its own folder or file.
 import * as core from '@actions/core'
 import { loadCredentials, CredentialsError } from './credentials.js'
-import { decide, type Ending, type Rules, type Verdict } from './decide/verdict.js'
+import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
+import type { Ending, Rules, Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
 import { readSettings, InputError, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
-import type { Snapshot } from './model.js'
+import type { Observed, Snapshot } from './model.js'
 import { sleep } from './observe/backoff.js'
 import { observe, type Observation } from './observe/observe.js'
-import type { Outcome } from './report/outcome.js'
-import { targetText } from './report/outcome.js'
+import { cleanUp } from './cleanup.js'
+import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
 import { report } from './report/report.js'
@@ -96,22 +97,42 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
   const namespace = (known.namespace = settings.namespace ?? creds.namespace)
   core.info(
-    `Waiting for ${targetText(settings.target)} of job ${namespace}/${settings.job} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
+    `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
   )
   const http = (known.http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs))
 
-  const { verdict, snapshot } = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
-  const outcome: Outcome = {
-    result: verdict.state as Outcome['result'],
-    message: verdict.message,
-    verdict,
-    snapshot,
-    elapsedMs: Date.now() - started
+  const overall = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
+  const elapsedMs = Date.now() - started
+  const diagnosable = (v: Verdict) => (v.state === 'failed' || v.state === 'timeout') && !cancelled.aborted
+  const diagnoseJob = (j: Overall['jobs'][number]) =>
+    diagnosable(j.verdict) ? diagnose(http, j.snapshot, j.verdict, settings.logLines, timing.diagnosisMs, cancelled) : undefined
+  if (!severalJobs(settings)) {
+    const [one] = overall.jobs
+    return {
+      result: overall.state as Outcome['result'],
+      message: overall.message,
+      verdict: one.verdict,
+      snapshot: one.snapshot,
+      elapsedMs,
+      diagnosis: await diagnoseJob(one)
+    }
   }
-  if ((verdict.state === 'failed' || verdict.state === 'timeout') && !cancelled.aborted) {
-    outcome.diagnosis = await diagnose(http, snapshot, verdict, settings.logLines, timing.diagnosisMs, cancelled)
+  const jobs: JobReport[] = await Promise.all(overall.jobs.map(async (j) => ({ ...j, diagnosis: await diagnoseJob(j) })))
+  return {
+    result: overall.state as Outcome['result'],
+    message: overall.message,
+    jobs,
+    count: overall.count,
+    notes: overall.notes,
+    elapsedMs
   }
-  return outcome
+}
+
+const severalJobs = (s: Settings) => s.selector !== undefined || s.jobs.length > 1
+
+function whatJobs(s: Settings, namespace: string): string {
+  if (s.selector) return `${s.expectedJobs > 1 ? `at least ${s.expectedJobs} jobs` : 'the jobs'} matching ${s.selector} in ${namespace}`
+  return s.jobs.length === 1 ? `job ${namespace}/${s.jobs[0]}` : `jobs ${s.jobs.map((j) => `${namespace}/${j}`).join(', ')}`
 }
 
 /** The loop: a verdict on every snapshot until one is final, or the timeout or a cancel ends it. */
@@ -123,14 +144,15 @@ async function waitForVerdict(
   started: number,
   cancelled: AbortSignal,
   known: Progress
-): Promise<{ verdict: Verdict; snapshot: Snapshot }> {
+): Promise<Overall> {
   const timedOut = new AbortController()
   const timer = setTimeout(() => timedOut.abort(), Math.max(0, started + settings.timeoutMs - Date.now()))
   const observation = (known.observation = observe(
     {
       http,
       namespace,
-      name: settings.job,
+      names: settings.jobs,
+      selector: settings.selector,
       mode: settings.mode,
       pollIntervalMs: settings.pollIntervalMs,
       idleTimeoutMs: timing.idleTimeoutMs,
@@ -141,53 +163,59 @@ async function waitForVerdict(
     },
     AbortSignal.any([timedOut.signal, cancelled])
   ))
+  const wanted: Wanted = {
+    names: settings.jobs,
+    selector: settings.selector,
+    expectedJobs: settings.expectedJobs,
+    failFast: settings.failFast
+  }
   // The step's start by the API server's clock: a Job that finished long before it is named.
   const rules = (): Rules => ({ podErrorGraceMs: settings.podErrorGraceMs, stepStartedAt: started + http.serverClockSkewMs })
+  const judge = (seen: Observed, ending?: Ending) => decideJobs(seen, wanted, settings.target, rules(), Date.now(), ending)
   const progress = progressLog(timing.heartbeatMs, started)
-  let verdict: Verdict | undefined
+  const ignored = new Set<string>()
+  let overall: Overall | undefined
   try {
-    for await (const snapshot of observation.snapshots) {
-      verdict = decide(snapshot, settings.target, rules(), Date.now())
-      progress(verdict)
-      if (verdict.state !== 'waiting') break
+    for await (const seen of observation.snapshots) {
+      overall = judge(seen)
+      for (const name of overall.ignored) {
+        if (ignored.has(name)) continue
+        ignored.add(name)
+        core.info(`job ${namespace}/${name} matches ${settings.selector} but finished before this step started: not counted`)
+      }
+      progress(overall.message)
+      if (overall.state !== 'waiting') break
     }
   } finally {
     clearTimeout(timer)
   }
 
-  let snapshot = observation.latest()
-  if (!verdict || verdict.state === 'waiting') {
+  if (!overall || overall.state === 'waiting') {
     const afterMs = Date.now() - started
     const ending: Ending = cancelled.aborted
       ? { kind: 'cancelled', afterMs }
       : { kind: 'timeout', afterMs: settings.timeoutMs, fault: observation.status.lastError?.message }
-    return { verdict: decide(snapshot, settings.target, rules(), Date.now(), ending), snapshot }
+    return judge(observation.latest(), ending)
   }
   // A Job's condition can end the wait before the watch brought its pods' last
   // state: one fresh LIST, so that the report shows the pods as they are.
-  if (verdict.state === 'failed' || (verdict.state === 'met' && settings.target.kind === 'condition')) {
+  if (overall.state === 'failed' || (overall.state === 'met' && settings.target.kind === 'condition')) {
     const bound = AbortSignal.any([cancelled, AbortSignal.timeout(timing.refreshMs)])
-    const fresh = await observation.refreshPods(bound)
-    const again = decide(fresh, settings.target, rules(), Date.now())
-    if (again.state === verdict.state) {
-      verdict = again
-      snapshot = fresh
-    }
+    const again = judge(await observation.refreshPods(bound))
+    if (again.state === overall.state) overall = again
   }
-  return { verdict, snapshot }
+  return overall
 }
 
 /** A progress line when the picture changes, and at least every heartbeat. */
-function progressLog(heartbeatMs: number, started: number): (v: Verdict) => void {
+function progressLog(heartbeatMs: number, started: number): (message: string) => void {
   let last = ''
   let at = 0
-  return (v) => {
+  return (message) => {
     const now = Date.now()
-    const line = progressLine(v, now - started)
-    const what = line.replace(/^\[[^\]]*\] /, '')
-    if (what === last && now - at < heartbeatMs) return
-    core.info(line)
-    last = what
+    if (message === last && now - at < heartbeatMs) return
+    core.info(progressLine(message, now - started))
+    last = message
     at = now
   }
 }
@@ -225,13 +253,20 @@ async function diagnose(
 /** result=error: bad input, credentials, an API error retrying cannot mend, or a bug. */
 function failure(err: unknown, known: Progress, started: number): Outcome {
   core.debug((err as Error)?.stack ?? String(err))
-  return { result: 'error', message: errorMessage(err), snapshot: known.observation?.latest(), elapsedMs: Date.now() - started }
+  const seen = known.observation?.latest().jobs ?? []
+  const several = known.settings !== undefined && severalJobs(known.settings)
+  return {
+    result: 'error',
+    message: errorMessage(err),
+    ...(several ? {} : { snapshot: seen[0] }),
+    elapsedMs: Date.now() - started
+  }
 }
 
 /** Outputs, annotations and summary; then the optional PR comment. */
 async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.namespace ??= known.namespace
-  outcome.job ??= known.settings?.job
+  if (known.settings && !severalJobs(known.settings)) outcome.job ??= known.settings.jobs[0]
   outcome.target ??= known.settings?.target
   outcome.mode ??= known.observation?.status.mode
   outcome.requests ??= known.http?.requests
@@ -239,6 +274,10 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   await report(outcome)
   const token = known.settings?.prCommentToken
   if (token && outcome.result !== 'cancelled') await prComment(outcome, token)
+  // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
+  if (known.settings && known.http && known.observation) {
+    await cleanUp(known.http, known.settings, outcome, known.observation.latest())
+  }
 }
 
 async function prComment(o: Outcome, token: string): Promise<void> {

@@ -105,6 +105,12 @@ export interface Snapshot {
   pods: PodInfo[]
 }
 
+/** What observe hands over at one moment: every Job known, and whether the API server answered at all. */
+export interface Observed {
+  synced: boolean
+  jobs: Snapshot[]
+}
+
 export type WaitPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed'
 export type WaitCondition = 'Complete' | 'Failed' | 'Finished' | 'Suspended'
 export type Match = 'at-least' | 'exact'

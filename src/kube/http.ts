@@ -112,6 +112,37 @@ export class KubeHttp {
     return { items, resourceVersion }
   }
 
+  /**
+   * DELETE with a body (DeleteOptions); resolves with the HTTP status of a
+   * 2xx or 404 answer, throws KubeError for the others.
+   */
+  async delete(path: string, body: unknown, what: string, signal?: AbortSignal): Promise<number> {
+    const ctx = new RequestContext(this.url(path), HttpMethod.DELETE)
+    ctx.setHeaderParam('Accept', 'application/json')
+    ctx.setHeaderParam('Content-Type', 'application/json')
+    ctx.setHeaderParam('User-Agent', this.userAgent)
+    ctx.setBody(JSON.stringify(body))
+    try {
+      await this.kc.applySecurityAuthentication(ctx)
+    } catch (err) {
+      throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${(err as Error).message?.split('\n')[0]}`, {
+        transient: false
+      })
+    }
+    ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
+    this.requests++
+    let resp: ResponseContext
+    let text: string
+    try {
+      resp = await this.transport.send(ctx).toPromise()
+      text = await resp.body.text()
+    } catch (err) {
+      throw networkError(err, this.server, what)
+    }
+    if (resp.httpStatusCode === 404 || (resp.httpStatusCode >= 200 && resp.httpStatusCode <= 299)) return resp.httpStatusCode
+    throw httpError(resp.httpStatusCode, text, resp.headers, what)
+  }
+
   /** GET as text (logs). */
   async getText(path: string, query: Query, what: string): Promise<string> {
     const resp = await this.send(path, query, what, AbortSignal.timeout(this.requestTimeoutMs), 'text/plain, */*')

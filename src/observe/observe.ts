@@ -1,11 +1,11 @@
-// Observe a Job and its pods as a stream of snapshots: the sources' events go
-// through apply() (./state.ts), and a snapshot comes out whenever the state
-// changed, and on every tick so that time-based rules are taken again. The
-// caller's loop ends it (break, or the signal): every source, request and
-// timer stops with it.
-import { jobEnd, type Snapshot } from '../model.js'
+// Observe the Jobs and their pods as a stream of snapshots (one per Job):
+// the sources' events go through apply() (./state.ts), and snapshots come out
+// whenever the state changed, and on every tick so that time-based rules are
+// taken again. The caller's loop ends it (break, or the signal): every
+// source, request and timer stops with it.
+import type { JobInfo, Observed } from '../model.js'
 import { Sources, type SourceOptions, type SourceStatus } from './sources.js'
-import { applyAll, initialState, snapshotOf, type ObserveEvent, type ObservedState } from './state.js'
+import { applyAll, initialState, observed, type ObserveEvent, type ObservedState } from './state.js'
 
 export interface ObserveOptions extends SourceOptions {
   /** a snapshot at least this often, changed or not */
@@ -13,17 +13,17 @@ export interface ObserveOptions extends SourceOptions {
 }
 
 export interface Observation {
-  snapshots: AsyncGenerator<Snapshot, void, void>
+  snapshots: AsyncGenerator<Observed, void, void>
   /** how the observing went: mode, last fault */
   status: SourceStatus
   /** the latest state, also after the loop ended */
-  latest(): Snapshot
-  /** one fresh LIST of the current Job's pods, applied (for the report); the latest snapshot when it fails */
-  refreshPods(signal: AbortSignal): Promise<Snapshot>
+  latest(): Observed
+  /** one fresh LIST of the current Jobs' pods, applied (for the report); the latest state when it fails */
+  refreshPods(signal: AbortSignal): Promise<Observed>
 }
 
 export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
-  let state: ObservedState = initialState(o.namespace, o.name)
+  let state: ObservedState = initialState(o.namespace, o.names)
   let pending: ObserveEvent[] = []
   let failure: { err: unknown } | undefined
   let wake: (() => void) | undefined
@@ -45,14 +45,12 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
   )
 
   const step = () => {
-    const before = state
     state = applyAll(state, pending)
     pending = []
-    const job = state.job
-    sources.follow(job, before.job?.uid, state.jobDeleted, job ? jobEnd(job) !== undefined : false, state.inferred !== undefined)
+    sources.follow(state)
   }
 
-  async function* snapshots(): AsyncGenerator<Snapshot, void, void> {
+  async function* snapshots(): AsyncGenerator<Observed, void, void> {
     const onAbort = () => notify()
     signal.addEventListener('abort', onAbort)
     let timer: NodeJS.Timeout | undefined
@@ -62,7 +60,7 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
         if (failure) throw failure.err
         if (pending.length) {
           step()
-          yield snapshotOf(state)
+          yield observed(state)
           continue
         }
         const ticked = await new Promise<boolean>((resolve) => {
@@ -71,7 +69,7 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
         })
         clearTimeout(timer)
         wake = undefined
-        if (ticked && !signal.aborted && !failure && !pending.length) yield snapshotOf(state)
+        if (ticked && !signal.aborted && !failure && !pending.length) yield observed(state)
       }
     } finally {
       clearTimeout(timer)
@@ -83,20 +81,20 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
   return {
     snapshots: snapshots(),
     status: sources.status,
-    latest: () => snapshotOf(state),
-    async refreshPods(refreshSignal: AbortSignal): Promise<Snapshot> {
-      const job = state.job
-      if (!job) return snapshotOf(state)
+    latest: () => observed(state),
+    async refreshPods(refreshSignal: AbortSignal): Promise<Observed> {
+      const jobs = [...state.jobs.values()].map((e) => e.job).filter((j): j is JobInfo => j !== undefined)
+      if (!jobs.length) return observed(state)
       try {
         const listed = await Promise.race([
-          Sources.listPods(o.http, o.namespace, job),
+          Sources.listPods(o.http, o.namespace, jobs),
           new Promise<undefined>((resolve) => refreshSignal.addEventListener('abort', () => resolve(undefined), { once: true }))
         ])
         if (listed) state = applyAll(state, [listed])
       } catch (err) {
         o.onNote('debug', `could not list the pods once more for the report: ${(err as Error).message}`)
       }
-      return snapshotOf(state)
+      return observed(state)
     }
   }
 }

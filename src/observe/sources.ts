@@ -1,24 +1,28 @@
 // The sources: they ask the API server and turn each answer into events
-// (./state.ts), nothing more. Watch mode: list + watch the Job by name and,
-// for each uid it takes, its pods by the Job's own selector. Poll mode (or
-// credentials that may not watch): GET the Job, LIST its pods, both answers
-// emitted together. Once stopped, a source emits nothing more.
+// (./state.ts), nothing more. Watch mode: one list + watch of the Jobs (by
+// name, or by label selector) and one of their pods, by the Jobs' own uids:
+// however many Jobs, two watches. Poll mode (or credentials that may not
+// watch): GET or LIST the Jobs, LIST their pods, both answers emitted
+// together. Once stopped, a source emits nothing more.
 import { KubeError } from '../kube/errors.js'
 import type { KubeHttp } from '../kube/http.js'
 import type { WatchEvent } from '../kube/watch.js'
-import type { JobInfo } from '../model.js'
+import { jobEnd, type JobInfo } from '../model.js'
 import { Backoff, sleep } from './backoff.js'
 import { jobInfo, podInfo } from './convert.js'
 import { finishedFromEvents, type JobEvent } from './job-events.js'
 import { WatchForbidden, listWatch } from './list-watch.js'
-import type { ObserveEvent, WatchKind } from './state.js'
+import type { ObserveEvent, ObservedState, WatchKind } from './state.js'
 
 export type NoteLevel = 'info' | 'warning' | 'debug'
 
 export interface SourceOptions {
   http: KubeHttp
   namespace: string
-  name: string
+  /** the Jobs by name; empty when the selector picks them */
+  names: readonly string[]
+  /** a label selector over the namespace's Jobs */
+  selector?: string
   mode: 'watch' | 'poll'
   pollIntervalMs: number
   /** A watch silent for this long (no event, no bookmark) is reconnected. */
@@ -48,7 +52,11 @@ export class Sources {
   private connected = false
   private readonly started = Date.now()
   private namespaceChecked = false
-  private inferring?: string
+  private readonly inferring = new Set<string>()
+  /** the uids the pod watch is for, joined */
+  private podWatchFor = ''
+  /** the uid each Job name had, to say when one is created again */
+  private readonly uidOf = new Map<string, string>()
   private lastRetryNote = 0
   private unreachableTimer?: NodeJS.Timeout
 
@@ -72,22 +80,31 @@ export class Sources {
     clearTimeout(this.unreachableTimer)
   }
 
-  /** Called with each new state's Job: a new uid gets its own pod watch. */
-  follow(job: JobInfo | undefined, previousUid: string | undefined, jobDeleted: boolean, finished: boolean, inferred: boolean): void {
+  /** Called with each new state: a new set of Jobs gets its pod watch; a Job gone unseen, its events read. */
+  follow(state: ObservedState): void {
     if (this.stop.signal.aborted) return
-    if (job && job.uid !== previousUid) {
-      if (previousUid)
-        this.o.onNote(
-          'info',
-          `job ${this.o.namespace}/${this.o.name} was created again (uid ${previousUid} → ${job.uid}); following the new one`
-        )
-      if (this.status.mode === 'watch') this.watchPods(job)
+    const jobs: JobInfo[] = []
+    for (const [name, e] of state.jobs) {
+      if (!e.job) continue
+      jobs.push(e.job)
+      const before = this.uidOf.get(name)
+      if (before && before !== e.job.uid) {
+        this.o.onNote('info', `job ${this.o.namespace}/${name} was created again (uid ${before} → ${e.job.uid}); following the new one`)
+      }
+      this.uidOf.set(name, e.job.uid)
+      if (e.jobDeleted && !jobEnd(e.job) && !e.inferred && !this.inferring.has(e.job.uid)) {
+        this.inferring.add(e.job.uid)
+        void this.inferEnd(e.job)
+      }
     }
-    if (job && jobDeleted && !finished && !inferred && this.inferring !== job.uid) {
-      this.inferring = job.uid
-      void this.inferEnd(job)
+    if (this.status.mode === 'watch' && jobs.length) {
+      const key = jobs.map((j) => j.uid).join(',')
+      if (key !== this.podWatchFor) {
+        this.podWatchFor = key
+        this.watchPods(jobs)
+      }
     }
-    if (!job) void this.checkNamespace()
+    if (state.synced && !jobs.length) void this.checkNamespace()
   }
 
   private failOnce(err: unknown): void {
@@ -143,8 +160,21 @@ export class Sources {
     return `/api/v1/namespaces/${this.o.namespace}/pods`
   }
 
-  private podSelector(job: JobInfo): string {
-    return job.selector ?? `batch.kubernetes.io/controller-uid=${job.uid}`
+  /** One Job: its own selector (spec.selector, on its uid). Several: one selector on all their uids. */
+  private static podSelector(jobs: readonly JobInfo[]): string {
+    if (jobs.length === 1) return jobs[0].selector ?? `batch.kubernetes.io/controller-uid=${jobs[0].uid}`
+    return `batch.kubernetes.io/controller-uid in (${jobs.map((j) => j.uid).join(',')})`
+  }
+
+  /** The Jobs as the API is asked for them: one by name (a field selector), a label selector, or the namespace's. */
+  private jobQuery(): Record<string, string> {
+    if (this.o.selector) return { labelSelector: this.o.selector }
+    if (this.o.names.length === 1) return { fieldSelector: `metadata.name=${this.o.names[0]}` }
+    return {}
+  }
+
+  private wanted(name: string | undefined): boolean {
+    return this.o.selector !== undefined || (name !== undefined && this.o.names.includes(name))
   }
 
   private async watchJob(signal: AbortSignal): Promise<void> {
@@ -152,7 +182,7 @@ export class Sources {
       {
         http: this.o.http,
         path: this.jobsPath,
-        query: { fieldSelector: `metadata.name=${this.o.name}` },
+        query: this.jobQuery(),
         resource: 'jobs',
         idleTimeoutMs: this.o.idleTimeoutMs,
         backoff: new Backoff(),
@@ -161,11 +191,10 @@ export class Sources {
       {
         onList: (items: Any[]) => {
           this.connected = true
-          const j = items.find((i) => i?.metadata?.name === this.o.name)
-          this.send([j ? { type: 'job-listed', job: jobInfo(j) } : { type: 'job-gone' }])
+          this.send([{ type: 'jobs-listed', jobs: items.filter((i) => this.wanted(i?.metadata?.name)).map(jobInfo) }])
         },
         onEvent: (e: WatchEvent) => {
-          if (e.object?.metadata?.name !== this.o.name) return
+          if (!this.wanted(e.object?.metadata?.name)) return
           this.send([{ type: 'job-event', kind: e.type as WatchKind, job: jobInfo(e.object) }])
         },
         onRetry: this.onRetry
@@ -173,17 +202,17 @@ export class Sources {
     )
   }
 
-  private watchPods(job: JobInfo): void {
+  private watchPods(jobs: JobInfo[]): void {
     this.podWatch?.abort()
     const loop = new AbortController()
     this.podWatch = loop
     const signal = AbortSignal.any([this.stop.signal, this.watching.signal, loop.signal])
-    const uid = job.uid
+    const uids = jobs.map((j) => j.uid)
     listWatch(
       {
         http: this.o.http,
         path: this.podsPath,
-        query: { labelSelector: this.podSelector(job) },
+        query: { labelSelector: Sources.podSelector(jobs) },
         resource: 'pods',
         idleTimeoutMs: this.o.idleTimeoutMs,
         backoff: new Backoff(),
@@ -192,9 +221,9 @@ export class Sources {
       {
         onList: (items: Any[]) => {
           this.connected = true
-          this.send([{ type: 'pods-listed', uid, pods: items.map(podInfo) }])
+          this.send([{ type: 'pods-listed', uids, pods: items.map(podInfo) }])
         },
-        onEvent: (e: WatchEvent) => this.send([{ type: 'pod-event', uid, kind: e.type as WatchKind, pod: podInfo(e.object) }]),
+        onEvent: (e: WatchEvent) => this.send([{ type: 'pod-event', uids, kind: e.type as WatchKind, pod: podInfo(e.object) }]),
         onRetry: this.onRetry
       }
     ).catch((err) => {
@@ -205,14 +234,10 @@ export class Sources {
     })
   }
 
-  /** One fresh LIST of the Job's pods (for the report: a condition can end the wait before the watch brought the pods' last state). */
-  static async listPods(http: KubeHttp, namespace: string, job: JobInfo): Promise<ObserveEvent> {
-    const list = await http.listAll<Any>(
-      `/api/v1/namespaces/${namespace}/pods`,
-      { labelSelector: job.selector ?? `batch.kubernetes.io/controller-uid=${job.uid}` },
-      'list pods'
-    )
-    return { type: 'pods-listed', uid: job.uid, pods: list.items.map(podInfo) }
+  /** One LIST of the Jobs' pods (also for the report: a condition can end the wait before the watch brought the pods' last state). */
+  static async listPods(http: KubeHttp, namespace: string, jobs: JobInfo[]): Promise<ObserveEvent> {
+    const list = await http.listAll<Any>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: Sources.podSelector(jobs) }, 'list pods')
+    return { type: 'pods-listed', uids: jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
   }
 
   /** The Job vanished without our seeing its end: its events may still tell it. */
@@ -227,7 +252,7 @@ export class Sources {
       if (!end) return
       this.o.onNote(
         'info',
-        `job ${this.o.namespace}/${this.o.name} was deleted before its end was seen; its events say: ${end.type} (${end.reason})`
+        `job ${this.o.namespace}/${job.name} was deleted before its end was seen; its events say: ${end.type} (${end.reason})`
       )
       this.send([{ type: 'end-inferred', uid: job.uid, condition: end }])
     } catch (err) {
@@ -261,21 +286,12 @@ export class Sources {
     const backoff = new Backoff()
     while (!signal.aborted) {
       try {
-        let job: Any
-        try {
-          job = await this.o.http.getJSON(`${this.jobsPath}/${this.o.name}`, {}, `get job ${this.o.name}`)
-        } catch (err) {
-          if ((err as KubeError).code !== 404) throw err
-        }
+        const jobs = await this.pollJobs()
         this.connected = true
-        if (job) {
-          const info = jobInfo(job)
-          const pods = await Sources.listPods(this.o.http, this.o.namespace, info)
-          // The Job and its pods as one picture: never the new Job with the old pods.
-          this.send([{ type: 'job-listed', job: info }, pods])
-        } else {
-          this.send([{ type: 'job-gone' }])
-        }
+        const events: ObserveEvent[] = [{ type: 'jobs-listed', jobs }]
+        if (jobs.length) events.push(await Sources.listPods(this.o.http, this.o.namespace, jobs))
+        // The Jobs and their pods as one picture: never a new Job with old pods.
+        this.send(events)
         await sleep(this.o.pollIntervalMs, signal)
       } catch (err) {
         const e = err as KubeError
@@ -285,5 +301,19 @@ export class Sources {
         await sleep(delay, signal)
       }
     }
+  }
+
+  /** One Job: a GET (404: none). Several, or a selector: one LIST. */
+  private async pollJobs(): Promise<JobInfo[]> {
+    if (!this.o.selector && this.o.names.length === 1) {
+      try {
+        return [jobInfo(await this.o.http.getJSON<Any>(`${this.jobsPath}/${this.o.names[0]}`, {}, `get job ${this.o.names[0]}`))]
+      } catch (err) {
+        if ((err as KubeError).code === 404) return []
+        throw err
+      }
+    }
+    const list = await this.o.http.listAll<Any>(this.jobsPath, this.jobQuery(), 'list jobs')
+    return list.items.filter((i) => this.wanted(i?.metadata?.name)).map(jobInfo)
   }
 }

@@ -2,37 +2,46 @@
 // (watch or poll) only turn what the API server says into events, and a pure
 // apply(state, event) keeps the state. Nothing here reads a clock or makes a
 // request, so every rule about the state is unit-tested without a server.
-import type { InferredEnd, JobCondition, JobInfo, PodInfo, Snapshot } from '../model.js'
+// The state holds every Job waited for, by name, each with its own pods.
+import type { InferredEnd, JobCondition, JobInfo, Observed, PodInfo, Snapshot } from '../model.js'
 
 export type WatchKind = 'ADDED' | 'MODIFIED' | 'DELETED'
 
 export type ObserveEvent =
-  /** A LIST of Jobs by name, or a GET, found this Job. */
-  | { type: 'job-listed'; job: JobInfo }
-  /** A LIST or GET found no Job of that name: not created yet, or gone while unseen. */
-  | { type: 'job-gone' }
+  /** A complete LIST (or GET) of the Jobs waited for: a Job known before and missing now is gone. */
+  | { type: 'jobs-listed'; jobs: JobInfo[] }
   | { type: 'job-event'; kind: WatchKind; job: JobInfo }
-  /** A complete list of the pods of the Job with this uid. */
-  | { type: 'pods-listed'; uid: string; pods: PodInfo[] }
-  | { type: 'pod-event'; uid: string; kind: WatchKind; pod: PodInfo }
+  /** A complete list of the pods of the Jobs with these uids. */
+  | { type: 'pods-listed'; uids: string[]; pods: PodInfo[] }
+  /** A pod of one of the Jobs with these uids (the watch's selector). */
+  | { type: 'pod-event'; uids: string[]; kind: WatchKind; pod: PodInfo }
   /** The Job controller's events tell how the deleted Job with this uid ended. */
   | { type: 'end-inferred'; uid: string; condition: JobCondition }
 
-export interface ObservedState {
-  readonly namespace: string
-  readonly name: string
+/** One Job of that name, as far as it is known. */
+export interface JobEntry {
   readonly job?: JobInfo
+  /** the Job is gone from the API server: job holds its last state */
   readonly jobDeleted: boolean
-  /** the API server answered about the Job at least once */
-  readonly synced: boolean
   readonly inferred?: InferredEnd
   /** uid of the Job whose pods were listed at least once */
   readonly podsListedFor?: string
   readonly pods: ReadonlyMap<string, PodInfo>
 }
 
-export function initialState(namespace: string, name: string): ObservedState {
-  return { namespace, name, jobDeleted: false, synced: false, pods: new Map() }
+export interface ObservedState {
+  readonly namespace: string
+  /** the API server answered about the Jobs at least once */
+  readonly synced: boolean
+  /** by Job name, in the order first seen (names given are there from the start) */
+  readonly jobs: ReadonlyMap<string, JobEntry>
+}
+
+const EMPTY: JobEntry = { jobDeleted: false, pods: new Map() }
+
+/** The Jobs waited for by name are there from the start, not found yet; a selector's Jobs come as they are listed. */
+export function initialState(namespace: string, names: readonly string[] = []): ObservedState {
+  return { namespace, synced: false, jobs: new Map(names.map((n) => [n, EMPTY])) }
 }
 
 /** One event. */
@@ -40,78 +49,125 @@ export function apply(state: ObservedState, event: ObserveEvent): ObservedState 
   return applyAll(state, [event])
 }
 
+type MutableEntry = { -readonly [K in keyof JobEntry]: JobEntry[K] }
+
 /**
- * Events that arrived together, in order. The pod map is copied once per
- * batch, not once per event: a watch of 5,000 pods delivers them in bursts.
+ * Events that arrived together, in order. Maps are copied once per batch, not
+ * once per event: a watch of 5,000 pods delivers them in bursts.
  */
 export function applyAll(state: ObservedState, events: readonly ObserveEvent[]): ObservedState {
-  let s: Mutable = { ...state }
-  // The map this batch made (and so may change); any other is copied before a change.
-  let own: Map<string, PodInfo> | undefined
-  const pods = (): Map<string, PodInfo> => {
-    if (s.pods !== own) s.pods = own = new Map(s.pods)
-    return own
+  if (events.length === 0) return state
+  let synced = state.synced
+  const jobs = new Map(state.jobs)
+  // The entries and pod maps this batch made (and so may change); any other is copied first.
+  const ownEntries = new Set<MutableEntry>()
+  const ownPods = new Set<Map<string, PodInfo>>()
+  const entry = (name: string): MutableEntry => {
+    const e = jobs.get(name) ?? EMPTY
+    if (ownEntries.has(e as MutableEntry)) return e as MutableEntry
+    const copy: MutableEntry = { ...e }
+    ownEntries.add(copy)
+    jobs.set(name, copy)
+    return copy
   }
-  for (const e of events) {
-    switch (e.type) {
-      case 'job-listed':
-        s = setJob(s, e.job, false)
+  const podsOf = (e: MutableEntry): Map<string, PodInfo> => {
+    if (!ownPods.has(e.pods as Map<string, PodInfo>)) {
+      e.pods = new Map(e.pods)
+      ownPods.add(e.pods as Map<string, PodInfo>)
+    }
+    return e.pods as Map<string, PodInfo>
+  }
+  const byUid = (uid: string | undefined): string | undefined => {
+    if (!uid) return undefined
+    for (const [name, e] of jobs) if (e.job?.uid === uid) return name
+    return undefined
+  }
+  const setJob = (job: JobInfo, deleted: boolean) => {
+    const e = entry(job.name)
+    // A Job with another uid is a new Job of the same name: its pods, and what was inferred, start afresh.
+    if (e.job && e.job.uid !== job.uid) {
+      e.inferred = undefined
+      e.podsListedFor = undefined
+      e.pods = new Map()
+      ownPods.add(e.pods as Map<string, PodInfo>)
+    }
+    e.job = job
+    e.jobDeleted = deleted
+  }
+
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'jobs-listed': {
+        synced = true
+        const listed = new Set(ev.jobs.map((j) => j.name))
+        for (const j of ev.jobs) setJob(j, false)
+        for (const [name, e] of jobs) if (!listed.has(name) && e.job && !e.jobDeleted) entry(name).jobDeleted = true
         break
-      case 'job-event':
-        if (e.kind === 'DELETED' && s.job && s.job.uid !== e.job.uid) break // an older Job of that name went
-        s = setJob(s, e.job, e.kind === 'DELETED')
+      }
+      case 'job-event': {
+        synced = true
+        const e = jobs.get(ev.job.name)
+        if (ev.kind === 'DELETED' && e?.job && e.job.uid !== ev.job.uid) break // an older Job of that name went
+        setJob(ev.job, ev.kind === 'DELETED')
         break
-      case 'job-gone':
-        s = { ...s, synced: true, jobDeleted: s.job !== undefined }
-        break
+      }
       case 'pods-listed': {
-        if (e.uid !== s.job?.uid) break
-        const next = new Map<string, PodInfo>()
-        for (const p of e.pods) if (!p.ownerUid || p.ownerUid === e.uid) next.set(p.uid, p)
-        // Pods that are gone keep their last state, marked deleted: the same rule as a DELETED event.
-        for (const [uid, p] of s.pods) if (!next.has(uid)) next.set(uid, p.deleted ? p : { ...p, deleted: true })
-        s.pods = own = next
-        s.podsListedFor = e.uid
+        const uids = new Set(ev.uids)
+        const byJob = new Map<string, PodInfo[]>()
+        for (const p of ev.pods) {
+          const name = p.ownerUid && uids.has(p.ownerUid) ? byUid(p.ownerUid) : undefined
+          if (!name) continue
+          const list = byJob.get(name)
+          if (list) list.push(p)
+          else byJob.set(name, [p])
+        }
+        for (const uid of uids) {
+          const name = byUid(uid)
+          if (!name) continue
+          const e = entry(name)
+          const next = new Map<string, PodInfo>()
+          for (const p of byJob.get(name) ?? []) next.set(p.uid, p)
+          // Pods that are gone keep their last state, marked deleted: the same rule as a DELETED event.
+          for (const [puid, p] of e.pods) if (!next.has(puid)) next.set(puid, p.deleted ? p : { ...p, deleted: true })
+          e.pods = next
+          ownPods.add(next)
+          e.podsListedFor = uid
+        }
         break
       }
       case 'pod-event': {
-        if (e.uid !== s.job?.uid) break
-        if (e.pod.ownerUid && e.pod.ownerUid !== e.uid) break
-        pods().set(e.pod.uid, e.kind === 'DELETED' ? { ...e.pod, deleted: true } : e.pod)
+        if (!ev.pod.ownerUid || !ev.uids.includes(ev.pod.ownerUid)) break
+        const name = byUid(ev.pod.ownerUid)
+        if (!name) break
+        podsOf(entry(name)).set(ev.pod.uid, ev.kind === 'DELETED' ? { ...ev.pod, deleted: true } : ev.pod)
         break
       }
-      case 'end-inferred':
-        if (s.job?.uid === e.uid && s.jobDeleted) s = { ...s, inferred: { condition: e.condition, source: 'events' } }
+      case 'end-inferred': {
+        const name = byUid(ev.uid)
+        if (name && jobs.get(name)!.jobDeleted) entry(name).inferred = { condition: ev.condition, source: 'events' }
         break
+      }
     }
   }
-  return s
+  return { namespace: state.namespace, synced, jobs }
 }
 
-type Mutable = { -readonly [K in keyof ObservedState]: ObservedState[K] }
-
-/** A Job with another uid is a new Job of the same name: its pods, and what was inferred, start afresh. */
-function setJob(s: Mutable, job: JobInfo, deleted: boolean): Mutable {
-  if (s.job && s.job.uid === job.uid) return { ...s, job, jobDeleted: deleted, synced: true }
-  return { ...s, job, jobDeleted: deleted, synced: true, inferred: undefined, podsListedFor: undefined, pods: new Map() }
-}
-
-/** The state as the verdict and the report read it. */
-export function snapshotOf(s: ObservedState): Snapshot {
+/** One Job as the verdict and the report read it. */
+export function snapshotOf(s: ObservedState, name: string): Snapshot {
+  const e = s.jobs.get(name) ?? EMPTY
   return {
     namespace: s.namespace,
-    name: s.name,
-    job: s.job,
-    jobDeleted: s.jobDeleted,
+    name,
+    job: e.job,
+    jobDeleted: e.jobDeleted,
     synced: s.synced,
-    ...(s.inferred ? { inferred: s.inferred } : {}),
-    podsListed: s.job !== undefined && s.podsListedFor === s.job.uid,
-    pods: [...s.pods.values()]
+    ...(e.inferred ? { inferred: e.inferred } : {}),
+    podsListed: e.job !== undefined && e.podsListedFor === e.job.uid,
+    pods: [...e.pods.values()]
   }
 }
 
-/** A Job of another uid than before: the note that says so. */
-export function recreated(before: ObservedState, after: ObservedState): { from: string; to: string } | undefined {
-  if (before.job && after.job && before.job.uid !== after.job.uid) return { from: before.job.uid, to: after.job.uid }
-  return undefined
+/** Every Job known, in order, as the verdict reads them. */
+export function observed(s: ObservedState): Observed {
+  return { synced: s.synced, jobs: [...s.jobs.keys()].map((name) => snapshotOf(s, name)) }
 }

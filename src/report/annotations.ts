@@ -2,7 +2,8 @@
 // on failure one error per cause group the verdict named rather than per pod
 // (the UI shows ten errors and ten warnings per step), and a warning for each
 // of the verdict's notes (restarts, a stale Job, what holds a Job back).
-import { causeTitle } from '../decide/explain.js'
+import { causeTitle, type CauseGroup } from '../decide/explain.js'
+import type { Diagnosis } from '../diagnose/collect.js'
 import type { Outcome } from './outcome.js'
 import { jobName } from './render.js'
 
@@ -16,23 +17,43 @@ export interface Annotation {
 const MAX_CAUSES = 9
 
 export function annotations(o: Outcome): Annotation[] {
-  const title = o.job ? `kube-job-wait: ${jobName(o)}` : 'kube-job-wait'
   const out: Annotation[] = []
-  if (o.result === 'met') out.push({ level: 'notice', title, message: o.message })
-  if (o.result === 'failed' || o.result === 'timeout') {
-    for (const g of (o.verdict?.problems ?? []).slice(0, MAX_CAUSES)) {
-      const ev = o.diagnosis?.evidence.find((e) => g.pods.some((p) => p.name === e.pod))
-      const names =
-        g.pods
-          .slice(0, 3)
-          .map((p) => p.name)
-          .join(', ') + (g.pods.length > 3 ? `, ${g.pods.length - 3} more` : '')
-      const parts = [`${names}${g.first.message ? `: ${g.first.message}` : ''}`]
-      const tail = ev?.log?.lines.slice(-5) ?? []
-      if (tail.length) parts.push(`last log lines of ${ev!.pod}:`, ...tail)
-      out.push({ level: 'error', title: causeTitle(g), message: parts.join('\n') })
+  if (o.jobs) {
+    // Several Jobs: one notice for the step; the causes of each Job that failed or fell short, named by the Job.
+    if (o.result === 'met') out.push({ level: 'notice', title: 'kube-job-wait', message: o.message })
+    for (const j of o.jobs) {
+      if (j.verdict.state === 'failed' || j.verdict.state === 'timeout') {
+        out.push(...causes(j.verdict.problems, j.diagnosis, `${o.namespace ? `${o.namespace}/` : ''}${j.name}: `))
+      }
     }
+    for (const n of o.notes ?? []) out.push({ level: 'warning', title: n.title, message: n.message })
+    return cap(out)
   }
+  const title = o.job ? `kube-job-wait: ${jobName(o)}` : 'kube-job-wait'
+  if (o.result === 'met') out.push({ level: 'notice', title, message: o.message })
+  if (o.result === 'failed' || o.result === 'timeout') out.push(...causes(o.verdict?.problems ?? [], o.diagnosis, ''))
   for (const n of o.verdict?.notes ?? []) out.push({ level: 'warning', title: n.title, message: n.message })
-  return out
+  return cap(out)
+}
+
+/** One error per cause group, with the names of its pods and the last lines of the first one's log. */
+function causes(groups: CauseGroup[], diagnosis: Diagnosis | undefined, prefix: string): Annotation[] {
+  return groups.map((g) => {
+    const ev = diagnosis?.evidence.find((e) => g.pods.some((p) => p.name === e.pod))
+    const names =
+      g.pods
+        .slice(0, 3)
+        .map((p) => p.name)
+        .join(', ') + (g.pods.length > 3 ? `, ${g.pods.length - 3} more` : '')
+    const parts = [`${names}${g.first.message ? `: ${g.first.message}` : ''}`]
+    const tail = ev?.log?.lines.slice(-5) ?? []
+    if (tail.length) parts.push(`last log lines of ${ev!.pod}:`, ...tail)
+    return { level: 'error' as const, title: `${prefix}${causeTitle(g)}`, message: parts.join('\n') }
+  })
+}
+
+/** The UI shows ten errors per step and setFailed adds one: nine for causes. */
+function cap(list: Annotation[]): Annotation[] {
+  let errors = 0
+  return list.filter((a) => a.level !== 'error' || ++errors <= MAX_CAUSES)
 }

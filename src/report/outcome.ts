@@ -7,15 +7,32 @@ import type { Snapshot, Target } from '../model.js'
 
 export type Result = 'met' | 'failed' | 'timeout' | 'cancelled' | 'error'
 
+/** One of several Jobs, as the report shows it. */
+export interface JobReport {
+  name: string
+  verdict: Verdict
+  snapshot: Snapshot
+  diagnosis?: Diagnosis
+}
+
 export interface Outcome {
   result: Result
   /** The one line that says what happened. */
   message: string
   namespace?: string
+  /** one Job: its name, verdict, snapshot and diagnosis */
   job?: string
   target?: Target
   verdict?: Verdict
   snapshot?: Snapshot
+  /** several Jobs (names or a selector): each with its own verdict; job, verdict and snapshot are then unset */
+  jobs?: JobReport[]
+  /** several Jobs: the pods in the target phase, summed */
+  count?: number
+  /** several Jobs: warnings of the whole step */
+  notes?: Verdict['notes']
+  /** the Jobs deleted after the report (input delete / on-cancel) */
+  deleted?: string[]
   elapsedMs: number
   /** watch or poll, as it ended up */
   mode?: string

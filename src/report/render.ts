@@ -41,53 +41,104 @@ export function sortedPods(s: Snapshot | undefined): PodInfo[] {
   )
 }
 
+/** The Job's counters and conditions, as the `job` output (and each entry of `jobs`) has them. */
+function jobJson(s: Snapshot | undefined): object | null {
+  const job = s?.job
+  if (!job) return null
+  return {
+    name: job.name,
+    namespace: job.namespace,
+    uid: job.uid,
+    active: job.active,
+    ready: job.ready,
+    succeeded: job.succeeded,
+    failed: job.failed,
+    terminating: job.terminating,
+    deleted: s.jobDeleted,
+    conditions: job.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? null, message: c.message ?? null })),
+    // An end the API server never showed us, inferred from the Job controller's events.
+    inferred: s.inferred
+      ? {
+          type: s.inferred.condition.type,
+          reason: s.inferred.condition.reason ?? null,
+          message: s.inferred.condition.message ?? null,
+          source: s.inferred.source
+        }
+      : null
+  }
+}
+
+/** GitHub takes at most 1 MB per output: longer JSON is cut to whole entries, with a note. */
+export const MAX_OUTPUT = 1_000_000
+
+function cutJson<T>(items: T[], render: (items: T[]) => string, note: (kept: number) => T): string {
+  let text = render(items)
+  if (text.length <= MAX_OUTPUT) return text
+  let lo = 0
+  let hi = items.length
+  // The most entries that fit with the note, by bisection: one render per step.
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2)
+    if (render([...items.slice(0, mid), note(mid)]).length <= MAX_OUTPUT) lo = mid
+    else hi = mid - 1
+  }
+  text = render([...items.slice(0, lo), note(lo)])
+  return text
+}
+
+/** The Jobs of an Outcome, one or several, each with its verdict and snapshot. */
+function reportsOf(o: Outcome): { name: string; verdict?: Verdict; snapshot?: Snapshot }[] {
+  if (o.jobs) return o.jobs
+  return o.job ? [{ name: o.job, verdict: o.verdict, snapshot: o.snapshot }] : []
+}
+
 export function outputs(o: Outcome): Record<string, string> {
-  const pods = sortedPods(o.snapshot)
-  const job = o.snapshot?.job
+  const reports = reportsOf(o)
+  const several = o.jobs !== undefined
+  // Several Jobs: each pod names its Job.
+  const rows = reports.flatMap((r) => sortedPods(r.snapshot).map((p) => ({ ...podRow(p), ...(several ? { job: r.name } : {}) })))
+  const cutNote = (kept: number) =>
+    ({ name: `…${rows.length - kept} more pods not listed: the output is limited to 1 MB` }) as unknown as (typeof rows)[number]
+  const jobs = Object.fromEntries(
+    reports.map((r) => [
+      r.name,
+      {
+        result: r.verdict?.state ?? o.result,
+        message: r.verdict?.message ?? null,
+        count: r.verdict?.count ?? 0,
+        phases: Object.fromEntries(sortedPods(r.snapshot).map((p) => [p.name, podRow(p).phase])),
+        job: jobJson(r.snapshot)
+      }
+    ])
+  )
   return {
     result: o.result,
     message: o.message,
-    count: String(o.verdict?.count ?? 0),
-    phases: JSON.stringify(Object.fromEntries(pods.map((p) => [p.name, podRow(p).phase]))),
-    pods: JSON.stringify(pods.map(podRow)),
-    job: JSON.stringify(
-      job
-        ? {
-            name: job.name,
-            namespace: job.namespace,
-            uid: job.uid,
-            active: job.active,
-            ready: job.ready,
-            succeeded: job.succeeded,
-            failed: job.failed,
-            terminating: job.terminating,
-            deleted: o.snapshot?.jobDeleted ?? false,
-            conditions: job.conditions.map((c) => ({
-              type: c.type,
-              status: c.status,
-              reason: c.reason ?? null,
-              message: c.message ?? null
-            })),
-            // An end the API server never showed us, inferred from the Job controller's events.
-            inferred: o.snapshot?.inferred
-              ? {
-                  type: o.snapshot.inferred.condition.type,
-                  reason: o.snapshot.inferred.condition.reason ?? null,
-                  message: o.snapshot.inferred.condition.message ?? null,
-                  source: o.snapshot.inferred.source
-                }
-              : null
-          }
-        : null
+    count: String(several ? (o.count ?? 0) : (o.verdict?.count ?? 0)),
+    phases: cutJson(
+      rows,
+      (rs) => JSON.stringify(Object.fromEntries(rs.map((r) => [r.name, r.phase]))),
+      (kept) => ({ ...cutNote(kept), phase: 'cut' })
     ),
+    pods: cutJson(rows, (rs) => JSON.stringify(rs), cutNote),
+    job: JSON.stringify(several ? null : jobJson(o.snapshot)),
+    jobs: cutJson(
+      Object.entries(jobs),
+      (es) => JSON.stringify(Object.fromEntries(es)),
+      (kept) => ['…', `${reports.length - kept} more jobs not listed: the output is limited to 1 MB`] as never
+    ),
+    deleted: JSON.stringify(o.deleted ?? []),
     elapsed: (o.elapsedMs / 1000).toFixed(1)
   }
 }
 
 /** "[1m12s] 2 of 3 pods Running: build-x7k Pending (ContainerCreating)" */
-export function progressLine(v: Verdict, elapsedMs: number): string {
-  return `[${formatDuration(elapsedMs)}] ${v.summary}${v.detail ? `: ${v.detail}` : ''}`
+export function progressLine(message: string, elapsedMs: number): string {
+  return `[${formatDuration(elapsedMs)}] ${message}`
 }
 
 /** "ns/name", or just the name when the namespace is not known (credentials failed). */
-export const jobName = (o: Pick<Outcome, 'namespace' | 'job'>): string => (o.namespace ? `${o.namespace}/${o.job}` : `${o.job}`)
+export const jobName = (o: Pick<Outcome, 'namespace' | 'job' | 'jobs'>): string => {
+  const name = o.job ?? o.jobs?.map((j) => j.name).join(',') ?? ''
+  return o.namespace ? `${o.namespace}/${name}` : name
+}

@@ -2,7 +2,8 @@
 // diagnosis in collapsible log groups, the job summary, and the step's
 // failure. Called once, on every path.
 import * as core from '@actions/core'
-import { causeTitle } from '../decide/explain.js'
+import { causeTitle, type CauseGroup } from '../decide/explain.js'
+import type { Diagnosis } from '../diagnose/collect.js'
 import { annotations } from './annotations.js'
 import type { Outcome } from './outcome.js'
 import { outputs } from './render.js'
@@ -25,11 +26,15 @@ export async function report(o: Outcome): Promise<void> {
 }
 
 function logDiagnosis(o: Outcome): void {
-  const d = o.diagnosis
+  if (o.jobs) for (const j of o.jobs) logJobDiagnosis(j.diagnosis, j.verdict.problems, `job ${j.name}, `)
+  else logJobDiagnosis(o.diagnosis, o.verdict?.problems ?? [], '')
+}
+
+function logJobDiagnosis(d: Diagnosis | undefined, problems: CauseGroup[], prefix: string): void {
   if (!d) return
   for (const ev of d.evidence) {
-    const g = o.verdict?.problems.find((x) => x.pods.some((p) => p.name === ev.pod))
-    core.startGroup(`${g ? causeTitle(g) : ev.cause.cause}: pod ${ev.pod}`)
+    const g = problems.find((x) => x.pods.some((p) => p.name === ev.pod))
+    core.startGroup(`${g ? causeTitle(g) : ev.cause.cause}: ${prefix}pod ${ev.pod}`)
     if (ev.cause.message) core.info(ev.cause.message)
     for (const e of ev.events) core.info(`event ${e.reason}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`)
     if (ev.log) {

@@ -6,7 +6,7 @@ import { formatDuration } from '../duration.js'
 import type { Diagnosis } from '../diagnose/collect.js'
 import { causeTitle } from '../decide/explain.js'
 import type { PodInfo } from '../model.js'
-import { targetText, type Outcome } from './outcome.js'
+import { targetText, type JobReport, type Outcome } from './outcome.js'
 import { jobName, podRow, sortedPods } from './render.js'
 
 /** Beyond this many pods the table and the timeline give way to counts. */
@@ -151,16 +151,29 @@ function why(o: Outcome, d: Diagnosis | undefined): string[] {
 }
 
 export function summaryMarkdown(o: Outcome, now = Date.now()): string {
+  if (o.jobs) return severalMarkdown(o, o.jobs, now)
   const lines: string[] = []
   const who = o.job ? `job \`${jobName(o)}\`` : 'kube-job-wait'
   lines.push(`## ${ICON[o.result] ?? ''} ${who}: ${o.result} after ${formatDuration(o.elapsedMs)}`, '')
   lines.push(`Waited for ${targetText(o.target)}. ${esc(o.message)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
-  for (const n of o.verdict?.notes ?? []) lines.push(`> ⚠️ **${esc(n.title)}**: ${esc(n.message)}`, '')
-  if (o.result === 'failed' || o.result === 'timeout') lines.push(...why(o, o.diagnosis))
+  lines.push(...notes(o.verdict?.notes))
+  lines.push(...jobDetails(o, '###', now))
+  if (o.mode) lines.push(`<sub>${o.mode} mode, ${o.requests ?? 0} API requests</sub>`)
+  return lines.join('\n') + '\n'
+}
+
+function notes(list: { title: string; message: string }[] | undefined): string[] {
+  return (list ?? []).flatMap((n) => [`> ⚠️ **${esc(n.title)}**: ${esc(n.message)}`, ''])
+}
+
+/** Why, the pods, the Job and the timeline of one Job. */
+function jobDetails(o: Outcome, h: string, now: number): string[] {
+  const lines: string[] = []
+  if (o.result === 'failed' || o.result === 'timeout') lines.push(...why(o, o.diagnosis).map((l) => (l === '### Why' ? `${h} Why` : l)))
 
   const pods = sortedPods(o.snapshot)
   if (pods.length > MAX_POD_ROWS) {
-    lines.push(`### Pods (${pods.length})`, '', ...aggregateTable(pods), '')
+    lines.push(`${h} Pods (${pods.length})`, '', ...aggregateTable(pods), '')
     const named = new Set((o.verdict?.problems ?? []).flatMap((g) => g.pods.map((p) => p.uid)))
     const problems = pods.filter((p) => named.has(p.uid) || p.restarts > 0)
     if (problems.length) {
@@ -168,7 +181,7 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
       lines.push(...podTable(problems.slice(0, MAX_POD_ROWS), now), '')
     }
   } else if (pods.length) {
-    lines.push(`### Pods (${pods.length})`, '', ...podTable(pods, now), '')
+    lines.push(`${h} Pods (${pods.length})`, '', ...podTable(pods, now), '')
   }
 
   const job = o.snapshot?.job
@@ -186,6 +199,49 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
   if (pods.length && pods.length <= MAX_POD_ROWS) {
     const chart = timeline(pods, now)
     if (chart.length) lines.push('<details><summary>Timeline</summary>', '', ...chart, '', '</details>', '')
+  }
+  return lines
+}
+
+/** How long a Job ran: from its start (or creation) to its completion, or to now. */
+function jobDuration(r: JobReport, now: number): string {
+  const job = r.snapshot.job
+  const from = ms(job?.startTime ?? job?.creationTimestamp)
+  if (from === undefined) return ''
+  const end =
+    ms(job?.completionTime) ?? ms(job?.conditions.find((c) => c.type === 'Failed' && c.status === 'True')?.lastTransitionTime) ?? now
+  return formatDuration(end - from)
+}
+
+const JOB_ICON: Record<string, string> = { met: '✅', failed: '❌', timeout: '⏱️', cancelled: '🚫', waiting: '⏳' }
+
+/** Several Jobs: one line per Job on top, then the details of those that failed or fell short. */
+function severalMarkdown(o: Outcome, jobs: JobReport[], now: number): string {
+  const ns = o.namespace ? ` in \`${o.namespace}\`` : ''
+  const lines: string[] = []
+  lines.push(`## ${ICON[o.result] ?? ''} ${jobs.length} jobs${ns}: ${o.result} after ${formatDuration(o.elapsedMs)}`, '')
+  lines.push(`Waited for ${targetText(o.target)} of each. ${esc(o.message)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
+  for (const j of jobs) {
+    const took = jobDuration(j, now)
+    lines.push(`- ${JOB_ICON[j.verdict.state] ?? ''} \`${j.name}\`: ${esc(j.verdict.message)}${took ? ` (${took})` : ''}`)
+  }
+  lines.push('')
+  lines.push(...notes(o.notes))
+  for (const j of jobs) {
+    if (j.verdict.state === 'met') continue
+    const sub: Outcome = {
+      result: j.verdict.state === 'waiting' ? o.result : j.verdict.state,
+      message: j.verdict.message,
+      namespace: o.namespace,
+      job: j.name,
+      target: o.target,
+      verdict: j.verdict,
+      snapshot: j.snapshot,
+      diagnosis: j.diagnosis,
+      elapsedMs: o.elapsedMs
+    }
+    lines.push(`### ${JOB_ICON[j.verdict.state] ?? ''} job \`${jobName(sub)}\`: ${j.verdict.state}`, '')
+    lines.push(...jobDetails(sub, '####', now))
   }
   if (o.mode) lines.push(`<sub>${o.mode} mode, ${o.requests ?? 0} API requests</sub>`)
   return lines.join('\n') + '\n'
