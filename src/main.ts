@@ -10,7 +10,7 @@ import { formatDuration } from './duration.js'
 import { readSettings, InputError, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
-import type { Observed, Snapshot } from './model.js'
+import { jobEnd, type Observed, type PodInfo, type Snapshot } from './model.js'
 import { sleep } from './observe/backoff.js'
 import { observe, type Observation } from './observe/observe.js'
 import { cleanUp } from './cleanup.js'
@@ -198,14 +198,18 @@ async function waitForVerdict(
     return judge(observation.latest(), ending)
   }
   // A Job's condition can end the wait before the watch brought its pods' last
-  // state: one fresh LIST, so that the report shows the pods as they are.
-  if (overall.state === 'failed' || (overall.state === 'met' && settings.target.kind === 'condition')) {
+  // state: one fresh LIST, so that the report shows the pods as they are. Not
+  // when every pod shown has already ended: the report is then written at once.
+  const behind = overall.jobs.some((j) => j.snapshot.job && jobEnd(j.snapshot.job) && j.snapshot.pods.some(unfinished))
+  if (behind && (overall.state === 'failed' || (overall.state === 'met' && settings.target.kind === 'condition'))) {
     const bound = AbortSignal.any([cancelled, AbortSignal.timeout(timing.refreshMs)])
     const again = judge(await observation.refreshPods(bound))
     if (again.state === overall.state) overall = again
   }
   return overall
 }
+
+const unfinished = (p: PodInfo) => !p.deleted && p.phase !== 'Succeeded' && p.phase !== 'Failed'
 
 /** A progress line when the picture changes, and at least every heartbeat. */
 function progressLog(heartbeatMs: number, started: number): (message: string) => void {
