@@ -10,6 +10,9 @@ export type Query = Record<string, string | number | boolean | undefined>
 /** Items per LIST page (client-go's pager uses 500). */
 export const LIST_PAGE = 500
 
+/** Fresh starts of a paged LIST whose continue token expired, before giving up. */
+const MAX_LIST_RESTARTS = 3
+
 export class KubeHttp {
   readonly server: string
   private readonly transport = new IsomorphicFetchHttpLibrary()
@@ -81,23 +84,34 @@ export class KubeHttp {
 
   /**
    * LIST in pages of `limit` items, as client-go's pager does, so that a Job of
-   * thousands of pods never has to be parsed as one huge response.
+   * thousands of pods never has to be parsed as one huge response. A continue
+   * token that expired between pages (410: etcd compacted past the first
+   * page's resourceVersion) starts the paged LIST again from the first page,
+   * never one unpaginated LIST; after MAX_LIST_RESTARTS fresh starts the 410
+   * is the caller's. A 410 on the first page is the caller's at once.
    */
   async listAll<T>(path: string, query: Query, what: string, limit = LIST_PAGE): Promise<{ items: T[]; resourceVersion: string }> {
-    const items: T[] = []
-    let cont: string | undefined
-    let resourceVersion = ''
-    do {
-      const page = await this.getJSON<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(
-        path,
-        { ...query, limit, continue: cont },
-        what
-      )
-      for (const item of page.items ?? []) items.push(item)
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
-      cont = page.metadata?.continue || undefined
-    } while (cont)
-    return { items, resourceVersion }
+    for (let restarts = 0; ; restarts++) {
+      const items: T[] = []
+      let cont: string | undefined
+      let resourceVersion = ''
+      try {
+        do {
+          const page = await this.getJSON<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(
+            path,
+            { ...query, limit, continue: cont },
+            what
+          )
+          for (const item of page.items ?? []) items.push(item)
+          resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
+          cont = page.metadata?.continue || undefined
+        } while (cont)
+        return { items, resourceVersion }
+      } catch (err) {
+        const expiredToken = err instanceof KubeError && err.code === 410 && cont !== undefined
+        if (!expiredToken || restarts >= MAX_LIST_RESTARTS) throw err
+      }
+    }
   }
 
   /** GET as text (logs). */
