@@ -1,11 +1,25 @@
-// Requests to the API server through @kubernetes/client-node's own transport
-// and authentication (tokens, client certificates, exec plugins, CA data), as
-// raw JSON. One path for lists, gets, watches and logs, so that every error is
-// turned into a KubeError the same way.
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig, type ResponseContext } from '@kubernetes/client-node'
+// Requests to the API server as raw JSON, over one undici dispatcher for the
+// whole run: @kubernetes/client-node gives the credentials (tokens, client
+// certificates, exec plugins, CA data, proxies) and a new dispatcher for every
+// request, which is a new TCP + TLS connection each time; here its TLS options
+// build one dispatcher that is kept until they change (an exec plugin's new
+// client certificate). undici offers h2 by ALPN, so against kube-apiserver
+// every request and watch is a stream of one connection. One path for lists,
+// gets, watches and logs, so that every error is turned into a KubeError the
+// same way.
+import type { RequestOptions } from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js'
+import { Agent, ProxyAgent, fetch, type Dispatcher } from 'undici'
 import { KubeError, httpError, networkError } from './errors.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
+
+/** A response, shaped as client-node's ResponseContext. */
+export interface KubeResponse {
+  httpStatusCode: number
+  headers: Record<string, string>
+  body: { text(): Promise<string>; binary(): Promise<Buffer>; stream(): ReadableStream<Uint8Array> | null }
+}
 
 /** Items per LIST page (client-go's pager uses 500). */
 export const LIST_PAGE = 500
@@ -13,11 +27,22 @@ export const LIST_PAGE = 500
 /** Fresh starts of a paged LIST whose continue token expired, before giving up. */
 const MAX_LIST_RESTARTS = 3
 
+/** What the kubeconfig says about the connection; a change means a new dispatcher. */
+type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  Buffer.isBuffer(a) && Buffer.isBuffer(b)
+    ? a.equals(b)
+    : Array.isArray(a) && Array.isArray(b)
+      ? a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+      : a === b
+
 export class KubeHttp {
   readonly server: string
-  private readonly transport = new IsomorphicFetchHttpLibrary()
   /** Counts every request made, for the report and for tests. */
   requests = 0
+  private dispatcher?: { tls: TlsOptions; value: Dispatcher }
 
   constructor(
     private readonly kc: KubeConfig,
@@ -36,12 +61,13 @@ export class KubeHttp {
   }
 
   /** Sends a GET; resolves with the response whatever its status; network faults become KubeError. */
-  async send(path: string, query: Query, what: string, signal?: AbortSignal, accept = 'application/json'): Promise<ResponseContext> {
-    const ctx = new RequestContext(this.url(path, query), HttpMethod.GET)
-    ctx.setHeaderParam('Accept', accept)
-    ctx.setHeaderParam('User-Agent', this.userAgent)
+  async send(path: string, query: Query, what: string, signal?: AbortSignal, accept = 'application/json'): Promise<KubeResponse> {
+    const opts: RequestOptions = {}
+    let dispatcher: Dispatcher
     try {
-      await this.kc.applySecurityAuthentication(ctx)
+      // Runs an exec plugin when its credential has expired; reads token and certificate files.
+      await this.kc.applyToHTTPSOptions(opts)
+      dispatcher = await this.dispatcherFor(opts)
     } catch (err) {
       const text = (err as Error).message?.split('\n')[0] ?? String(err)
       if (/HTTP protocol is not allowed/i.test(text)) {
@@ -52,13 +78,77 @@ export class KubeHttp {
       }
       throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${text}`, { transient: false })
     }
-    ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
+    const headers: Record<string, string> = { Accept: accept, 'User-Agent': this.userAgent }
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v)
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
     this.requests++
     try {
-      return await this.transport.send(ctx).toPromise()
+      const resp = await fetch(this.url(path, query), {
+        headers,
+        signal: signal ?? AbortSignal.timeout(this.requestTimeoutMs),
+        dispatcher
+      })
+      const respHeaders: Record<string, string> = {}
+      resp.headers.forEach((value, name) => (respHeaders[name] = value))
+      return {
+        httpStatusCode: resp.status,
+        headers: respHeaders,
+        body: {
+          text: () => resp.text(),
+          binary: async () => Buffer.from(await resp.arrayBuffer()),
+          stream: () => resp.body as ReadableStream<Uint8Array> | null
+        }
+      }
     } catch (err) {
       throw networkError(err, this.server, what)
     }
+  }
+
+  /** Closes the connections (they are kept alive between requests). */
+  async close(): Promise<void> {
+    const d = this.dispatcher?.value
+    this.dispatcher = undefined
+    await d?.destroy()
+  }
+
+  /**
+   * The run's dispatcher, made again only when the TLS options change. Its
+   * connect options are client-node's (CA, client certificate and key,
+   * insecure-skip-tls-verify, tls-server-name, TCP keep-alive after 30 s).
+   */
+  private async dispatcherFor(opts: RequestOptions): Promise<Dispatcher> {
+    const tls: TlsOptions = {}
+    for (const k of TLS_KEYS) if (opts[k] !== undefined) (tls as Record<string, unknown>)[k] = opts[k]
+    const kept = this.dispatcher
+    if (kept && TLS_KEYS.every((k) => sameValue(kept.tls[k], tls[k]))) return kept.value
+    const o = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), tls)
+    let value: Dispatcher
+    switch (o.type) {
+      case 'agent':
+        value = new Agent({ connect: o.connect })
+        break
+      case 'none':
+        value = new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } })
+        break
+      case 'proxy':
+        value = new ProxyAgent({ uri: o.uri, requestTls: o.requestTls, connect: o.connect })
+        break
+      case 'socks':
+        value = await this.socksDispatcher()
+        break
+    }
+    if (kept) void kept.value.close().catch(() => undefined) // in-flight requests end on the old one
+    this.dispatcher = { tls, value }
+    return value
+  }
+
+  /** A SOCKS proxy: client-node's own dispatcher (its connector is not exported), kept like ours. */
+  private async socksDispatcher(): Promise<Dispatcher> {
+    let value: Dispatcher | undefined
+    const ctx = { setHeaderParam: () => undefined, setDispatcher: (d: Dispatcher) => (value = d) }
+    await this.kc.applySecurityAuthentication(ctx as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0])
+    if (!value) throw new Error('no dispatcher for the SOCKS proxy')
+    return value
   }
 
   /** GET and parse; non-2xx become KubeError with the Status message. */
