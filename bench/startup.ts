@@ -26,7 +26,9 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
     dist: { type: 'string', default: path.join(ROOT, 'dist') },
-    'no-kubectl': { type: 'boolean', default: false }
+    'no-kubectl': { type: 'boolean', default: false },
+    /** e.g. --node-arg=--cpu-prof to see where the time goes */
+    'node-arg': { type: 'string', multiple: true, default: [] }
   }
 })
 const RUNS = Number(args.runs)
@@ -99,7 +101,7 @@ async function once(cmd: string, argv: string[], env: Record<string, string>): P
 function ours(cacheRoot: string): Promise<number> {
   const out = path.join(work, 'output')
   fs.writeFileSync(out, '')
-  return once(process.execPath, [DIST], {
+  return once(process.execPath, [...args['node-arg'], DIST], {
     PATH: process.env.PATH ?? '',
     HOME: work,
     TMPDIR: cacheRoot,
