@@ -1,5 +1,7 @@
 // KubeHttp against the fake API server: paged LISTs.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeHttp } from '../src/kube/http.js'
 import { KubeError } from '../src/kube/errors.js'
@@ -69,5 +71,54 @@ describe('listAll', () => {
       .catch((e: unknown) => e)
     expect((err as KubeError).code).toBe(410)
     expect(listRequests()).toHaveLength(1)
+  })
+})
+
+describe('credentials', () => {
+  const withUser = (url: string, user: string[]) => {
+    const kc = new KubeConfig()
+    kc.loadFromString(
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: c',
+        `  cluster: {server: "${url}", insecure-skip-tls-verify: true}`,
+        'users:',
+        '- name: u',
+        '  user:',
+        ...user.map((l) => `    ${l}`),
+        'contexts:',
+        '- name: c',
+        '  context: {cluster: c, user: u}',
+        'current-context: c',
+        ''
+      ].join('\n')
+    )
+    return new KubeHttp(kc, 'kube-job-wait-test', 5_000)
+  }
+
+  test('a token wins over a username and password in the same user (as client-node)', async () => {
+    const h = withUser(server.url, [`token: ${server.tokenFor('admin')}`, 'username: someone', 'password: secret-pass'])
+    await expect(h.getJSON(`/api/v1/namespaces/${NS}`, {}, 'get namespace')).resolves.toMatchObject({ kind: 'Namespace' })
+    expect(server.requests.at(-1)?.user).toBe('admin')
+  })
+
+  test('username and password alone: basic auth', async () => {
+    const seen: (string | undefined)[] = []
+    const web = createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      res.end('{}')
+    })
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r))
+    try {
+      const h = withUser(`http://127.0.0.1:${(web.address() as AddressInfo).port}`, ['username: someone', 'password: secret-pass'])
+      await h.getJSON('/version', {}, 'get version')
+      await h.close()
+    } finally {
+      web.closeAllConnections()
+      await new Promise((r) => web.close(r))
+    }
+    expect(seen).toEqual([`Basic ${Buffer.from('someone:secret-pass').toString('base64')}`])
   })
 })

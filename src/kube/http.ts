@@ -80,7 +80,9 @@ export class KubeHttp {
     }
     const headers: Record<string, string> = { Accept: accept, 'User-Agent': this.userAgent }
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v)
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
+    // as client-node: a token (or an exec plugin's) wins over basic auth
+    if (opts.auth && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
+      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
     this.requests++
     try {
       const resp = await fetch(this.url(path, query), {
