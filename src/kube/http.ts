@@ -24,6 +24,17 @@ export interface KubeResponse {
 /** Items per LIST page (client-go's pager uses 500). */
 export const LIST_PAGE = 500
 
+/**
+ * HTTP/2 PING every this often on the shared connection. undici resets the
+ * connection when a PING is still unanswered at the next one, so a connection
+ * that went silent (a frozen proxy or load balancer: open, no byte) fails its
+ * watches 15 to 30 s after the freeze, and they are opened again on a new one,
+ * with no API request spent. client-go: 30 s idle, then 15 s for the answer.
+ * undici's default is 60 s (up to 120 s). HTTP/1.1 has no PING: the watch's
+ * own silence rule (idleTimeoutMs) bounds a stall there.
+ */
+export const PING_INTERVAL_MS = 15_000
+
 /** Fresh starts of a paged LIST whose continue token expired, before giving up. */
 const MAX_LIST_RESTARTS = 3
 
@@ -47,7 +58,8 @@ export class KubeHttp {
   constructor(
     private readonly kc: KubeConfig,
     private readonly userAgent: string,
-    private readonly requestTimeoutMs: number
+    private readonly requestTimeoutMs: number,
+    private readonly o: { pingIntervalMs?: number } = {}
   ) {
     const cluster = kc.getCurrentCluster()
     if (!cluster) throw new Error('no current cluster in the kubeconfig')
@@ -124,13 +136,14 @@ export class KubeHttp {
     const kept = this.dispatcher
     if (kept && TLS_KEYS.every((k) => sameValue(kept.tls[k], tls[k]))) return kept.value
     const o = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), tls)
+    const h2Options = { pingInterval: this.o.pingIntervalMs ?? PING_INTERVAL_MS }
     let value: Dispatcher
     switch (o.type) {
       case 'agent':
-        value = new Agent({ connect: o.connect })
+        value = new Agent({ connect: o.connect, allowH2: true, h2Options })
         break
       case 'none':
-        value = new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 } })
+        value = new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 }, allowH2: true, h2Options })
         break
       case 'proxy':
         value = new ProxyAgent({ uri: o.uri, requestTls: o.requestTls, connect: o.connect })
