@@ -3,12 +3,13 @@
 // run, a log read) goes over one TLS connection: as HTTP/2 streams when the
 // server offers h2 (kube-apiserver does), else over kept-alive HTTP/1.1
 // connections. client-node alone opened one connection per request.
-import { afterAll, afterEach, beforeAll, expect, test } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeHttp } from '../src/kube/http.js'
 import { watchStream, type WatchEvent } from '../src/kube/watch.js'
 import { b64, testPki } from './support/certs.js'
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
+import { runDist } from './support/run-dist.js'
 import { startTlsFront, type Front } from './support/servers.js'
 
 const NS = 'ci'
@@ -132,4 +133,40 @@ test('the certificate checks still hold on the shared connection: an unknown CA 
   })
   http = new KubeHttp(kubeconfig(front.url, [`certificate-authority-data: ${b64(pki.otherCa.cert)}`]), 'test', 5_000)
   await expect(http.getJSON('/version', {}, 'get version')).rejects.toThrow(/TLS to .* failed/)
+})
+
+// The action as the runner runs it (dist/), a whole wait, counting TLS connections.
+describe('connections per wait, the bundle against an h2 server', () => {
+  const wait = async (mode: 'watch' | 'poll') => {
+    const job = server.createJob(NS, { metadata: { name: `w-${mode}` } })
+    const pod = server.createPodForJob(job)
+    front = await startTlsFront({
+      server: pki.server,
+      clientCa: pki.ca,
+      upstream: server.url,
+      upstreamToken: server.tokenFor('admin'),
+      h2: true
+    })
+    const kc = kubeconfig(front.url, [`certificate-authority-data: ${b64(pki.ca.cert)}`])
+    const timer = setTimeout(() => server.startPod(NS, pod.metadata.name), 2_500)
+    const r = await runDist({
+      inputs: { job: `w-${mode}`, namespace: NS, kubeconfig: kc.exportConfig(), timeout: '20s', mode, 'poll-interval': '1s' }
+    })
+    clearTimeout(timer)
+    expect(r.outputs.result).toBe('met')
+    return { requests: front.requests.length, connections: front.connections, versions: new Set(front.httpVersions) }
+  }
+
+  test('watch mode: one connection', async () => {
+    const w = await wait('watch')
+    expect(w.versions).toEqual(new Set(['2.0']))
+    expect(w.requests).toBeGreaterThanOrEqual(4)
+    expect(w.connections).toBe(1)
+  })
+
+  test('poll mode: one connection for a request every second', async () => {
+    const w = await wait('poll')
+    expect(w.requests).toBeGreaterThanOrEqual(4)
+    expect(w.connections).toBe(1)
+  })
 })
