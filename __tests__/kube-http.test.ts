@@ -1,6 +1,7 @@
 // KubeHttp against the fake API server: paged LISTs.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { createServer } from 'node:http'
+import { gzipSync } from 'node:zlib'
 import type { AddressInfo } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeHttp } from '../src/kube/http.js'
@@ -121,4 +122,26 @@ describe('credentials', () => {
     }
     expect(seen).toEqual([`Basic ${Buffer.from('someone:secret-pass').toString('base64')}`])
   })
+})
+
+test('asks for gzip and reads a gzipped answer (kube-apiserver compresses large lists)', async () => {
+  const seen: (string | undefined)[] = []
+  const web = createServer((req, res) => {
+    seen.push(req.headers['accept-encoding'])
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+    res.end(gzipSync(JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'p1' } }] })))
+  })
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r))
+  const kc = new KubeConfig()
+  kc.loadFromString(server.kubeconfig().replace(server.url, `http://127.0.0.1:${(web.address() as AddressInfo).port}`))
+  const h = new KubeHttp(kc, 'kube-job-wait-test', 5_000)
+  try {
+    const list = await h.listAll<KubeObject>(PODS, {}, 'list pods')
+    expect(names(list.items)).toEqual(['p1'])
+  } finally {
+    await h.close()
+    web.closeAllConnections()
+    await new Promise((r) => web.close(r))
+  }
+  expect(seen).toEqual(['gzip'])
 })

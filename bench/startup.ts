@@ -123,17 +123,24 @@ function kubectlWait(): Promise<number> {
   })
 }
 
+/** The floor for any Node program: node itself, one HTTPS GET, nothing loaded. */
+function nodeFloor(): Promise<number> {
+  const script = `require('node:https').get(${JSON.stringify(url + '/version')}, { rejectUnauthorized: false }).on('error', () => {})`
+  return once(process.execPath, ['-e', script], { PATH: process.env.PATH ?? '', HOME: work })
+}
+
 const coldDir = path.join(work, 'cold')
 const warmDir = path.join(work, 'warm')
 fs.mkdirSync(warmDir)
 await ours(warmDir) // fills the warm cache
-const results: Record<string, number[]> = { cold: [], warm: [], kubectl: [] }
+const results: Record<string, number[]> = { cold: [], warm: [], kubectl: [], 'node -e': [] }
 for (let i = 0; i < RUNS; i++) {
   fs.rmSync(coldDir, { recursive: true, force: true })
   fs.mkdirSync(coldDir)
   results.cold.push(await ours(coldDir))
   results.warm.push(await ours(warmDir))
   if (kubectl) results.kubectl.push(await kubectlWait())
+  results['node -e'].push(await nodeFloor())
 }
 const cacheFiles = fs.readdirSync(warmDir, { recursive: true }).length
 

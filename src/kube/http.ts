@@ -9,7 +9,9 @@
 // same way.
 import type { RequestOptions } from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js'
-import { Agent, ProxyAgent, fetch, type Dispatcher } from 'undici'
+import { Readable, pipeline } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { Agent, ProxyAgent, type Dispatcher } from 'undici'
 import { KubeError, httpError, networkError } from './errors.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
@@ -95,22 +97,33 @@ export class KubeHttp {
     // as client-node: a token (or an exec plugin's) wins over basic auth
     if (opts.auth && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
       headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
+    headers['Accept-Encoding'] = 'gzip'
     this.requests++
+    const u = new URL(this.url(path, query))
     try {
-      const resp = await fetch(this.url(path, query), {
+      const resp = await dispatcher.request({
+        origin: u.origin,
+        path: u.pathname + u.search,
+        method: 'GET',
         headers,
-        signal: signal ?? AbortSignal.timeout(this.requestTimeoutMs),
-        dispatcher
+        signal: signal ?? AbortSignal.timeout(this.requestTimeoutMs)
       })
       const respHeaders: Record<string, string> = {}
-      resp.headers.forEach((value, name) => (respHeaders[name] = value))
+      for (const [name, value] of Object.entries(resp.headers)) if (value !== undefined) respHeaders[name] = String(value)
+      // Large lists come gzipped from kube-apiserver (APIResponseCompression), as they did through fetch.
+      const body: Readable = respHeaders['content-encoding'] === 'gzip' ? pipeline(resp.body, createGunzip(), () => undefined) : resp.body
+      const binary = async (): Promise<Buffer> => {
+        const chunks: Buffer[] = []
+        for await (const chunk of body) chunks.push(chunk as Buffer)
+        return Buffer.concat(chunks)
+      }
       return {
-        httpStatusCode: resp.status,
+        httpStatusCode: resp.statusCode,
         headers: respHeaders,
         body: {
-          text: () => resp.text(),
-          binary: async () => Buffer.from(await resp.arrayBuffer()),
-          stream: () => resp.body as ReadableStream<Uint8Array> | null
+          text: async () => (await binary()).toString('utf8'),
+          binary,
+          stream: () => Readable.toWeb(body) as ReadableStream<Uint8Array>
         }
       }
     } catch (err) {
