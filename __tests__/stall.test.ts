@@ -1,15 +1,17 @@
 // A connection that stays open while no byte flows (a frozen proxy or load
 // balancer) is noticed by HTTP/2 PINGs on the shared connection, without an
-// API request and well before a watch's silence rule (issue 13). The PING
-// interval is shortened here (300 ms for 15 s) so that the test is quick: the
-// bound scales with it (between one and two intervals after the freeze).
+// API request and well before a watch's silence rule (issue 13). The first
+// test shortens the PING interval (300 ms for 15 s) so that it is quick: the
+// bound scales with it (between one and two intervals after the freeze); the
+// second runs the bundle with the real interval.
 import { afterEach, beforeEach, expect, test } from '@jest/globals'
 import * as net from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
-import { KubeHttp } from '../src/kube/http.js'
+import { KubeHttp, PING_INTERVAL_MS } from '../src/kube/http.js'
 import { watchStream } from '../src/kube/watch.js'
 import { b64, testPki } from './support/certs.js'
 import { FakeApiServer } from './support/fake-apiserver.js'
+import { runDist } from './support/run-dist.js'
 import { startTlsFront, type Front } from './support/servers.js'
 
 const NS = 'ci'
@@ -102,3 +104,29 @@ test('a frozen connection fails the watch within two PING intervals, and the nex
   await expect(http.getJSON(`/api/v1/namespaces/${NS}`, {}, 'get namespace')).resolves.toMatchObject({ kind: 'Namespace' })
   expect(proxy.connections()).toBe(2)
 })
+
+test('the bundle, with the real 15 s PING: a wait through a proxy that freezes recovers within 40 s of the freeze', async () => {
+  const job = server.createJob(NS, { metadata: { name: 'build' } })
+  const pod = server.createPodForJob(job)
+  const kubeconfig = [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: c, cluster: {server: "${proxy.url}", certificate-authority-data: ${b64(pki.ca.cert)}}}]`,
+    `users: [{name: u, user: {client-certificate-data: ${b64(pki.client.cert)}, client-key-data: ${b64(pki.client.key)}}}]`,
+    'contexts: [{name: c, context: {cluster: c, user: u}}]',
+    'current-context: c',
+    ''
+  ].join('\n')
+  const lines: { t: number; line: string }[] = []
+  const run = runDist({ inputs: { job: 'build', namespace: NS, kubeconfig, timeout: '60s' }, lines, killAfterMs: 65_000 })
+  await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 })
+  const frozenAt = Date.now()
+  proxy.freeze()
+  server.startPod(NS, pod.metadata.name) // seen only once the watches are opened again
+  const r = await run
+  const recoveredMs = Date.now() - frozenAt
+  expect(r.outputs.result).toBe('met')
+  expect(recoveredMs).toBeGreaterThan(PING_INTERVAL_MS - 1_000) // it was the PING, not a request timeout
+  expect(recoveredMs).toBeLessThan(40_000)
+  expect(proxy.connections()).toBe(2) // one before the freeze, one after
+}, 70_000)
