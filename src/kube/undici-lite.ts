@@ -7,6 +7,9 @@
 // --cpu-prof): here only what is used from the start is loaded (Agent and
 // ProxyAgent, and the request API that the index adds to every dispatcher),
 // and fetch, which only the PR comment's Octokit calls, on its first call.
+// Ambient types for the deep imports below, wherever tsconfig paths bring this file (bench/ too).
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./undici-lib.d.ts" />
 import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js'
 import AgentClass from 'undici/lib/dispatcher/agent.js'
 import ProxyAgentClass from 'undici/lib/dispatcher/proxy-agent.js'
