@@ -94,8 +94,9 @@ async function once(cmd: string, argv: string[], env: Record<string, string>): P
   child.kill('SIGKILL')
   await closed
   for (const s of sessions) s.destroy()
-  if (!ok || !firstRequest) throw new Error(`${cmd} ${argv.join(' ')} exited before any request: ${stderr.slice(0, 500)}`)
-  return firstRequest.at - t0
+  const first = firstRequest as { at: number } | undefined // set by the server's handler
+  if (!ok || !first) throw new Error(`${cmd} ${argv.join(' ')} exited before any request: ${stderr.slice(0, 500)}`)
+  return first.at - t0
 }
 
 function ours(cacheRoot: string): Promise<number> {
