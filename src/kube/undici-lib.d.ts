@@ -16,3 +16,5 @@ declare module 'undici/lib/api/index.js' {
   export default api
 }
 declare module 'undici/lib/web/fetch/index.js'
+// and of socks, for src/kube/socks-lite.ts
+declare module 'socks/build/index.js'
