@@ -4,7 +4,8 @@
 // the input's kubeconfig stays in memory: no file is written.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { KubeConfig, type User } from '@kubernetes/client-node'
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js'
+import type { User } from '@kubernetes/client-node/dist/config_types.js'
 import { InputError, type Settings } from './inputs.js'
 
 export type CredentialSource = 'input' | 'KUBECONFIG' | '~/.kube/config' | 'in-cluster'

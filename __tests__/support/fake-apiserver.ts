@@ -1839,18 +1839,49 @@ export class FakeApiServer {
         return
       }
     }
-    // limit/continue are accepted and ignored: the full list comes back without a continue token.
-    const items = this.select(def, def.namespaced ? route.namespace : '', labels, fields).map((o) => {
+    const all = this.select(def, def.namespaced ? route.namespace : '', labels, fields)
+    const page = this.listPage(all, query)
+    if ('expired' in page) {
+      this.send(res, rec, 410, page.expired, headers)
+      return
+    }
+    const items = page.items.map((o) => {
       const { kind: _k, apiVersion: _a, ...rest } = o
       return rest
     })
-    this.send(
-      res,
-      rec,
-      200,
-      { kind: def.listKind, apiVersion: def.apiVersion, metadata: { resourceVersion: String(this.rv) }, items },
-      headers
-    )
+    const metadata: KubeObject = { resourceVersion: String(page.rv) }
+    if (page.continue) metadata.continue = page.continue
+    this.send(res, rec, 200, { kind: def.listKind, apiVersion: def.apiVersion, metadata, items }, headers)
+  }
+
+  /**
+   * limit/continue as the API server pages a LIST: the token names the
+   * resourceVersion of the first page and the last key sent, and is refused
+   * with 410 Expired once compact() has passed that resourceVersion. Later
+   * pages are cut from the current state (no snapshot is kept).
+   */
+  private listPage(
+    all: KubeObject[],
+    query: Record<string, string>
+  ): { items: KubeObject[]; rv: number; continue?: string } | { expired: KubeObject } {
+    const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
+    let rv = this.rv
+    let items = all
+    if (query.continue) {
+      const token = JSON.parse(Buffer.from(query.continue, 'base64url').toString()) as { rv: number; start: string }
+      if (token.rv < this.compactedRv) {
+        const message =
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+        return { expired: statusObject(410, 'Expired', message) }
+      }
+      rv = token.rv
+      items = all.filter((o) => key(o) > token.start)
+    }
+    const limit = Number(query.limit)
+    if (!(limit > 0) || items.length <= limit) return { items, rv }
+    items = items.slice(0, limit)
+    const next = Buffer.from(JSON.stringify({ rv, start: key(items[limit - 1]) })).toString('base64url')
+    return { items, rv, continue: next }
   }
 
   private handleWatch(

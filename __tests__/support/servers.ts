@@ -4,6 +4,7 @@
 // web server that is not Kubernetes at all, and a port nobody listens on.
 import { request as httpRequest, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
+import { createSecureServer as createHttp2Server } from 'node:http2'
 import type { AddressInfo, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { KeyAndCert } from './certs.js'
@@ -14,6 +15,9 @@ export interface Front {
   requests: { path: string; authorized: boolean; authorizationError?: string }[]
   /** TLS handshakes that failed on the server side */
   tlsErrors: string[]
+  /** TLS connections accepted, and the HTTP version of each request ('2.0', '1.1') */
+  connections?: number
+  httpVersions?: string[]
   stop(): Promise<void>
 }
 
@@ -58,41 +62,49 @@ export async function startTlsFront(o: {
   clientCa: KeyAndCert
   upstream?: string
   upstreamToken?: string
+  /** offer h2 by ALPN as kube-apiserver does (HTTP/1.1 still accepted) */
+  h2?: boolean
 }): Promise<Front> {
   const requests: Front['requests'] = []
   const tlsErrors: string[] = []
-  const server = createHttpsServer(
-    { key: o.server.key, cert: o.server.cert, ca: [o.clientCa.cert], requestCert: true, rejectUnauthorized: false },
-    (req: IncomingMessage, res: ServerResponse) => {
-      const sock = req.socket as TLSSocket
-      const authorized = sock.authorized
-      const authorizationError = sock.authorizationError
-        ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError)
-        : undefined
-      requests.push({ path: req.url ?? '', authorized, authorizationError })
-      if (!authorized || !o.upstream) {
-        const body = status(401, 'Unauthorized', 'Unauthorized')
-        res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
-        res.end(body)
-        return
-      }
-      const up = httpRequest(
-        o.upstream + (req.url ?? '/'),
-        { method: req.method, headers: { ...req.headers, host: new URL(o.upstream).host, authorization: `Bearer ${o.upstreamToken}` } },
-        (ur) => {
-          res.writeHead(ur.statusCode ?? 502, ur.headers)
-          res.flushHeaders()
-          ur.pipe(res)
-        }
-      )
-      up.on('error', () => res.destroy())
-      res.on('close', () => up.destroy())
-      req.pipe(up)
+  const httpVersions: string[] = []
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const sock = req.socket as TLSSocket
+    const authorized = sock.authorized
+    const authorizationError = sock.authorizationError
+      ? String((sock.authorizationError as unknown as { code?: string }).code ?? sock.authorizationError)
+      : undefined
+    requests.push({ path: req.url ?? '', authorized, authorizationError })
+    httpVersions.push(req.httpVersion)
+    if (!authorized || !o.upstream) {
+      const body = status(401, 'Unauthorized', 'Unauthorized')
+      res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
+      res.end(body)
+      return
     }
-  )
+    // HTTP/2 pseudo-headers (:path) and HTTP/1.1 connection headers do not cross over
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !k.startsWith(':')))
+    const up = httpRequest(
+      o.upstream + (req.url ?? '/'),
+      { method: req.method, headers: { ...headers, host: new URL(o.upstream).host, authorization: `Bearer ${o.upstreamToken}` } },
+      (ur) => {
+        const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...back } = ur.headers
+        res.writeHead(ur.statusCode ?? 502, req.httpVersion === '2.0' ? back : ur.headers)
+        res.flushHeaders()
+        ur.pipe(res)
+      }
+    )
+    up.on('error', () => res.destroy())
+    res.on('close', () => up.destroy())
+    req.pipe(up)
+  }
+  const tlsOptions = { key: o.server.key, cert: o.server.cert, ca: [o.clientCa.cert], requestCert: true, rejectUnauthorized: false }
+  const server = o.h2 ? createHttp2Server({ ...tlsOptions, allowHTTP1: true }, handler as never) : createHttpsServer(tlsOptions, handler)
   server.on('tlsClientError', (err: Error & { code?: string }) => tlsErrors.push(err.code ?? err.message))
+  const front: Front = { url: '', requests, tlsErrors, connections: 0, httpVersions, stop: async () => undefined }
+  server.on('secureConnection', () => front.connections!++)
   const l = await listen(server as unknown as Server, 'https')
-  return { url: l.url, requests, tlsErrors, stop: l.stop }
+  return Object.assign(front, { url: l.url, stop: l.stop })
 }
 
 /** A web server that is not Kubernetes: every path answers `status` with an HTML page. */

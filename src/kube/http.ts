@@ -1,28 +1,67 @@
-// Requests to the API server through @kubernetes/client-node's own transport
-// and authentication (tokens, client certificates, exec plugins, CA data), as
-// raw JSON. One path for lists, gets, watches and logs, so that every error is
-// turned into a KubeError the same way.
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig, type ResponseContext } from '@kubernetes/client-node'
+// Requests to the API server as raw JSON, over one undici dispatcher for the
+// whole run: @kubernetes/client-node gives the credentials (tokens, client
+// certificates, exec plugins, CA data, proxies) and a new dispatcher for every
+// request, which is a new TCP + TLS connection each time; here its TLS options
+// build one dispatcher that is kept until they change (an exec plugin's new
+// client certificate). undici offers h2 by ALPN, so against kube-apiserver
+// every request and watch is a stream of one connection. One path for lists,
+// gets, watches and logs, so that every error is turned into a KubeError the
+// same way.
+import type { RequestOptions } from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js'
+import { Readable, pipeline } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { Agent, ProxyAgent, type Dispatcher } from 'undici'
 import { KubeError, httpError, networkError } from './errors.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
 
+/** A response, shaped as client-node's ResponseContext. */
+export interface KubeResponse {
+  httpStatusCode: number
+  headers: Record<string, string>
+  body: { text(): Promise<string>; binary(): Promise<Buffer>; stream(): ReadableStream<Uint8Array> | null }
+}
+
 /** Items per LIST page (client-go's pager uses 500). */
 export const LIST_PAGE = 500
 
+/**
+ * HTTP/2 PING every this often on the shared connection. undici resets the
+ * connection when a PING is still unanswered at the next one, so a connection
+ * that went silent (a frozen proxy or load balancer: open, no byte) fails its
+ * watches 15 to 30 s after the freeze, and they are opened again on a new one,
+ * with no API request spent. client-go: 30 s idle, then 15 s for the answer.
+ * undici's default is 60 s (up to 120 s). HTTP/1.1 has no PING: the watch's
+ * own silence rule (idleTimeoutMs) bounds a stall there.
+ */
+export const PING_INTERVAL_MS = 15_000
+
+/** Fresh starts of a paged LIST whose continue token expired, before giving up. */
+const MAX_LIST_RESTARTS = 3
+
+/** What the kubeconfig says about the connection; a change means a new dispatcher. */
+type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  Buffer.isBuffer(a) && Buffer.isBuffer(b)
+    ? a.equals(b)
+    : Array.isArray(a) && Array.isArray(b)
+      ? a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+      : a === b
+
 export class KubeHttp {
   readonly server: string
-  private readonly transport = new IsomorphicFetchHttpLibrary()
   /** Counts every request made, for the report and for tests. */
   requests = 0
-  /** The API server's clock minus ours, from the Date header of its first answer (second precision). */
-  serverClockSkewMs = 0
-  private skewKnown = false
+  private dispatcher?: { tls: TlsOptions; value: Dispatcher }
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly userAgent: string,
-    private readonly requestTimeoutMs: number
+    private readonly requestTimeoutMs: number,
+    private readonly o: { pingIntervalMs?: number } = {}
   ) {
     const cluster = kc.getCurrentCluster()
     if (!cluster) throw new Error('no current cluster in the kubeconfig')
@@ -36,12 +75,26 @@ export class KubeHttp {
   }
 
   /** Sends a GET; resolves with the response whatever its status; network faults become KubeError. */
-  async send(path: string, query: Query, what: string, signal?: AbortSignal, accept = 'application/json'): Promise<ResponseContext> {
-    const ctx = new RequestContext(this.url(path, query), HttpMethod.GET)
-    ctx.setHeaderParam('Accept', accept)
-    ctx.setHeaderParam('User-Agent', this.userAgent)
+  async send(path: string, query: Query, what: string, signal?: AbortSignal, accept = 'application/json'): Promise<KubeResponse> {
+    return this.request('GET', path, query, what, signal, accept)
+  }
+
+  /** Any method, with an optional JSON body; resolves with the response whatever its status. */
+  private async request(
+    method: 'GET' | 'DELETE',
+    path: string,
+    query: Query,
+    what: string,
+    signal?: AbortSignal,
+    accept = 'application/json',
+    body?: unknown
+  ): Promise<KubeResponse> {
+    const opts: RequestOptions = {}
+    let dispatcher: Dispatcher
     try {
-      await this.kc.applySecurityAuthentication(ctx)
+      // Runs an exec plugin when its credential has expired; reads token and certificate files.
+      await this.kc.applyToHTTPSOptions(opts)
+      dispatcher = await this.dispatcherFor(opts)
     } catch (err) {
       const text = (err as Error).message?.split('\n')[0] ?? String(err)
       if (/HTTP protocol is not allowed/i.test(text)) {
@@ -52,22 +105,122 @@ export class KubeHttp {
       }
       throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${text}`, { transient: false })
     }
-    ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
+    const headers: Record<string, string> = { Accept: accept, 'User-Agent': this.userAgent }
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v)
+    // as client-node: a token (or an exec plugin's) wins over basic auth
+    if (opts.auth && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
+      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
+    headers['Accept-Encoding'] = 'gzip'
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
     this.requests++
-    let resp: ResponseContext
+    const u = new URL(this.url(path, query))
     try {
-      resp = await this.transport.send(ctx).toPromise()
+      const resp = await dispatcher.request({
+        origin: u.origin,
+        path: u.pathname + u.search,
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: signal ?? AbortSignal.timeout(this.requestTimeoutMs)
+      })
+      const respHeaders: Record<string, string> = {}
+      for (const [name, value] of Object.entries(resp.headers)) if (value !== undefined) respHeaders[name] = String(value)
+      this.noteServerDate(respHeaders['date'])
+      // Large lists come gzipped from kube-apiserver (APIResponseCompression), as they did through fetch.
+      const stream: Readable = respHeaders['content-encoding'] === 'gzip' ? pipeline(resp.body, createGunzip(), () => undefined) : resp.body
+      const binary = async (): Promise<Buffer> => {
+        const chunks: Buffer[] = []
+        for await (const chunk of stream) chunks.push(chunk as Buffer)
+        return Buffer.concat(chunks)
+      }
+      return {
+        httpStatusCode: resp.statusCode,
+        headers: respHeaders,
+        body: {
+          text: async () => (await binary()).toString('utf8'),
+          binary,
+          stream: () => Readable.toWeb(stream) as ReadableStream<Uint8Array>
+        }
+      }
     } catch (err) {
       throw networkError(err, this.server, what)
     }
-    if (!this.skewKnown) {
-      const date = Date.parse(resp.headers['date'] ?? '')
-      if (!Number.isNaN(date)) {
-        this.serverClockSkewMs = date - Date.now()
-        this.skewKnown = true
-      }
+  }
+
+  /** The API server's clock minus ours, from the Date header of its first answer (second precision). */
+  serverClockSkewMs = 0
+  private skewKnown = false
+
+  private noteServerDate(date: string | undefined): void {
+    if (this.skewKnown) return
+    const at = Date.parse(date ?? '')
+    if (Number.isNaN(at)) return
+    this.serverClockSkewMs = at - Date.now()
+    this.skewKnown = true
+  }
+
+  /**
+   * DELETE with a body (DeleteOptions); resolves with the HTTP status of a
+   * 2xx or 404 answer, throws KubeError for the others.
+   */
+  async delete(path: string, body: unknown, what: string, signal?: AbortSignal): Promise<number> {
+    const resp = await this.request('DELETE', path, {}, what, signal, 'application/json', body)
+    let text: string
+    try {
+      text = await resp.body.text()
+    } catch (err) {
+      throw networkError(err, this.server, what)
     }
-    return resp
+    if (resp.httpStatusCode === 404 || (resp.httpStatusCode >= 200 && resp.httpStatusCode <= 299)) return resp.httpStatusCode
+    throw httpError(resp.httpStatusCode, text, resp.headers, what)
+  }
+
+  /** Closes the connections (they are kept alive between requests). */
+  async close(): Promise<void> {
+    const d = this.dispatcher?.value
+    this.dispatcher = undefined
+    await d?.destroy()
+  }
+
+  /**
+   * The run's dispatcher, made again only when the TLS options change. Its
+   * connect options are client-node's (CA, client certificate and key,
+   * insecure-skip-tls-verify, tls-server-name, TCP keep-alive after 30 s).
+   */
+  private async dispatcherFor(opts: RequestOptions): Promise<Dispatcher> {
+    const tls: TlsOptions = {}
+    for (const k of TLS_KEYS) if (opts[k] !== undefined) (tls as Record<string, unknown>)[k] = opts[k]
+    const kept = this.dispatcher
+    if (kept && TLS_KEYS.every((k) => sameValue(kept.tls[k], tls[k]))) return kept.value
+    const o = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), tls)
+    const h2Options = { pingInterval: this.o.pingIntervalMs ?? PING_INTERVAL_MS }
+    let value: Dispatcher
+    switch (o.type) {
+      case 'agent':
+        value = new Agent({ connect: o.connect, allowH2: true, h2Options })
+        break
+      case 'none':
+        value = new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 }, allowH2: true, h2Options })
+        break
+      case 'proxy':
+        value = new ProxyAgent({ uri: o.uri, requestTls: o.requestTls, connect: o.connect })
+        break
+      case 'socks':
+        value = await this.socksDispatcher()
+        break
+    }
+    if (kept) void kept.value.close().catch(() => undefined) // in-flight requests end on the old one
+    this.dispatcher = { tls, value }
+    return value
+  }
+
+  /** A SOCKS proxy: client-node's own dispatcher (its connector is not exported), kept like ours. */
+  private async socksDispatcher(): Promise<Dispatcher> {
+    let value: Dispatcher | undefined
+    const ctx = { setHeaderParam: () => undefined, setDispatcher: (d: Dispatcher) => (value = d) }
+    await this.kc.applySecurityAuthentication(ctx as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0])
+    if (!value) throw new Error('no dispatcher for the SOCKS proxy')
+    return value
   }
 
   /** GET and parse; non-2xx become KubeError with the Status message. */
@@ -93,54 +246,34 @@ export class KubeHttp {
 
   /**
    * LIST in pages of `limit` items, as client-go's pager does, so that a Job of
-   * thousands of pods never has to be parsed as one huge response.
+   * thousands of pods never has to be parsed as one huge response. A continue
+   * token that expired between pages (410: etcd compacted past the first
+   * page's resourceVersion) starts the paged LIST again from the first page,
+   * never one unpaginated LIST; after MAX_LIST_RESTARTS fresh starts the 410
+   * is the caller's. A 410 on the first page is the caller's at once.
    */
   async listAll<T>(path: string, query: Query, what: string, limit = LIST_PAGE): Promise<{ items: T[]; resourceVersion: string }> {
-    const items: T[] = []
-    let cont: string | undefined
-    let resourceVersion = ''
-    do {
-      const page = await this.getJSON<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(
-        path,
-        { ...query, limit, continue: cont },
-        what
-      )
-      for (const item of page.items ?? []) items.push(item)
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
-      cont = page.metadata?.continue || undefined
-    } while (cont)
-    return { items, resourceVersion }
-  }
-
-  /**
-   * DELETE with a body (DeleteOptions); resolves with the HTTP status of a
-   * 2xx or 404 answer, throws KubeError for the others.
-   */
-  async delete(path: string, body: unknown, what: string, signal?: AbortSignal): Promise<number> {
-    const ctx = new RequestContext(this.url(path), HttpMethod.DELETE)
-    ctx.setHeaderParam('Accept', 'application/json')
-    ctx.setHeaderParam('Content-Type', 'application/json')
-    ctx.setHeaderParam('User-Agent', this.userAgent)
-    ctx.setBody(JSON.stringify(body))
-    try {
-      await this.kc.applySecurityAuthentication(ctx)
-    } catch (err) {
-      throw new KubeError(`${what}: could not get credentials from the kubeconfig: ${(err as Error).message?.split('\n')[0]}`, {
-        transient: false
-      })
+    for (let restarts = 0; ; restarts++) {
+      const items: T[] = []
+      let cont: string | undefined
+      let resourceVersion = ''
+      try {
+        do {
+          const page = await this.getJSON<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(
+            path,
+            { ...query, limit, continue: cont },
+            what
+          )
+          for (const item of page.items ?? []) items.push(item)
+          resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
+          cont = page.metadata?.continue || undefined
+        } while (cont)
+        return { items, resourceVersion }
+      } catch (err) {
+        const expiredToken = err instanceof KubeError && err.code === 410 && cont !== undefined
+        if (!expiredToken || restarts >= MAX_LIST_RESTARTS) throw err
+      }
     }
-    ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
-    this.requests++
-    let resp: ResponseContext
-    let text: string
-    try {
-      resp = await this.transport.send(ctx).toPromise()
-      text = await resp.body.text()
-    } catch (err) {
-      throw networkError(err, this.server, what)
-    }
-    if (resp.httpStatusCode === 404 || (resp.httpStatusCode >= 200 && resp.httpStatusCode <= 299)) return resp.httpStatusCode
-    throw httpError(resp.httpStatusCode, text, resp.headers, what)
   }
 
   /** GET as text (logs). */

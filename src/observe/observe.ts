@@ -59,6 +59,8 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
       while (!signal.aborted) {
         if (failure) throw failure.err
         if (pending.length) {
+          // Events that arrive together are decided on together: what the same read brought is applied at once.
+          await new Promise((resolve) => setImmediate(resolve))
           step()
           yield observed(state)
           continue

@@ -2,7 +2,6 @@
 // created on the first run and updated on the next. Optional
 // (comment-on-pr: true); a failure here is a warning, never the step's result.
 import * as core from '@actions/core'
-import * as github from '@actions/github'
 import type { Outcome } from './outcome.js'
 import { jobName } from './render.js'
 import { summaryMarkdown } from './summary.js'
@@ -22,6 +21,9 @@ export function commentBody(o: Outcome): string {
 
 /** Returns the comment's URL, or undefined when there is no pull request. */
 export async function commentOnPullRequest(o: Outcome, token: string): Promise<string | undefined> {
+  // Loaded only when a comment is asked for: Octokit is a fifth of the bundle and
+  // most runs never need it (its own chunk in dist/action/).
+  const github = await import('@actions/github')
   const ctx = github.context
   const number = ctx.payload.pull_request?.number ?? (ctx.payload.issue?.pull_request ? ctx.payload.issue.number : undefined)
   if (!number) {
