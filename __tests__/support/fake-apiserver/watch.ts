@@ -4,8 +4,7 @@
 // (clean closes, resets, expiry, stalls).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Route } from './request.js'
-import { send } from './request.js'
+import { send, type Route } from './request.js'
 import { parseBool, parseRv, statusObject, tooLargeStatus, type ResourceDef } from './resources.js'
 import { parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelRequirement } from './selectors.js'
 import type { ApiState, HistoryEntry } from './state.js'
