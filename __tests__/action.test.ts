@@ -180,6 +180,11 @@ describe('fail fast and finish', () => {
     const o = await done
     expect(o.result).toBe('met')
     expect(lines('info').some((l) => l.includes('was deleted before its end was seen; its events say: Complete'))).toBe(true)
+    // What was inferred is said as such, apart from the conditions the API server wrote.
+    const jobOut = JSON.parse(core.state.outputs.job)
+    expect(jobOut.deleted).toBe(true)
+    expect(jobOut.conditions.map((c: { type: string }) => c.type)).not.toContain('Complete')
+    expect(jobOut.inferred).toEqual({ type: 'Complete', reason: 'Completed', message: expect.any(String), source: 'events' })
   })
 
   test('a timeout says what was still missing', async () => {

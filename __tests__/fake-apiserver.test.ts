@@ -419,13 +419,11 @@ describe('fake apiserver with the real client-node', () => {
       `previous terminated container "main" in pod "${name}" not found`
     )
     server.updatePodStatus(NS, name, {
-      containerStatuses: server
-        .getPod(NS, name)!
-        .status.containerStatuses.map((s: KubeObject) => ({
-          ...s,
-          restartCount: 1,
-          lastState: { terminated: { exitCode: 1, containerID: 'containerd://old' } }
-        }))
+      containerStatuses: server.getPod(NS, name)!.status.containerStatuses.map((s: KubeObject) => ({
+        ...s,
+        restartCount: 1,
+        lastState: { terminated: { exitCode: 1, containerID: 'containerd://old' } }
+      }))
     })
     server.setLog(NS, name, 'main', 'crashed\n', { previous: true })
     expect(await log({ container: 'main', previous: true })).toBe('crashed\n')

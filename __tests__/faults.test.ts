@@ -32,6 +32,7 @@ const { run } = await import('../src/main.js')
 
 const TIMING: Timing = {
   requestTimeoutMs: 1_000,
+  refreshMs: 3_000,
   idleTimeoutMs: 3_000,
   unreachableGraceMs: 1_000,
   tickMs: 50,
@@ -95,6 +96,8 @@ describe('the watch ends or breaks; the change made meanwhile is seen', () => {
     const pods = twoPods()
     const done = start()
     await podWatch()
+    // Watches that lasted over a second are healthy: a close is re-watched at once.
+    await new Promise((r) => setTimeout(r, 1_100))
     const rv = server.resourceVersion
     server.clearRequests()
     server.closeWatches()
@@ -105,6 +108,24 @@ describe('the watch ends or breaks; the change made meanwhile is seen', () => {
     expect(server.requestsMatching({ verb: 'list' })).toEqual([])
     // The Job's watch, closed too, also resumed where it was.
     expect(server.requestsMatching({ resource: 'jobs', watch: true })[0].query.resourceVersion).toBe(rv)
+  })
+
+  test('a watch that the server closes at once, again and again, is retried after a growing backoff, not in a hot loop', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0)
+    const pods = twoPods()
+    const done = start()
+    await podWatch()
+    server.clearRequests()
+    // As client-go: a watch that ended within a second without an event is a fault.
+    const closer = setInterval(() => server.closeWatches(), 5)
+    await new Promise((r) => setTimeout(r, 3_000))
+    clearInterval(closer)
+    const watches = server.requestsMatching({ resource: 'pods', watch: true }).length
+    // 800 ms, 1.6 s, 3.2 s apart (no jitter): at most 3 re-watches in 3 s; a hot loop makes hundreds.
+    expect(watches).toBeGreaterThanOrEqual(1)
+    expect(watches).toBeLessThanOrEqual(3)
+    server.startPod(NS, pods.next)
+    expectBothRunning(await done, pods)
   })
 
   test('a connection reset mid-stream: back off, list again, watch from the new list', async () => {
@@ -444,5 +465,40 @@ describe('the report after a fault is true to the cluster', () => {
     expect(o.message).toBe(`list jobs: cannot reach the API server http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`)
     expect(o.elapsedMs).toBeGreaterThanOrEqual(1_000)
     expect(o.elapsedMs).toBeLessThan(1_000 + 300)
+  })
+})
+
+describe('a bug of ours is reported as a bug, with outputs and summary', () => {
+  test('a throw while handling a watch event ends the wait with result=error naming a bug, not a network fault', async () => {
+    const pods = twoPods()
+    const done = start()
+    await podWatch()
+    // An event whose object is null makes the pod conversion throw: a bug of ours, not the network's.
+    const watches = (server as unknown as { watches: Set<{ labelSelector: string }> }).watches
+    const write = (server as unknown as { writeEvent(w: unknown, type: string, o: unknown): void }).writeEvent.bind(server)
+    for (const w of watches) if (w.labelSelector) write(w, 'MODIFIED', null) // the pod watch: by label; the Job's: by field
+    const o = await done
+    expect(o.result).toBe('error')
+    expect(o.message).toMatch(/^kube-job-wait failed unexpectedly \(a bug: please report it\): Cannot read properties of null/)
+    expect(o.message).not.toMatch(/connection|request to/)
+    expect(core.state.outputs.result).toBe('error')
+    expect(core.state.outputs.phases).toBeDefined()
+    void pods
+  })
+
+  test('an uncaught exception anywhere still ends in result=error with outputs and the summary written', async () => {
+    const pods = twoPods()
+    const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    const done = start()
+    await podWatch()
+    ;(process.emit as (event: string, err: Error) => boolean)('uncaughtException', new Error('boom from a timer'))
+    await new Promise((r) => setTimeout(r, 200))
+    expect(exit).toHaveBeenCalledWith(1)
+    expect(core.state.outputs.result).toBe('error')
+    expect(core.state.outputs.message).toBe('kube-job-wait failed unexpectedly (a bug: please report it): boom from a timer')
+    expect(core.state.summary).toContain('error')
+    // the wait itself goes on in the test (process.exit is mocked): end it
+    server.startPod(NS, pods.next)
+    await done
   })
 })

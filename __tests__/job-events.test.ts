@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { finishedFromEvents } from '../src/observe/job-events.js'
-import { jobInfo } from '../src/observe/model.js'
+import { jobInfo } from '../src/observe/convert.js'
 
 describe('a deleted Job told by its events', () => {
   test('"Completed" (Normal) is a completion', () => {

@@ -2,8 +2,10 @@
 // the pod reasons they show, from realistic API objects run through the model.
 import { describe, expect, test } from '@jest/globals'
 import type { V1Job, V1Pod } from '@kubernetes/client-node'
+import { podStatus as podReason } from '../src/decide/explain.js'
 import type { Verdict } from '../src/decide/verdict.js'
-import { jobInfo, podInfo, podReason, type Snapshot } from '../src/observe/model.js'
+import type { Snapshot } from '../src/model.js'
+import { jobInfo, podInfo } from '../src/observe/convert.js'
 import type { Outcome, Result } from '../src/report/outcome.js'
 import { outputs, podRow, progressLine, sortedPods } from '../src/report/render.js'
 import { summaryMarkdown } from '../src/report/summary.js'
@@ -413,7 +415,7 @@ function snapshot(job: V1Job | undefined, pods: V1Pod[], jobDeleted = false): Sn
 }
 
 function verdict(state: Verdict['state'], summary: string, count: number, detail?: string): Verdict {
-  return { state, summary, detail, count, expected: 3, problems: [] }
+  return { state, summary, detail, message: `${summary}${detail ? `: ${detail}` : ''}`, count, expected: 3, problems: [], notes: [] }
 }
 
 const target = { kind: 'phase', phase: 'Running', expectedCount: 3, match: 'at-least' } as const
@@ -479,7 +481,15 @@ const OUTCOMES: Record<Result, { with: Outcome; without: Outcome }> = {
       namespace: 'ci',
       job: 'build',
       target,
-      verdict: { state: 'waiting', summary: 'job ci/build not found yet', count: 0, expected: 0, problems: [] },
+      verdict: {
+        state: 'waiting',
+        summary: 'job ci/build not found yet',
+        message: 'job ci/build not found yet',
+        count: 0,
+        expected: 0,
+        problems: [],
+        notes: []
+      },
       snapshot: snapshot(undefined, []),
       elapsedMs: 10_000
     },
@@ -600,7 +610,8 @@ describe('outputs', () => {
       conditions: [
         { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
         { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached | the specified\nbackoff limit' }
-      ]
+      ],
+      inferred: null
     })
     const deleted = JSON.parse(outputs(OUTCOMES.error.with).job)
     expect(deleted.deleted).toBe(true)

@@ -10,10 +10,11 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from '@jest/globals'
 import type { V1Job, V1Pod } from '@kubernetes/client-node'
-import { decide, type Target } from '../src/decide/verdict.js'
-import { groupCauses, podCause } from '../src/diagnose/causes.js'
+import { podCause } from '../src/decide/explain.js'
+import { decide } from '../src/decide/verdict.js'
 import type { Diagnosis } from '../src/diagnose/collect.js'
-import { jobInfo, podInfo, type Snapshot } from '../src/observe/model.js'
+import type { Snapshot, Target } from '../src/model.js'
+import { jobInfo, podInfo } from '../src/observe/convert.js'
 import { annotations } from '../src/report/annotations.js'
 import type { Outcome } from '../src/report/outcome.js'
 import { MAX_POD_ROWS, summaryMarkdown, timeline } from '../src/report/summary.js'
@@ -112,14 +113,12 @@ function pod(name: string, f: PodFate, index?: number): V1Pod {
 function outcome(result: Outcome['result'], target: Target, j: V1Job, pods: V1Pod[], elapsedMs: number, diagnosis?: Diagnosis): Outcome {
   const snapshot: Snapshot = { namespace: 'ci', name: j.metadata!.name!, job: jobInfo(j), jobDeleted: false, pods: pods.map(podInfo) }
   // A timeout is what happens when no rule ended the wait earlier: no stuck-pod rule here.
-  const v = decide(snapshot, target, { podErrorGraceMs: result === 'timeout' ? 0 : 60_000 }, T0 + elapsedMs)
-  const message =
-    result === 'timeout'
-      ? `timed out: ${v.summary} after 5m: ${v.detail}`
-      : `${v.summary}${v.detail && result === 'failed' ? ` (${v.detail})` : ''}`
+  const ending = result === 'timeout' ? ({ kind: 'timeout', afterMs: 300_000 } as const) : undefined
+  const v = decide(snapshot, target, { podErrorGraceMs: result === 'timeout' ? 0 : 60_000 }, T0 + elapsedMs, ending)
+  expect(v.state).toBe(result)
   return {
     result,
-    message,
+    message: v.message,
     namespace: 'ci',
     job: j.metadata!.name,
     target,
@@ -189,7 +188,6 @@ describe('golden summaries and annotations', () => {
     ]
     const snapshotPods = pods.map(podInfo)
     const diagnosis: Diagnosis = {
-      groups: groupCauses(snapshotPods),
       evidence: [
         {
           pod: 'build-x1',
@@ -240,7 +238,6 @@ describe('golden summaries and annotations', () => {
     const pods = [pod('build-c1', { phase: 'Running', start: 1, crashLoop: { restarts: 5, lastEnd: 290 } }), stuck]
     const snapshotPods = pods.map(podInfo)
     const diagnosis: Diagnosis = {
-      groups: groupCauses(snapshotPods),
       evidence: [{ pod: 'build-c1', cause: podCause(snapshotPods[0])!, events: [] }],
       jobEvents: [],
       notes: ['no permission to get pods/log in namespace ci: logs not shown (grant get on pods/log)']

@@ -1,7 +1,8 @@
 // Every rule of the verdict, each with the situation that makes it matter.
 import { describe, expect, test } from '@jest/globals'
-import { decide, defaultExpectedCount, reached, stuckSince, type Target } from '../src/decide/verdict.js'
-import type { ContainerInfo, JobCondition, JobInfo, PodInfo, PodPhase, Snapshot } from '../src/observe/model.js'
+import { stuckSince } from '../src/decide/explain.js'
+import { decide, defaultExpectedCount, reached } from '../src/decide/verdict.js'
+import type { ContainerInfo, JobCondition, JobInfo, PodInfo, PodPhase, Snapshot, Target } from '../src/model.js'
 
 const NOW = Date.parse('2026-11-28T12:00:00Z')
 const ago = (s: number) => new Date(NOW - s * 1000).toISOString()
@@ -182,7 +183,8 @@ describe('fail fast', () => {
     expect(v.state).toBe('failed')
     expect(v.summary).toBe('job ci/build failed: BackoffLimitExceeded: Job has reached the specified backoff limit')
     expect(v.detail).toContain('build-a Failed (Error, exit code 1)')
-    expect(v.problems.map((p) => p.pod)).toEqual(['build-a', 'build-b'])
+    expect(v.problems.flatMap((g) => g.pods.map((p) => p.name))).toEqual(['build-a', 'build-b'])
+    expect(v.problems[0]).toMatchObject({ cause: 'Error, exit code 1', subject: 'container main' })
   })
   test('FailureTarget, the earliest word (1.31+), fails the wait before Failed arrives', () => {
     const j = job({ conditions: [cond('FailureTarget', 'PodFailurePolicy', 'Container main exited with 42')] })
@@ -263,7 +265,7 @@ describe('stuck pods: the Job controller never fails them (kubernetes#122300)', 
       const v = decide(snap(job(), [stuck(reason, 61)]), condition('Complete'), rules, NOW)
       expect(v.state).toBe('failed')
       expect(v.summary).toMatch(new RegExp(`^pod build-\\d+ stuck in ${reason} for 1m1s$`))
-      expect(v.problems[0]).toMatchObject({ reason, message: 'Back-off pulling image "registry/x:tag"' })
+      expect(v.problems[0]).toMatchObject({ cause: reason, first: { message: 'Back-off pulling image "registry/x:tag"' } })
     }
   )
   test('within the grace it is only waiting', () => {
@@ -328,5 +330,153 @@ describe('races', () => {
     const a = decide(s, running(), rules, NOW)
     const b = decide(structuredClone(s), running(), rules, NOW)
     expect(b).toEqual(a)
+  })
+})
+
+describe('a successPolicy completes a Job with fewer succeeded pods than completions', () => {
+  const indexed = (conds: JobCondition[]) =>
+    job({ completions: 3, parallelism: 3, completionMode: 'Indexed', succeeded: 1, conditions: conds })
+  const done = [cond('SuccessCriteriaMet', 'SuccessPolicy'), cond('Complete', 'SuccessPolicy')]
+  test('phase Succeeded with the default count: met, because the Job itself says it succeeded', () => {
+    const v = decide(snap(indexed(done), [pod('Succeeded'), pod('Failed'), pod('Failed')]), phase('Succeeded'), rules, NOW)
+    expect(v.state).toBe('met')
+    expect(v.summary).toBe('job ci/build completed (SuccessPolicy) with 1 of 3 pods Succeeded')
+    expect(v.decidedBy).toBe('condition')
+  })
+  test('SuccessCriteriaMet alone (the earliest word) is enough', () => {
+    expect(decide(snap(indexed([done[0]]), [pod('Succeeded')]), phase('Succeeded'), rules, NOW).state).toBe('met')
+  })
+  test('a count the user gave is still a count: 1 of 3 is a failure', () => {
+    expect(decide(snap(indexed(done), [pod('Succeeded')]), phase('Succeeded', 3), rules, NOW).state).toBe('failed')
+  })
+})
+
+describe("an end known only from the Job controller's events", () => {
+  test('a deleted Job with an inferred Failed: failed, decided by the events', () => {
+    const s: Snapshot = {
+      ...snap(job(), [pod('Failed')], true),
+      inferred: { condition: cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), source: 'events' }
+    }
+    const v = decide(s, condition('Complete'), rules, NOW)
+    expect(v).toMatchObject({ state: 'failed', decidedBy: 'events' })
+    expect(v.summary).toContain('BackoffLimitExceeded')
+  })
+  test("the API server's own condition wins over an inference", () => {
+    const s: Snapshot = {
+      ...snap(job({ succeeded: 1, conditions: [cond('Complete')] }), [pod('Succeeded')], true),
+      inferred: { condition: cond('Failed', 'BackoffLimitExceeded'), source: 'events' }
+    }
+    expect(decide(s, condition('Complete'), rules, NOW)).toMatchObject({ state: 'met', decidedBy: 'condition' })
+  })
+})
+
+describe('a Job that finished long before the step started (applied again unchanged)', () => {
+  const finished = (agoS: number) =>
+    job({ succeeded: 1, completionTime: ago(agoS), conditions: [{ ...cond('Complete'), lastTransitionTime: ago(agoS) }] })
+  const stepStart = { ...rules, stepStartedAt: NOW - 5_000 }
+  test('finished 3 h before the step: met as before, with a warning that names its age', () => {
+    const v = decide(snap(finished(3 * 3600), [pod('Succeeded')]), condition('Complete'), stepStart, NOW)
+    expect(v.state).toBe('met')
+    expect(v.notes.map((n) => n.message)).toContainEqual(
+      expect.stringMatching(/^job ci\/build finished 2h59m\d+s ago, before this step started: was it applied again unchanged\?/)
+    )
+  })
+  test('a fast Job that finished seconds before the step is normal: no warning', () => {
+    const v = decide(snap(finished(20), [pod('Succeeded')]), condition('Complete'), stepStart, NOW)
+    expect(v.state).toBe('met')
+    expect(v.notes).toEqual([])
+  })
+})
+
+describe('a pod held Running by a sidecar that is not a native one (istio#11045)', () => {
+  const held = (endedAgoS: number) =>
+    ({
+      ...pod('Running'),
+      containers: [
+        { name: 'main', init: false, state: 'terminated', exitCode: 0, reason: 'Completed', restartCount: 0, finishedAt: ago(endedAgoS) },
+        { name: 'istio-proxy', init: false, state: 'running', restartCount: 0, startedAt: ago(100) }
+      ]
+    }) as PodInfo
+  test('named in the progress line after 30 s, and in the timeout message; the verdict unchanged', () => {
+    const s = snap(job({ active: 1 }), [held(45)])
+    const v = decide(s, condition('Complete'), rules, NOW)
+    expect(v.state).toBe('waiting')
+    expect(v.detail).toMatch(/container main ended 45s ago but istio-proxy keeps the pod Running/)
+    const t = decide(s, condition('Complete'), rules, NOW, { kind: 'timeout', afterMs: 600_000 })
+    expect(t.state).toBe('timeout')
+    expect(t.message).toMatch(/istio-proxy keeps the pod Running/)
+    expect(t.notes.map((n) => n.title)).toContain('the Job may never finish')
+  })
+  test('not within 30 s of the end (the kubelet may still be stopping the pod)', () => {
+    expect(decide(snap(job({ active: 1 }), [held(10)]), condition('Complete'), rules, NOW).detail ?? '').not.toMatch(
+      /keeps the pod Running/
+    )
+  })
+  test('a native sidecar (an init container with restartPolicy Always) is not named', () => {
+    const p = {
+      ...pod('Running'),
+      containers: [
+        { name: 'proxy', init: true, sidecar: true, state: 'running', restartCount: 0 },
+        { name: 'main', init: false, state: 'running', restartCount: 0 }
+      ]
+    } as PodInfo
+    expect(decide(snap(job({ active: 1 }), [p]), condition('Complete'), rules, NOW).detail ?? '').not.toMatch(/keeps the pod Running/)
+  })
+})
+
+describe('spec.managedBy: another controller drives the Job', () => {
+  test('said in the progress line and on timeout', () => {
+    const s = snap(job({ active: 0, managedBy: 'kueue.x-k8s.io/multikueue' }), [])
+    const v = decide(s, condition('Complete'), rules, NOW)
+    expect(v.detail).toContain('managed by kueue.x-k8s.io/multikueue, not the Job controller: its pods may run in another cluster')
+    expect(decide(s, condition('Complete'), rules, NOW, { kind: 'timeout', afterMs: 60_000 }).message).toContain(
+      'kueue.x-k8s.io/multikueue'
+    )
+  })
+  test('the Job controller itself is not named', () => {
+    const v = decide(snap(job({ managedBy: 'kubernetes.io/job-controller' }), []), condition('Complete'), rules, NOW)
+    expect(v.detail ?? '').not.toContain('managed by')
+  })
+})
+
+describe('the final verdict on every end', () => {
+  const s = snap(job({ parallelism: 2, completions: 2 }), [pod('Running', { name: 'build-r' }), pod('Pending', { name: 'build-p' })])
+  test('timeout: what is still missing, after how long', () => {
+    const v = decide(s, running(), rules, NOW, { kind: 'timeout', afterMs: 300_000 })
+    expect(v).toMatchObject({ state: 'timeout', count: 1, expected: 2 })
+    expect(v.message).toBe('timed out: 1 of 2 pods Running after 5m: build-p Pending (ContainerCreating)')
+  })
+  test('cancelled: after how long, and where it stood', () => {
+    const v = decide(s, running(), rules, NOW, { kind: 'cancelled', afterMs: 12_000 })
+    expect(v.state).toBe('cancelled')
+    expect(v.message).toBe('cancelled after 12s: 1 of 2 pods Running')
+  })
+  test('an answer known by the timeout still wins', () => {
+    const met = snap(job(), [pod('Running')])
+    expect(decide(met, running(), rules, NOW, { kind: 'timeout', afterMs: 1_000 }).state).toBe('met')
+  })
+  test('a server that never answered: the timeout names the last fault, or says there was no answer', () => {
+    const none: Snapshot = { namespace: 'ci', name: 'build', jobDeleted: false, synced: false, pods: [] }
+    expect(decide(none, running(), rules, NOW, { kind: 'timeout', afterMs: 60_000, fault: 'list jobs: HTTP 503' }).message).toBe(
+      'timed out: the API server kept failing for 1m: list jobs: HTTP 503'
+    )
+    expect(decide(none, running(), rules, NOW, { kind: 'timeout', afterMs: 60_000 }).message).toBe(
+      'timed out: no answer from the API server in 1m'
+    )
+  })
+  test('problems are the pods grouped by cause, for the report to render', () => {
+    const j = job({ failed: 2, conditions: [cond('Failed', 'BackoffLimitExceeded')] })
+    const v = decide(snap(j, [pod('Failed'), pod('Failed')]), condition('Complete'), rules, NOW)
+    expect(v.problems).toHaveLength(1)
+    expect(v.problems[0].pods).toHaveLength(2)
+  })
+  test('a Job found but its pods not listed yet is not decided on', () => {
+    const v = decide(
+      { ...snap(job({ succeeded: 1, conditions: [cond('Complete')] })), podsListed: false },
+      condition('Complete'),
+      rules,
+      NOW
+    )
+    expect(v.state).toBe('waiting')
   })
 })

@@ -1,7 +1,7 @@
 // Raw action inputs → one typed, validated Settings object. Nothing here
 // talks to the cluster: every bad input is reported before any API call.
 import { parseDuration } from './duration.js'
-import type { Match, Target, WaitCondition, WaitPhase } from './decide/verdict.js'
+import type { Match, Target, WaitCondition, WaitPhase } from './model.js'
 
 export interface Settings {
   job: string

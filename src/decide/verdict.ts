@@ -1,76 +1,69 @@
 // The one function that decides. Given what is known of the Job and its pods
-// and what the user asked for, it says whether the wait is over and why. It
-// knows nothing of watches, timers or GitHub: everything about "when is the
-// wait over" is here, and unit-tested without a server.
+// and what the user asked for, it says whether the wait is over and why, and
+// on every end (met, failed, timeout, cancelled) it gives the final word:
+// the message, the problems grouped by cause, and the warnings. It knows
+// nothing of watches, timers or GitHub: everything about "when is the wait
+// over, and what does that mean" is here, and unit-tested without a server.
 import { formatDuration } from '../duration.js'
-import { podReason, type JobInfo, type PodInfo, type PodPhase, type Snapshot } from '../observe/model.js'
-
-export type WaitPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed'
-export type WaitCondition = 'Complete' | 'Failed' | 'Finished' | 'Suspended'
-export type Match = 'at-least' | 'exact'
-
-export type Target =
-  { kind: 'phase'; phase: WaitPhase; expectedCount?: number; match: Match } | { kind: 'condition'; condition: WaitCondition }
+import {
+  JOB_CONTROLLER,
+  jobCondition,
+  jobEnd,
+  type JobEnd,
+  type JobInfo,
+  type PodInfo,
+  type Snapshot,
+  type Target,
+  type WaitPhase,
+  type Match
+} from '../model.js'
+import { groupCauses, heldBySidecar, podStatus, stuckSince, terminating, type CauseGroup } from './explain.js'
 
 export interface Rules {
   /** A pod stuck (image pull, config, unschedulable, crash loop) longer than this fails the wait; 0: never. */
   podErrorGraceMs: number
+  /** When the step started, by the API server's clock: a Job that finished long before is named. */
+  stepStartedAt?: number
 }
 
-/** A pod that explains why the wait failed or is not over. */
-export interface PodProblem {
-  pod: string
-  phase: PodPhase
-  reason?: string
-  message?: string
+/** How the wait was ended from outside, when it was. */
+export type Ending = { kind: 'timeout'; afterMs: number; fault?: string } | { kind: 'cancelled'; afterMs: number }
+
+export interface VerdictNote {
+  title: string
+  message: string
 }
 
 export interface Verdict {
-  state: 'waiting' | 'met' | 'failed'
+  state: 'waiting' | 'met' | 'failed' | 'timeout' | 'cancelled'
   /** One line: what was met, why it failed, or what is still missing ("2 of 3 pods Running"). */
   summary: string
   /** What stands in the way, pod by pod ("build-x7k Pending (ImagePullBackOff)"). */
   detail?: string
+  /** The final word, for the outputs and the step's failure; the progress line while waiting. */
+  message: string
   /** Pods in the target phase (phase targets). */
   count: number
   /** Pods needed (phase targets); 0 for conditions. */
   expected: number
-  problems: PodProblem[]
+  /** Why it failed or is not over, pod by pod, grouped by cause (final verdicts only). */
+  problems: CauseGroup[]
+  /** Things the reader should know that do not change the verdict (warnings). */
+  notes: VerdictNote[]
+  /** How the Job's end was known, when it decided: its condition, or the Job controller's events. */
+  decidedBy?: JobEnd['from']
 }
 
-/** Waiting reasons that never resolve on their own; the Job controller does not count them as failures. */
-export const STUCK_REASONS = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'InvalidImageName',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'CrashLoopBackOff'
-])
+/** A pod ended a regular container but is kept Running this long: named as held by a sidecar. */
+export const SIDECAR_GRACE_MS = 30_000
+/** A Job that finished this long before the step started is named as stale. */
+export const STALE_AFTER_MS = 60_000
 
 const RANK: Record<string, number> = { Pending: 0, Running: 1, Succeeded: 2 }
 
-export function jobCondition(job: JobInfo, type: string) {
-  return job.conditions.find((c) => c.type === type && c.status === 'True')
-}
-
-/** The earliest final word on the Job: FailureTarget/SuccessCriteriaMet come before Failed/Complete (1.31+). */
-export function jobOutcome(job: JobInfo): { state: 'failed' | 'complete'; type: string; reason?: string; message?: string } | undefined {
-  for (const type of ['Failed', 'FailureTarget']) {
-    const c = jobCondition(job, type)
-    if (c) return { state: 'failed', type, reason: c.reason, message: c.message }
-  }
-  for (const type of ['Complete', 'SuccessCriteriaMet']) {
-    const c = jobCondition(job, type)
-    if (c) return { state: 'complete', type, reason: c.reason, message: c.message }
-  }
-  return undefined
-}
-
 /** Pods that count toward the target: by default Pending < Running < Succeeded, Failed only for Failed. */
 export function reached(pod: PodInfo, phase: WaitPhase, match: Match): boolean {
-  const terminating = pod.deletionTimestamp !== undefined && pod.phase !== 'Succeeded' && pod.phase !== 'Failed'
-  if (terminating) return false
+  if (terminating(pod)) return false
   if (match === 'exact' || phase === 'Failed') return pod.phase === phase
   if (pod.phase === 'Failed' || pod.phase === 'Unknown') return false
   return RANK[pod.phase] >= RANK[phase]
@@ -92,36 +85,10 @@ export function defaultExpectedCount(job: JobInfo, phase: WaitPhase): number {
   }
 }
 
-/** A pod stuck in a state that will not resolve by itself, and since when. */
-export function stuckSince(pod: PodInfo): { reason: string; message?: string; since?: string } | undefined {
-  if (pod.phase === 'Succeeded' || pod.phase === 'Failed' || pod.deletionTimestamp) return undefined
-  if (pod.unschedulable) {
-    return { ...pod.unschedulable, since: pod.unschedulable.since ?? pod.creationTimestamp }
-  }
-  for (const c of pod.containers) {
-    if (c.state !== 'waiting' || !c.reason || !STUCK_REASONS.has(c.reason)) continue
-    // A crash loop is stuck from its last crash; the others from the pod's creation.
-    const since = c.reason === 'CrashLoopBackOff' ? (c.lastFinishedAt ?? pod.creationTimestamp) : pod.creationTimestamp
-    return { reason: c.reason, message: c.message, since }
-  }
-  return undefined
-}
-
-function problem(pod: PodInfo): PodProblem {
-  const stuck = stuckSince(pod)
-  const term = pod.containers.find((c) => c.state === 'terminated' && c.exitCode !== 0)
-  return {
-    pod: pod.name,
-    phase: pod.phase,
-    reason: podReason(pod),
-    message: stuck?.message ?? pod.podMessage ?? term?.message
-  }
-}
-
 function describe(pods: PodInfo[], max = 3): string | undefined {
   if (pods.length === 0) return undefined
   const shown = pods.slice(0, max).map((p) => {
-    const r = podReason(p)
+    const r = podStatus(p)
     return `${p.name} ${p.phase}${r ? ` (${r})` : ''}`
   })
   if (pods.length > max) shown.push(`${pods.length - max} more`)
@@ -130,20 +97,20 @@ function describe(pods: PodInfo[], max = 3): string | undefined {
 
 const jobRef = (s: Snapshot) => `job ${s.namespace}/${s.name}`
 
-function failedByJob(s: Snapshot, job: JobInfo, outcome: NonNullable<ReturnType<typeof jobOutcome>>, base: Partial<Verdict>): Verdict {
-  const failedPods = s.pods.filter((p) => p.phase === 'Failed')
-  const why = [outcome.reason, outcome.message].filter(Boolean).join(': ')
+type Partial_ = Pick<Verdict, 'state' | 'summary' | 'count' | 'expected'> & Partial<Pick<Verdict, 'detail' | 'decidedBy'>>
+
+function failedByJob(s: Snapshot, end: JobEnd, base: Pick<Verdict, 'count' | 'expected'>): Partial_ {
+  const why = [end.reason, end.message].filter(Boolean).join(': ')
   return {
     state: 'failed',
     summary: `${jobRef(s)} failed${why ? `: ${why}` : ''}`,
-    detail: describe(failedPods),
-    count: base.count ?? 0,
-    expected: base.expected ?? 0,
-    problems: failedPods.map(problem)
+    detail: describe(s.pods.filter((p) => p.phase === 'Failed')),
+    decidedBy: end.from,
+    ...base
   }
 }
 
-function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict, 'count' | 'expected'>): Verdict | undefined {
+function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict, 'count' | 'expected'>): Partial_ | undefined {
   if (rules.podErrorGraceMs <= 0) return undefined
   const stuck: { pod: PodInfo; reason: string; forMs: number }[] = []
   for (const pod of s.pods) {
@@ -159,8 +126,7 @@ function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict
     state: 'failed',
     summary: `pod ${first.pod.name} stuck in ${first.reason} for ${formatDuration(first.forMs)}${more}`,
     detail: describe(stuck.map((x) => x.pod)),
-    ...base,
-    problems: stuck.map((x) => problem(x.pod))
+    ...base
   }
 }
 
@@ -169,19 +135,36 @@ function conditionProgress(job: JobInfo): string {
   return `${job.active} active, ${job.succeeded}${of} succeeded, ${job.failed} failed`
 }
 
-export function decide(s: Snapshot, target: Target, rules: Rules, now: number): Verdict {
+/** Why a Job that is not over may never be: said in the progress line and on timeout. */
+function hindrances(s: Snapshot, now: number): string[] {
+  const out: string[] = []
   const job = s.job
-  if (!job) {
-    return { state: 'waiting', summary: `${jobRef(s)} not found yet`, count: 0, expected: 0, problems: [] }
+  if (job?.managedBy && job.managedBy !== JOB_CONTROLLER) {
+    out.push(`${jobRef(s)} is managed by ${job.managedBy}, not the Job controller: its pods may run in another cluster`)
   }
-  const outcome = jobOutcome(job)
-  if (s.jobDeleted && !outcome) {
+  for (const p of s.pods) {
+    const held = heldBySidecar(p)
+    if (!held || now - Date.parse(held.since) < SIDECAR_GRACE_MS) continue
+    out.push(
+      `pod ${p.name}: container ${held.ended} ended ${formatDuration(now - Date.parse(held.since))} ago but ${held.running} keeps the pod Running (a sidecar that is not a native one never lets the Job complete)`
+    )
+    break
+  }
+  return out
+}
+
+/** The state of the wait as it stands, ended from outside or not. */
+function judge(s: Snapshot, target: Target, rules: Rules, now: number): Partial_ {
+  const job = s.job
+  if (!job) return { state: 'waiting', summary: `${jobRef(s)} not found yet`, count: 0, expected: 0 }
+  if (s.podsListed === false) return { state: 'waiting', summary: `${jobRef(s)} found; listing its pods`, count: 0, expected: 0 }
+  const end = jobEnd(job, s.inferred)
+  if (s.jobDeleted && !end) {
     return {
       state: 'waiting',
       summary: `${jobRef(s)} was deleted before it finished; waiting for it to be created again`,
       count: 0,
-      expected: 0,
-      problems: []
+      expected: 0
     }
   }
   const suspended = job.suspend || jobCondition(job, 'Suspended') !== undefined
@@ -190,19 +173,19 @@ export function decide(s: Snapshot, target: Target, rules: Rules, now: number): 
     const base = { count: 0, expected: 0 }
     const c = target.condition
     if (c === 'Failed') {
-      if (outcome?.state === 'failed')
-        return { state: 'met', summary: `${jobRef(s)} failed (${outcome.reason ?? outcome.type})`, ...base, problems: [] }
-      if (outcome?.state === 'complete')
-        return { state: 'failed', summary: `${jobRef(s)} completed; it will not fail`, ...base, problems: [] }
+      if (end?.state === 'failed')
+        return { state: 'met', summary: `${jobRef(s)} failed (${end.reason ?? end.type})`, decidedBy: end.from, ...base }
+      if (end?.state === 'complete')
+        return { state: 'failed', summary: `${jobRef(s)} completed; it will not fail`, decidedBy: end.from, ...base }
     } else if (c === 'Suspended') {
-      if (suspended && jobCondition(job, 'Suspended')) return { state: 'met', summary: `${jobRef(s)} is suspended`, ...base, problems: [] }
-      if (outcome)
-        return { state: 'failed', summary: `${jobRef(s)} finished (${outcome.type}) before it was suspended`, ...base, problems: [] }
-      return { state: 'waiting', summary: `${jobRef(s)} not Suspended yet`, ...base, problems: [] }
+      if (suspended && jobCondition(job, 'Suspended')) return { state: 'met', summary: `${jobRef(s)} is suspended`, ...base }
+      if (end)
+        return { state: 'failed', summary: `${jobRef(s)} finished (${end.type}) before it was suspended`, decidedBy: end.from, ...base }
+      return { state: 'waiting', summary: `${jobRef(s)} not Suspended yet`, ...base }
     } else {
-      if (outcome?.state === 'failed') return failedByJob(s, job, outcome, base)
-      if (outcome?.state === 'complete') {
-        return { state: 'met', summary: `${jobRef(s)} completed (${outcome.type}): ${conditionProgress(job)}`, ...base, problems: [] }
+      if (end?.state === 'failed') return failedByJob(s, end, base)
+      if (end?.state === 'complete') {
+        return { state: 'met', summary: `${jobRef(s)} completed (${end.type}): ${conditionProgress(job)}`, decidedBy: end.from, ...base }
       }
     }
     const stuck = stuckVerdict(s, rules, now, base)
@@ -212,8 +195,7 @@ export function decide(s: Snapshot, target: Target, rules: Rules, now: number): 
       state: 'waiting',
       summary: `${jobRef(s)} not ${c} yet${suspended ? ' (suspended)' : ''}: ${conditionProgress(job)}`,
       detail: describe(pending),
-      ...base,
-      problems: []
+      ...base
     }
   }
 
@@ -226,16 +208,20 @@ export function decide(s: Snapshot, target: Target, rules: Rules, now: number): 
   }
   const base = { count, expected }
   const what = `${count} of ${expected} pod${expected === 1 ? '' : 's'} ${target.phase}`
-  if (outcome?.state === 'failed' && target.phase !== 'Failed') return failedByJob(s, job, outcome, base)
+  if (end?.state === 'failed' && target.phase !== 'Failed') return failedByJob(s, end, base)
   const met = target.match === 'exact' ? count === expected : count >= expected
-  if (met) return { state: 'met', summary: what, ...base, problems: [] }
-  if (outcome) {
+  if (met) return { state: 'met', summary: what, ...base }
+  // The Job says it succeeded: with a successPolicy that takes fewer pods than completions.
+  if (end?.state === 'complete' && target.phase === 'Succeeded' && target.expectedCount === undefined) {
+    return { state: 'met', summary: `${jobRef(s)} completed (${end.reason ?? end.type}) with ${what}`, decidedBy: end.from, ...base }
+  }
+  if (end) {
     return {
       state: 'failed',
-      summary: `${jobRef(s)} ${outcome.state === 'complete' ? 'completed' : 'failed'} with ${what}`,
-      ...base,
+      summary: `${jobRef(s)} ${end.state === 'complete' ? 'completed' : 'failed'} with ${what}`,
       detail: describe(s.pods.filter((p) => !reached(p, target.phase, target.match))),
-      problems: []
+      decidedBy: end.from,
+      ...base
     }
   }
   const stuck = stuckVerdict(s, rules, now, base)
@@ -245,7 +231,79 @@ export function decide(s: Snapshot, target: Target, rules: Rules, now: number): 
     state: 'waiting',
     summary: `${what}${suspended ? ` (${jobRef(s)} is suspended)` : ''}`,
     detail: describe(missing),
-    ...base,
-    problems: []
+    ...base
+  }
+}
+
+/** Warnings that do not change the verdict: restarts, a stale Job, what holds a Job back. */
+function notesFor(s: Snapshot, v: Partial_, rules: Rules, now: number): VerdictNote[] {
+  const notes: VerdictNote[] = []
+  const restarted = s.pods.filter((p) => p.restarts > 0)
+  if (restarted.length) {
+    const total = restarted.reduce((n, p) => n + p.restarts, 0)
+    const names =
+      restarted
+        .slice(0, 5)
+        .map((p) => `${p.name} (${p.restarts})`)
+        .join(', ') + (restarted.length > 5 ? `, ${restarted.length - 5} more` : '')
+    notes.push({ title: `${restarted.length} pod${restarted.length === 1 ? '' : 's'} restarted (${total} restarts)`, message: names })
+  }
+  const job = s.job
+  const end = job ? jobEnd(job) : undefined
+  const endedAt = Date.parse(job?.completionTime ?? end?.lastTransitionTime ?? '')
+  if (
+    (v.state === 'met' || v.state === 'failed') &&
+    end &&
+    rules.stepStartedAt !== undefined &&
+    rules.stepStartedAt - endedAt > STALE_AFTER_MS
+  ) {
+    notes.push({
+      title: `${jobRef(s)} finished before this step started`,
+      message: `${jobRef(s)} finished ${formatDuration(rules.stepStartedAt - endedAt)} ago, before this step started: was it applied again unchanged? (kubectl apply leaves a finished Job as it is)`
+    })
+  }
+  if (v.state === 'waiting' || v.state === 'timeout')
+    for (const h of hindrances(s, now)) notes.push({ title: 'the Job may never finish', message: h })
+  return notes
+}
+
+/**
+ * The verdict. Without an ending: waiting, met or failed. With one (the
+ * timeout or a cancel), the final word on a wait that did not end by itself;
+ * an answer known by then (met, failed) still wins over a timeout.
+ */
+export function decide(s: Snapshot, target: Target, rules: Rules, now: number, ending?: Ending): Verdict {
+  let v = judge(s, target, rules, now)
+  if (v.state === 'waiting') {
+    const why = hindrances(s, now)
+    if (why.length) v = { ...v, detail: [v.detail, ...why].filter(Boolean).join('; ') }
+  }
+  if (ending && (v.state === 'waiting' || ending.kind === 'cancelled')) v = { ...v, state: ending.kind }
+  const final = v.state !== 'waiting'
+  return {
+    ...v,
+    message: message(s, v, ending),
+    problems: final ? groupCauses(s.pods) : [],
+    notes: final ? notesFor(s, v, rules, now) : []
+  }
+}
+
+function message(s: Snapshot, v: Partial_, ending: Ending | undefined): string {
+  const detail = v.detail ? `: ${v.detail}` : ''
+  switch (v.state) {
+    case 'met':
+      return v.summary
+    case 'failed':
+      return `${v.summary}${v.detail ? ` (${v.detail})` : ''}`
+    case 'timeout': {
+      const after = formatDuration(ending?.afterMs ?? 0)
+      if (s.synced !== false) return `timed out: ${v.summary} after ${after}${detail}`
+      const fault = ending?.kind === 'timeout' ? ending.fault : undefined
+      return `timed out: ${fault ? `the API server kept failing for ${after}: ${fault}` : `no answer from the API server in ${after}`}`
+    }
+    case 'cancelled':
+      return `cancelled after ${formatDuration(ending?.afterMs ?? 0)}${s.synced !== false ? `: ${v.summary}` : ''}`
+    default:
+      return `${v.summary}${detail}`
   }
 }

@@ -1,10 +1,11 @@
-// Evidence for the pods that explain a failure: the tail of the failing
-// container's log and the Warning events of the pod and of the Job. Each part
-// degrades on its own: without a permission, say which, and go on.
+// Evidence for the problems the verdict named: the tail of the failing
+// container's log and the Warning events of the pod and of the Job. It
+// enriches the verdict's cause groups and decides nothing. Each part degrades
+// on its own: without a permission, say which, and go on.
+import type { CauseGroup, PodCause } from '../decide/explain.js'
 import type { KubeError } from '../kube/errors.js'
 import type { KubeHttp } from '../kube/http.js'
-import type { Snapshot } from '../observe/model.js'
-import { groupCauses, type CauseGroup, type PodCause } from './causes.js'
+import type { Snapshot } from '../model.js'
 
 export interface EventLine {
   object: string
@@ -21,7 +22,6 @@ export interface PodEvidence {
 }
 
 export interface Diagnosis {
-  groups: CauseGroup[]
   /** by pod name, for the first pods of the first groups */
   evidence: PodEvidence[]
   jobEvents: EventLine[]
@@ -52,8 +52,7 @@ function permissionNote(e: KubeError, verb: string, resource: string, ns: string
     : `could not read ${resource}: ${e.message}`
 }
 
-export async function collectDiagnosis(http: KubeHttp, s: Snapshot, o: CollectOptions): Promise<Diagnosis> {
-  const groups = groupCauses(s.pods)
+export async function collectDiagnosis(http: KubeHttp, s: Snapshot, groups: CauseGroup[], o: CollectOptions): Promise<Diagnosis> {
   const notes = new Set<string>()
   const ns = s.namespace
 
@@ -107,5 +106,5 @@ export async function collectDiagnosis(http: KubeHttp, s: Snapshot, o: CollectOp
       }))
     )
   ])
-  return { groups, evidence, jobEvents, notes: [...notes] }
+  return { evidence, jobEvents, notes: [...notes] }
 }

@@ -15,6 +15,9 @@ export class KubeHttp {
   private readonly transport = new IsomorphicFetchHttpLibrary()
   /** Counts every request made, for the report and for tests. */
   requests = 0
+  /** The API server's clock minus ours, from the Date header of its first answer (second precision). */
+  serverClockSkewMs = 0
+  private skewKnown = false
 
   constructor(
     private readonly kc: KubeConfig,
@@ -51,11 +54,20 @@ export class KubeHttp {
     }
     ctx.setSignal(signal ?? AbortSignal.timeout(this.requestTimeoutMs))
     this.requests++
+    let resp: ResponseContext
     try {
-      return await this.transport.send(ctx).toPromise()
+      resp = await this.transport.send(ctx).toPromise()
     } catch (err) {
       throw networkError(err, this.server, what)
     }
+    if (!this.skewKnown) {
+      const date = Date.parse(resp.headers['date'] ?? '')
+      if (!Number.isNaN(date)) {
+        this.serverClockSkewMs = date - Date.now()
+        this.skewKnown = true
+      }
+    }
+    return resp
   }
 
   /** GET and parse; non-2xx become KubeError with the Status message. */

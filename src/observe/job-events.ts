@@ -1,7 +1,7 @@
 // A Job deleted before its end was seen (ttlSecondsAfterFinished between two
 // polls, or while a watch was down) leaves its events behind: the Job
 // controller records "Completed", or a Warning named by the failure reason.
-import type { JobCondition } from './model.js'
+import type { JobCondition } from '../model.js'
 
 /** The reasons of the Job controller's Failed condition, which it repeats as Warning events. */
 export const JOB_FAILURE_REASONS = new Set([

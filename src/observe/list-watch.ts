@@ -47,13 +47,20 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
       continue
     }
     if (o.signal.aborted) return
-    h.onList(list.items)
+    h.onList(list.items) // a throw here is a bug: it ends the wait with its message
     let rv = list.resourceVersion
 
     // Watch until the server says the version is too old or a fault needs a fresh list.
     for (;;) {
       let expired = false
       let errorEvent: KubeError | undefined
+      let events = 0
+      // A throw in a handler is a bug of ours, not a network fault: stop the stream and let it through.
+      let bug: unknown
+      const stream = new AbortController()
+      const stopStream = () => stream.abort()
+      o.signal.addEventListener('abort', stopStream, { once: true })
+      const opened = Date.now()
       const end = await watchStream(
         o.http,
         o.path,
@@ -63,6 +70,8 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
         { ...o.query, resourceVersion: rv, allowWatchBookmarks: true },
         `watch ${o.resource}`,
         (e) => {
+          if (bug !== undefined) return
+          events++
           if (e.type === 'ERROR') {
             const st = e.object as { code?: number; reason?: string; message?: string }
             if (st?.code === 410 || st?.reason === 'Expired' || st?.reason === 'Gone') expired = true
@@ -76,10 +85,18 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
           }
           const v = e.object?.metadata?.resourceVersion
           if (v) rv = v
-          if (e.type !== 'BOOKMARK') h.onEvent(e)
+          if (e.type === 'BOOKMARK') return
+          try {
+            h.onEvent(e)
+          } catch (err) {
+            bug = err
+            stream.abort()
+          }
         },
-        { idleTimeoutMs: o.idleTimeoutMs, signal: o.signal }
+        { idleTimeoutMs: o.idleTimeoutMs, signal: stream.signal }
       )
+      o.signal.removeEventListener('abort', stopStream)
+      if (bug !== undefined) throw bug
       if (end.kind === 'aborted') return
       if (expired) break
       if (errorEvent) {
@@ -88,7 +105,15 @@ export async function listWatch(o: ListWatchOptions, h: ListWatchHandlers): Prom
         await sleep(delay, o.signal)
         break
       }
-      if (end.kind === 'closed') continue
+      if (end.kind === 'closed') {
+        // As client-go: a watch that closed within a second without an event is a fault, retried after a backoff.
+        if (events === 0 && Date.now() - opened < 1000) {
+          const delay = o.backoff.next()
+          h.onRetry(new KubeError(`watch ${o.resource}: closed at once by the server`, { transient: true, reason: 'WatchClosed' }), delay)
+          await sleep(delay, o.signal)
+        }
+        continue
+      }
       if (end.kind === 'stalled') {
         h.onRetry(
           new KubeError(`watch ${o.resource}: no data for ${Math.round(o.idleTimeoutMs / 1000)}s, reconnecting`, {

@@ -1,7 +1,8 @@
-// The annotations of a step: a notice on success; on failure one error per
-// distinct cause rather than per pod (the UI shows ten errors and ten
-// warnings per step), and a warning for pods that restarted.
-import { causeTitle, groupCauses } from '../diagnose/causes.js'
+// The annotations of a step, rendered from the verdict: a notice on success;
+// on failure one error per cause group the verdict named rather than per pod
+// (the UI shows ten errors and ten warnings per step), and a warning for each
+// of the verdict's notes (restarts, a stale Job, what holds a Job back).
+import { causeTitle } from '../decide/explain.js'
 import type { Outcome } from './outcome.js'
 import { jobName } from './render.js'
 
@@ -18,10 +19,8 @@ export function annotations(o: Outcome): Annotation[] {
   const title = o.job ? `kube-job-wait: ${jobName(o)}` : 'kube-job-wait'
   const out: Annotation[] = []
   if (o.result === 'met') out.push({ level: 'notice', title, message: o.message })
-  const pods = o.snapshot?.pods ?? []
   if (o.result === 'failed' || o.result === 'timeout') {
-    const groups = o.diagnosis?.groups ?? groupCauses(pods)
-    for (const g of groups.slice(0, MAX_CAUSES)) {
+    for (const g of (o.verdict?.problems ?? []).slice(0, MAX_CAUSES)) {
       const ev = o.diagnosis?.evidence.find((e) => g.pods.some((p) => p.name === e.pod))
       const names =
         g.pods
@@ -34,19 +33,6 @@ export function annotations(o: Outcome): Annotation[] {
       out.push({ level: 'error', title: causeTitle(g), message: parts.join('\n') })
     }
   }
-  const restarted = pods.filter((p) => p.restarts > 0)
-  if (restarted.length) {
-    const total = restarted.reduce((n, p) => n + p.restarts, 0)
-    const names =
-      restarted
-        .slice(0, 5)
-        .map((p) => `${p.name} (${p.restarts})`)
-        .join(', ') + (restarted.length > 5 ? `, ${restarted.length - 5} more` : '')
-    out.push({
-      level: 'warning',
-      title: `${restarted.length} pod${restarted.length === 1 ? '' : 's'} restarted (${total} restarts)`,
-      message: names
-    })
-  }
+  for (const n of o.verdict?.notes ?? []) out.push({ level: 'warning', title: n.title, message: n.message })
   return out
 }

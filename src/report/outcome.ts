@@ -1,7 +1,9 @@
-// How a wait ended, as the report needs it. Built by main.ts on every path.
-import type { Target, Verdict } from '../decide/verdict.js'
+// How a wait ended, as the report needs it: the verdict (which has the
+// final message and the problems), the snapshot it judged, and the diagnosis
+// that enriches it. Built by main.ts on every path; nothing here decides.
+import type { Verdict } from '../decide/verdict.js'
 import type { Diagnosis } from '../diagnose/collect.js'
-import type { Snapshot } from '../observe/model.js'
+import type { Snapshot, Target } from '../model.js'
 
 export type Result = 'met' | 'failed' | 'timeout' | 'cancelled' | 'error'
 

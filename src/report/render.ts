@@ -1,8 +1,9 @@
 // Pure renderings of an Outcome: the outputs, the progress line and the job
 // summary's markdown. Nothing here writes anywhere.
 import { formatDuration } from '../duration.js'
-import { podReason, type PodInfo, type Snapshot } from '../observe/model.js'
+import { podStatus, terminating } from '../decide/explain.js'
 import type { Verdict } from '../decide/verdict.js'
+import type { PodInfo, Snapshot } from '../model.js'
 import type { Outcome } from './outcome.js'
 
 export interface PodRow {
@@ -13,17 +14,20 @@ export interface PodRow {
   restarts: number
   reason: string | null
   index?: string
+  /** gone from the API server: the row is its last state */
+  deleted?: boolean
 }
 
 export function podRow(p: PodInfo): PodRow {
   return {
     name: p.name,
-    phase: p.deletionTimestamp && p.phase !== 'Succeeded' && p.phase !== 'Failed' ? 'Terminating' : p.phase,
+    phase: terminating(p) ? 'Terminating' : p.phase,
     node: p.node ?? null,
     startTime: p.startTime ?? null,
     restarts: p.restarts,
-    reason: podReason(p) ?? null,
-    ...(p.completionIndex !== undefined ? { index: p.completionIndex } : {})
+    reason: podStatus(p) ?? null,
+    ...(p.completionIndex !== undefined ? { index: p.completionIndex } : {}),
+    ...(p.deleted ? { deleted: true } : {})
   }
 }
 
@@ -63,7 +67,16 @@ export function outputs(o: Outcome): Record<string, string> {
               status: c.status,
               reason: c.reason ?? null,
               message: c.message ?? null
-            }))
+            })),
+            // An end the API server never showed us, inferred from the Job controller's events.
+            inferred: o.snapshot?.inferred
+              ? {
+                  type: o.snapshot.inferred.condition.type,
+                  reason: o.snapshot.inferred.condition.reason ?? null,
+                  message: o.snapshot.inferred.condition.message ?? null,
+                  source: o.snapshot.inferred.source
+                }
+              : null
           }
         : null
     ),

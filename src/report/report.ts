@@ -2,7 +2,7 @@
 // diagnosis in collapsible log groups, the job summary, and the step's
 // failure. Called once, on every path.
 import * as core from '@actions/core'
-import { causeTitle } from '../diagnose/causes.js'
+import { causeTitle } from '../decide/explain.js'
 import { annotations } from './annotations.js'
 import type { Outcome } from './outcome.js'
 import { outputs } from './render.js'
@@ -28,7 +28,7 @@ function logDiagnosis(o: Outcome): void {
   const d = o.diagnosis
   if (!d) return
   for (const ev of d.evidence) {
-    const g = d.groups.find((x) => x.pods.some((p) => p.name === ev.pod))
+    const g = o.verdict?.problems.find((x) => x.pods.some((p) => p.name === ev.pod))
     core.startGroup(`${g ? causeTitle(g) : ev.cause.cause}: pod ${ev.pod}`)
     if (ev.cause.message) core.info(ev.cause.message)
     for (const e of ev.events) core.info(`event ${e.reason}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`)

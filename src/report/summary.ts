@@ -4,8 +4,8 @@
 // Large Jobs are aggregated so the summary stays readable and small.
 import { formatDuration } from '../duration.js'
 import type { Diagnosis } from '../diagnose/collect.js'
-import { causeTitle, groupCauses, podCause } from '../diagnose/causes.js'
-import type { PodInfo } from '../observe/model.js'
+import { causeTitle } from '../decide/explain.js'
+import type { PodInfo } from '../model.js'
 import { targetText, type Outcome } from './outcome.js'
 import { jobName, podRow, sortedPods } from './render.js'
 
@@ -30,7 +30,11 @@ function ms(iso: string | undefined): number | undefined {
 /** When each pod ran: Pending from creation, Running from the container start, to its end. */
 export function podTimes(p: PodInfo): { created?: number; started?: number; finished?: number } {
   const main = p.containers.filter((c) => !c.init)
-  const starts = main.map((c) => ms(c.startedAt)).filter((x): x is number => x !== undefined)
+  // A crash-looping container waits between runs, yet it has run: from its first start,
+  // which the API does not keep; the pod's start is the closest time it does.
+  const starts = main
+    .flatMap((c) => [ms(c.startedAt), ms(c.lastStartedAt), c.restartCount > 0 ? ms(p.startTime) : undefined])
+    .filter((x): x is number => x !== undefined)
   const ends = main.map((c) => ms(c.finishedAt)).filter((x): x is number => x !== undefined)
   const done = p.phase === 'Succeeded' || p.phase === 'Failed'
   return {
@@ -109,7 +113,7 @@ export function timeline(pods: PodInfo[], now: number): string[] {
 
 function why(o: Outcome, d: Diagnosis | undefined): string[] {
   const out: string[] = []
-  const groups = d?.groups ?? groupCauses(o.snapshot?.pods ?? [])
+  const groups = o.verdict?.problems ?? []
   if (!groups.length && !d?.jobEvents.length && !d?.notes.length) return out
   out.push('### Why', '')
   for (const g of groups.slice(0, 10)) {
@@ -151,12 +155,14 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
   const who = o.job ? `job \`${jobName(o)}\`` : 'kube-job-wait'
   lines.push(`## ${ICON[o.result] ?? ''} ${who}: ${o.result} after ${formatDuration(o.elapsedMs)}`, '')
   lines.push(`Waited for ${targetText(o.target)}. ${esc(o.message)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
+  for (const n of o.verdict?.notes ?? []) lines.push(`> ⚠️ **${esc(n.title)}**: ${esc(n.message)}`, '')
   if (o.result === 'failed' || o.result === 'timeout') lines.push(...why(o, o.diagnosis))
 
   const pods = sortedPods(o.snapshot)
   if (pods.length > MAX_POD_ROWS) {
     lines.push(`### Pods (${pods.length})`, '', ...aggregateTable(pods), '')
-    const problems = pods.filter((p) => podCause(p) || p.restarts > 0)
+    const named = new Set((o.verdict?.problems ?? []).flatMap((g) => g.pods.map((p) => p.uid)))
+    const problems = pods.filter((p) => named.has(p.uid) || p.restarts > 0)
     if (problems.length) {
       lines.push(`Pods with problems (${problems.length}${problems.length > MAX_POD_ROWS ? `, the first ${MAX_POD_ROWS}` : ''}):`, '')
       lines.push(...podTable(problems.slice(0, MAX_POD_ROWS), now), '')
@@ -172,6 +178,9 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
     )
     for (const c of job.conditions)
       lines.push(`- ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${esc(c.message)}` : ''}`)
+    const inferred = o.snapshot?.inferred?.condition
+    if (inferred)
+      lines.push(`- ${inferred.type}, inferred from the Job controller's events${inferred.reason ? ` (${esc(inferred.reason)})` : ''}`)
     lines.push('')
   }
   if (pods.length && pods.length <= MAX_POD_ROWS) {

@@ -29,8 +29,10 @@ import {
 } from '@kubernetes/client-node'
 import type { HttpLibrary, Observable, RequestContext, ResponseContext } from '@kubernetes/client-node'
 import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js'
-import { finalExit, logText, parseScenario, selectLog, stuckEvent, stuckMessage, waitingLogMessage } from './sim-scenario.ts'
+import { finalExit, parseScenario, stuckEvent, stuckMessage, waitingLogMessage } from './sim-scenario.ts'
 import type { Scenario } from './sim-scenario.ts'
+import { ContainerLog, LogReader, endLines, logPlan, parseLogQuery, parseTimestamp, serveLog } from './sim-logs.ts'
+import type { LogSpec, LogVars } from './sim-logs.ts'
 
 const STATE = process.env.KJW_STATE_DIR ?? path.resolve(import.meta.dirname, '../../.cluster')
 const NODE_NAME = process.env.KJW_NODE_NAME ?? 'kjw-node'
@@ -49,6 +51,10 @@ function say(msg: string): void {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
 const hex = (n: number) => randomBytes(n).toString('hex')
+// wall-clock nanoseconds, monotonic: container log timestamps
+const epochNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+const nowNs = () => epochNs + process.hrtime.bigint()
+const isoNs = (iso: string): bigint => parseTimestamp(iso.replace(/\.\d+Z$|Z$/, 'Z')) ?? nowNs()
 const toIso = (v: unknown): string | undefined =>
   v instanceof Date ? v.toISOString().replace(/\.\d{3}Z$/, 'Z') : typeof v === 'string' ? v : undefined
 
@@ -192,6 +198,8 @@ setInterval(flushWrites, 100).unref()
 interface Attempt {
   startedAt: string
   finishedAt?: string
+  startedNs: bigint // the same, to the nanosecond (log timestamps)
+  finishedNs?: bigint
   exitCode?: number
   reason?: string
   crashed: boolean // ended in the crash loop (the container restarts)
@@ -529,7 +537,8 @@ async function startPod(rec: PodRec): Promise<void> {
   if (sc.skipRunning) {
     later(rec, sc.startMs + Math.max(sc.runMs, 0), async () => {
       const t = now()
-      const att: Attempt = { startedAt: t, finishedAt: t, crashed: false, containerId: hex(32) }
+      const ns = nowNs()
+      const att: Attempt = { startedAt: t, finishedAt: t, startedNs: ns, finishedNs: ns, crashed: false, containerId: hex(32) }
       Object.assign(att, finalExit(sc, rec.ordinal, rec.index))
       rec.attempts.push(att)
       rec.stage = 'terminated'
@@ -541,7 +550,7 @@ async function startPod(rec: PodRec): Promise<void> {
 }
 
 async function startAttempt(rec: PodRec): Promise<void> {
-  const att: Attempt = { startedAt: now(), crashed: false, containerId: hex(32) }
+  const att: Attempt = { startedAt: now(), startedNs: nowNs(), crashed: false, containerId: hex(32) }
   rec.attempts.push(att)
   rec.stage = 'running'
   if (!(await writeRunning(rec, att))) return
@@ -550,6 +559,7 @@ async function startAttempt(rec: PodRec): Promise<void> {
 
 async function endAttempt(rec: PodRec, att: Attempt): Promise<void> {
   att.finishedAt = now()
+  att.finishedNs = nowNs()
   if (rec.restartPolicy !== 'Never' && rec.restartCount < rec.sc.crashLoop) {
     att.exitCode = 1
     att.reason = 'Error'
@@ -623,9 +633,13 @@ function adoptHistory(rec: PodRec, pod: Obj): void {
   const last = cs.lastState?.terminated
   for (let i = 0; i < rec.restartCount; i++) {
     const isLast = i === rec.restartCount - 1 && last
+    const startedAt = toIso(isLast ? last.startedAt : undefined) ?? rec.scheduledAt
+    const finishedAt = toIso(isLast ? last.finishedAt : undefined) ?? rec.scheduledAt
     rec.attempts.push({
-      startedAt: toIso(isLast ? last.startedAt : undefined) ?? rec.scheduledAt,
-      finishedAt: toIso(isLast ? last.finishedAt : undefined) ?? rec.scheduledAt,
+      startedAt,
+      finishedAt,
+      startedNs: isoNs(startedAt),
+      finishedNs: isoNs(finishedAt),
       exitCode: isLast ? Number(last.exitCode ?? 1) : 1,
       reason: isLast ? (last.reason ?? 'Error') : 'Error',
       crashed: true,
@@ -635,16 +649,21 @@ function adoptHistory(rec: PodRec, pod: Obj): void {
   const term = cs.state?.terminated
   const run = cs.state?.running
   if (term) {
+    const startedAt = toIso(term.startedAt) ?? rec.scheduledAt
+    const finishedAt = toIso(term.finishedAt) ?? rec.scheduledAt
     rec.attempts.push({
-      startedAt: toIso(term.startedAt) ?? rec.scheduledAt,
-      finishedAt: toIso(term.finishedAt) ?? rec.scheduledAt,
+      startedAt,
+      finishedAt,
+      startedNs: isoNs(startedAt),
+      finishedNs: isoNs(finishedAt),
       exitCode: Number(term.exitCode ?? 0),
       reason: term.reason ?? 'Completed',
       crashed: false,
       containerId: hex(32)
     })
   } else if (run) {
-    rec.attempts.push({ startedAt: toIso(run.startedAt) ?? now(), crashed: false, containerId: hex(32) })
+    const startedAt = toIso(run.startedAt) ?? now()
+    rec.attempts.push({ startedAt, startedNs: isoNs(startedAt), crashed: false, containerId: hex(32) })
   }
 }
 
@@ -893,22 +912,37 @@ function currentAndPrevious(rec: PodRec): { current: Attempt | undefined; previo
   return { current: rec.attempts[n - 1], previous: n >= 2 ? rec.attempts[n - 2] : undefined }
 }
 
-function attemptLog(rec: PodRec, container: string, att: Attempt): string {
-  return logText(
-    rec.sc.log,
-    {
-      pod: rec.name,
-      namespace: rec.ns,
-      container,
-      attempt: rec.attempts.indexOf(att) + 1,
-      exitCode: att.finishedAt ? att.exitCode : undefined,
-      index: rec.index
-    },
-    att.crashed
-  )
+function logSpec(sc: Scenario): LogSpec {
+  return {
+    text: sc.log,
+    script: sc.logScript,
+    rate: sc.logRate,
+    lines: sc.logLines > 0 ? sc.logLines : Infinity,
+    longLine: sc.logLongLine,
+    hostile: sc.logHostile,
+    stamp: sc.logStamp
+  }
+}
+
+// The log file of each container of each attempt, made when first asked for
+// (what it holds depends only on the attempt's start and end).
+const logs = new WeakMap<Attempt, Map<string, ContainerLog>>()
+
+/** The container's log as it stands now: every write due by now (or by the
+ * end of the attempt), and the lines printed on the way out. */
+function containerLog(rec: PodRec, container: string, att: Attempt): ContainerLog {
+  let byContainer = logs.get(att)
+  if (!byContainer) logs.set(att, (byContainer = new Map()))
+  const vars: LogVars = { pod: rec.name, namespace: rec.ns, container, attempt: rec.attempts.indexOf(att) + 1, index: rec.index }
+  let log = byContainer.get(container)
+  if (!log) byContainer.set(container, (log = new ContainerLog(logPlan(logSpec(rec.sc), vars), att.startedNs)))
+  if (att.finishedNs !== undefined) log.finish(att.finishedNs, endLines(logSpec(rec.sc), vars, att.exitCode ?? 0, att.crashed))
+  else log.advance(nowNs())
+  return log
 }
 
 function serveLogs(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+  const requestNs = nowNs()
   const url = new URL(req.url ?? '/', 'https://kubelet')
   const fail = (code: number, msg: string) => {
     res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' })
@@ -921,42 +955,23 @@ function serveLogs(req: import('node:http').IncomingMessage, res: import('node:h
   const rec = byName.get(`${ns}/${podName}`)
   if (!rec) return fail(404, `pod "${podName}" in namespace "${ns}" not found`)
   if (!rec.containers.some((c) => c.name === container)) return fail(400, `container "${container}" in pod "${podName}" is not valid`)
-  const q = url.searchParams
-  const num = (k: string) => (q.has(k) && /^\d+$/.test(q.get(k)!) ? Number(q.get(k)) : undefined)
-  const previous = q.get('previous') === 'true'
+  const query = parseLogQuery(url.searchParams, requestNs)
   const { current, previous: prev } = currentAndPrevious(rec)
-  const att = previous ? prev : current
+  const att = query.previous ? prev : current
   if (!att) {
-    if (previous) return fail(400, `previous terminated container "${container}" in pod "${podName}" not found`)
+    if (query.previous) return fail(400, `previous terminated container "${container}" in pod "${podName}" not found`)
     const reason = rec.stage === 'stuck' ? (rec.sc.stuck ?? 'ContainerCreating') : 'ContainerCreating'
     return fail(400, `container "${container}" in pod "${podName}" is waiting to start: ${waitingLogMessage(reason)}`)
   }
-  const opts = {
-    tailLines: num('tailLines'),
-    limitBytes: num('limitBytes'),
-    timestamps: q.get('timestamps') === 'true',
-    startedAt: att.startedAt
-  }
-  let sent = attemptLog(rec, container, att)
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
-  res.write(selectLog(sent, opts))
-  if (q.get('follow') !== 'true' || att.finishedAt) {
-    res.end()
-    return
-  }
-  // follow a running container until it stops or the client goes away
-  const tick = setInterval(() => {
-    if (res.destroyed) return clearInterval(tick)
-    if (!att.finishedAt && !rec.removed) return
-    clearInterval(tick)
-    const full = attemptLog(rec, container, att)
-    if (full.startsWith(sent) && full.length > sent.length) {
-      res.write(selectLog(full.slice(sent.length), { ...opts, tailLines: undefined, limitBytes: undefined }))
-    }
-    sent = full
-    res.end()
-  }, 250)
-  res.on('close', () => clearInterval(tick))
+  serveLog(
+    res,
+    new LogReader(query),
+    () => containerLog(rec, container!, att),
+    () => rec.removed,
+    nowNs,
+    requestNs
+  )
 }
 
 // ---------------------------------------------------------------- main

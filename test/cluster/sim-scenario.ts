@@ -1,6 +1,6 @@
 // Pure part of the kubelet simulator: what a pod's annotations ask for, which
-// exit code an attempt ends with, the texts a real kubelet would show, and
-// the container log. No I/O here.
+// exit code an attempt ends with, the texts a real kubelet would show. The
+// container logs are in sim-logs.ts. No I/O here.
 
 export const PREFIX = 'sim.kjw.dev/'
 
@@ -25,6 +25,12 @@ export interface Scenario {
   failAttempts: number // first N pods of the Job fail
   indexExitCodes: Map<number, number>
   log: string | undefined
+  logScript: string | undefined
+  logRate: number // numbered lines per second, 0: none
+  logLines: number // numbered lines in all, 0: no limit
+  logLongLine: number // bytes of one long line, 0: none
+  logHostile: boolean
+  logStamp: boolean
 }
 
 export interface Parsed {
@@ -83,7 +89,13 @@ export function parseScenario(annotations: Record<string, string> | undefined): 
       oom: bool(ann, 'oom', warnings),
       failAttempts: int(ann, 'fail-attempts', 0, 0, warnings),
       indexExitCodes,
-      log: ann[PREFIX + 'log']
+      log: ann[PREFIX + 'log'],
+      logScript: ann[PREFIX + 'log-script'],
+      logRate: int(ann, 'log-rate', 0, 0, warnings),
+      logLines: int(ann, 'log-lines', 0, 0, warnings),
+      logLongLine: int(ann, 'log-long-line', 0, 0, warnings),
+      logHostile: bool(ann, 'log-hostile', warnings),
+      logStamp: bool(ann, 'log-stamp', warnings)
     },
     warnings
   }
@@ -147,55 +159,4 @@ export function waitingLogMessage(reason: string): string {
   if (reason === 'ImagePullBackOff' || reason === 'ErrImagePull') return 'trying and failing to pull image'
   if (reason === 'InvalidImageName') return "image can't be pulled"
   return reason
-}
-
-export interface LogVars {
-  pod: string
-  namespace: string
-  container: string
-  attempt: number // 1-based
-  exitCode: number | undefined // undefined while running forever
-  index: number | undefined
-}
-
-/** The text one container instance prints. Placeholders in the `log`
- * annotation: {pod} {namespace} {container} {attempt} {exitCode} {index}. */
-export function logText(template: string | undefined, v: LogVars, crashed: boolean): string {
-  const fill = (t: string) =>
-    t
-      .replaceAll('{pod}', v.pod)
-      .replaceAll('{namespace}', v.namespace)
-      .replaceAll('{container}', v.container)
-      .replaceAll('{attempt}', String(v.attempt))
-      .replaceAll('{exitCode}', v.exitCode === undefined ? '' : String(v.exitCode))
-      .replaceAll('{index}', v.index === undefined ? '' : String(v.index))
-  let text: string
-  if (template === undefined) {
-    const who = `${v.pod}/${v.container} attempt ${v.attempt}`
-    const lines = [`line 1: ${who} starting`, `line 2: ${who} working`]
-    if (v.exitCode !== undefined) lines.push(`line 3: ${who} exiting with code ${v.exitCode}`)
-    text = lines.join('\n')
-  } else {
-    text = fill(template)
-    // instances that crash in a loop say which attempt they were
-    if (crashed && !template.includes('{attempt}'))
-      text += `${text.endsWith('\n') ? '' : '\n'}attempt ${v.attempt}: exiting with code ${v.exitCode}`
-  }
-  return text.endsWith('\n') || text === '' ? text : text + '\n'
-}
-
-/** Applies kubelet log options to a container's text. */
-export function selectLog(
-  text: string,
-  opts: { tailLines?: number; limitBytes?: number; timestamps?: boolean; startedAt: string }
-): string {
-  let lines = text === '' ? [] : text.replace(/\n$/, '').split('\n')
-  if (opts.tailLines !== undefined && opts.tailLines >= 0) lines = opts.tailLines === 0 ? [] : lines.slice(-opts.tailLines)
-  if (opts.timestamps) {
-    const ts = opts.startedAt.replace(/\.\d+Z$|Z$/, '.000000000Z')
-    lines = lines.map((l) => `${ts} ${l}`)
-  }
-  let out = lines.length ? lines.join('\n') + '\n' : ''
-  if (opts.limitBytes !== undefined && opts.limitBytes >= 0) out = Buffer.from(out).subarray(0, opts.limitBytes).toString()
-  return out
 }

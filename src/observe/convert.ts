@@ -1,92 +1,9 @@
-// What the action keeps of a Job and its pods: only the fields that the
-// verdict and the report need, so that a Job of thousands of pods stays small
-// in memory. Converting from the API objects happens here and nowhere else.
+// From the API's objects to what the action keeps of a Job and its pods
+// (src/model.ts): only the fields that the verdict and the report need, so
+// that a Job of thousands of pods stays small in memory. Converting happens
+// here and nowhere else.
 import type { V1Job, V1Pod, V1ContainerStatus, V1LabelSelector } from '@kubernetes/client-node'
-
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown'
-
-export interface ContainerInfo {
-  name: string
-  init: boolean
-  image?: string
-  state: 'waiting' | 'running' | 'terminated' | 'unknown'
-  /** waiting or terminated reason, e.g. ImagePullBackOff, OOMKilled */
-  reason?: string
-  message?: string
-  exitCode?: number
-  restartCount: number
-  startedAt?: string
-  finishedAt?: string
-  /** The previous instance, for crash loops. */
-  lastExitCode?: number
-  lastReason?: string
-  lastFinishedAt?: string
-}
-
-export interface PodInfo {
-  name: string
-  uid: string
-  phase: PodPhase
-  node?: string
-  creationTimestamp?: string
-  startTime?: string
-  deletionTimestamp?: string
-  /** controller ownerReference uid: the Job that owns the pod */
-  ownerUid?: string
-  completionIndex?: string
-  ready: boolean
-  restarts: number
-  /** Pod-level reason (Evicted, DeadlineExceeded) */
-  podReason?: string
-  podMessage?: string
-  /** PodScheduled=False reason (Unschedulable) and when it became so */
-  unschedulable?: { reason: string; message?: string; since?: string }
-  containers: ContainerInfo[]
-  resourceVersion?: string
-}
-
-export interface JobCondition {
-  type: string
-  status: string
-  reason?: string
-  message?: string
-  lastTransitionTime?: string
-}
-
-export interface JobInfo {
-  name: string
-  namespace: string
-  uid: string
-  resourceVersion?: string
-  creationTimestamp?: string
-  parallelism?: number
-  completions?: number
-  completionMode?: string
-  backoffLimit?: number
-  suspend: boolean
-  managedBy?: string
-  /** spec.selector as a label selector string; the pods that belong to the Job */
-  selector?: string
-  active: number
-  ready: number
-  succeeded: number
-  failed: number
-  terminating: number
-  startTime?: string
-  completionTime?: string
-  conditions: JobCondition[]
-}
-
-/** All that is known at one moment; the only input of the verdict. */
-export interface Snapshot {
-  namespace: string
-  name: string
-  /** undefined: no Job of that name (yet) */
-  job?: JobInfo
-  /** the Job object came from a DELETED event: it is gone, this was its last state */
-  jobDeleted: boolean
-  pods: PodInfo[]
-}
+import type { ContainerInfo, JobInfo, PodInfo, PodPhase } from '../model.js'
 
 const iso = (d: Date | string | undefined): string | undefined =>
   d === undefined || d === null ? undefined : d instanceof Date ? d.toISOString() : String(d)
@@ -150,16 +67,18 @@ export function jobInfo(job: V1Job): JobInfo {
   }
 }
 
-function containerInfo(c: V1ContainerStatus, init: boolean): ContainerInfo {
+function containerInfo(c: V1ContainerStatus, init: boolean, sidecar: boolean): ContainerInfo {
   const st = c.state ?? {}
   const last = c.lastState?.terminated
   const base = {
     name: c.name,
     init,
+    ...(sidecar ? { sidecar } : {}),
     image: c.image,
     restartCount: c.restartCount ?? 0,
     lastExitCode: last?.exitCode,
     lastReason: last?.reason,
+    lastStartedAt: iso(last?.startedAt),
     lastFinishedAt: iso(last?.finishedAt)
   }
   if (st.terminated) {
@@ -184,9 +103,11 @@ export function podInfo(pod: V1Pod): PodInfo {
   const owner = (m.ownerReferences ?? []).find((o) => o.controller)
   const scheduled = (s.conditions ?? []).find((c) => c.type === 'PodScheduled')
   const ready = (s.conditions ?? []).find((c) => c.type === 'Ready')
+  // Init containers with restartPolicy: Always are native sidecars (1.29+): they run beside the main ones.
+  const nativeSidecars = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name))
   const containers = [
-    ...(s.initContainerStatuses ?? []).map((c) => containerInfo(c, true)),
-    ...(s.containerStatuses ?? []).map((c) => containerInfo(c, false))
+    ...(s.initContainerStatuses ?? []).map((c) => containerInfo(c, true, nativeSidecars.has(c.name))),
+    ...(s.containerStatuses ?? []).map((c) => containerInfo(c, false, false))
   ]
   return {
     name: m.name ?? '',
@@ -209,26 +130,4 @@ export function podInfo(pod: V1Pod): PodInfo {
     containers,
     resourceVersion: m.resourceVersion
   }
-}
-
-/**
- * One short reason for a pod's state, as kubectl's STATUS column would show it:
- * "ImagePullBackOff", "Error, exit code 3", "OOMKilled, exit code 137".
- */
-export function podReason(p: PodInfo): string | undefined {
-  if (p.deletionTimestamp && p.phase !== 'Succeeded' && p.phase !== 'Failed') return 'Terminating'
-  if (p.podReason) return p.podReason
-  if (p.unschedulable) return p.unschedulable.reason
-  const terminated = (c: ContainerInfo): string => `${c.reason ?? 'Terminated'}, exit code ${c.exitCode ?? '?'}`
-  if (p.phase === 'Failed' || p.phase === 'Succeeded') {
-    const bad = p.containers.find((c) => c.state === 'terminated' && c.exitCode !== 0)
-    if (bad) return `${bad.init ? 'Init:' : ''}${terminated(bad)}`
-    return undefined
-  }
-  // Init containers first: a pod waits on them before anything else runs.
-  for (const c of p.containers) {
-    if (c.state === 'waiting' && c.reason) return c.reason
-    if (c.init && c.state === 'terminated' && c.exitCode !== 0) return `Init:${terminated(c)}`
-  }
-  return undefined
 }

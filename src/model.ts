@@ -1,0 +1,153 @@
+// What the stages share: what is known of a Job and its pods, and what the
+// user asked for. Types and Kubernetes' own rules about them, nothing else:
+// every stage may import this module, and it imports none.
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown'
+
+export interface ContainerInfo {
+  name: string
+  init: boolean
+  /** an init container with restartPolicy: Always (a native sidecar, 1.29+) */
+  sidecar?: boolean
+  image?: string
+  state: 'waiting' | 'running' | 'terminated' | 'unknown'
+  /** waiting or terminated reason, e.g. ImagePullBackOff, OOMKilled */
+  reason?: string
+  message?: string
+  exitCode?: number
+  restartCount: number
+  startedAt?: string
+  finishedAt?: string
+  /** The previous instance, for crash loops. */
+  lastExitCode?: number
+  lastReason?: string
+  lastStartedAt?: string
+  lastFinishedAt?: string
+}
+
+export interface PodInfo {
+  name: string
+  uid: string
+  phase: PodPhase
+  node?: string
+  creationTimestamp?: string
+  startTime?: string
+  deletionTimestamp?: string
+  /** Gone from the API server (DELETED event, or missing from a later list): this is its last state. */
+  deleted?: boolean
+  /** controller ownerReference uid: the Job that owns the pod */
+  ownerUid?: string
+  completionIndex?: string
+  ready: boolean
+  restarts: number
+  /** Pod-level reason (Evicted, DeadlineExceeded) */
+  podReason?: string
+  podMessage?: string
+  /** PodScheduled=False reason (Unschedulable) and when it became so */
+  unschedulable?: { reason: string; message?: string; since?: string }
+  containers: ContainerInfo[]
+  resourceVersion?: string
+}
+
+export interface JobCondition {
+  type: string
+  status: string
+  reason?: string
+  message?: string
+  lastTransitionTime?: string
+}
+
+export interface JobInfo {
+  name: string
+  namespace: string
+  uid: string
+  resourceVersion?: string
+  creationTimestamp?: string
+  parallelism?: number
+  completions?: number
+  completionMode?: string
+  backoffLimit?: number
+  suspend: boolean
+  managedBy?: string
+  /** spec.selector as a label selector string; the pods that belong to the Job */
+  selector?: string
+  active: number
+  ready: number
+  succeeded: number
+  failed: number
+  terminating: number
+  startTime?: string
+  completionTime?: string
+  /** as the API server wrote them; never an inferred one */
+  conditions: JobCondition[]
+}
+
+/** A Job's end that the API server never showed us, inferred from the Job controller's events. */
+export interface InferredEnd {
+  condition: JobCondition
+  source: 'events'
+}
+
+/** All that is known at one moment; the only input of the verdict. */
+export interface Snapshot {
+  namespace: string
+  name: string
+  /** undefined: no Job of that name (yet) */
+  job?: JobInfo
+  /** the Job is gone from the API server: job holds its last state */
+  jobDeleted: boolean
+  /** the end of a deleted Job, from its events; kept apart from job.conditions */
+  inferred?: InferredEnd
+  /** false until the API server answered once about the Job (found or not) */
+  synced?: boolean
+  /** false until the pods of the current Job were listed once (a Job is decided on with its pods) */
+  podsListed?: boolean
+  pods: PodInfo[]
+}
+
+export type WaitPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed'
+export type WaitCondition = 'Complete' | 'Failed' | 'Finished' | 'Suspended'
+export type Match = 'at-least' | 'exact'
+
+export type Target =
+  { kind: 'phase'; phase: WaitPhase; expectedCount?: number; match: Match } | { kind: 'condition'; condition: WaitCondition }
+
+/** The Job controller writes this into spec.managedBy when it drives the Job itself. */
+export const JOB_CONTROLLER = 'kubernetes.io/job-controller'
+
+export function jobCondition(job: JobInfo, type: string): JobCondition | undefined {
+  return job.conditions.find((c) => c.type === type && c.status === 'True')
+}
+
+export interface JobEnd {
+  state: 'failed' | 'complete'
+  type: string
+  reason?: string
+  message?: string
+  lastTransitionTime?: string
+  /** how the end is known: a condition the API server showed, or the Job controller's events */
+  from: 'condition' | 'events'
+}
+
+/**
+ * The earliest final word on the Job: FailureTarget/SuccessCriteriaMet come
+ * before Failed/Complete (1.31+). An end inferred from events counts only
+ * when the API server said nothing.
+ */
+export function jobEnd(job: JobInfo, inferred?: InferredEnd): JobEnd | undefined {
+  for (const type of ['Failed', 'FailureTarget']) {
+    const c = jobCondition(job, type)
+    if (c)
+      return { state: 'failed', type, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime, from: 'condition' }
+  }
+  for (const type of ['Complete', 'SuccessCriteriaMet']) {
+    const c = jobCondition(job, type)
+    if (c)
+      return { state: 'complete', type, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime, from: 'condition' }
+  }
+  if (inferred?.condition.status === 'True') {
+    const c = inferred.condition
+    return { state: c.type === 'Failed' ? 'failed' : 'complete', type: c.type, reason: c.reason, message: c.message, from: 'events' }
+  }
+  return undefined
+}
