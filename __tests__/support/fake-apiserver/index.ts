@@ -40,6 +40,7 @@ import type {
   RequestRecord,
   UserSpec,
   VersionInfo,
+  WatchEventType,
   WatchInfo,
   WatchMatch
 } from './types.js'
@@ -83,6 +84,10 @@ const DEFAULT_VERSION: VersionInfo = {
   goVersion: 'go1.24.2',
   compiler: 'gc',
   platform: 'linux/amd64'
+}
+
+function watchMatches(match: WatchMatch, w: WatchInfo): boolean {
+  return (Object.keys(match) as (keyof WatchMatch)[]).every((k) => match[k] === undefined || match[k] === w[k])
 }
 
 export class FakeApiServer extends ControlPlane {
@@ -240,10 +245,8 @@ export class FakeApiServer extends ControlPlane {
    */
   waitForWatch(match: WatchMatch = {}, opts: { count?: number; timeoutMs?: number } = {}): Promise<WatchInfo> {
     const count = opts.count ?? 1
-    const ok = (w: WatchInfo): boolean =>
-      (Object.keys(match) as (keyof WatchMatch)[]).every((k) => match[k] === undefined || match[k] === w[k])
     return this.waitFor(
-      () => this.openWatches().filter(ok)[count - 1],
+      () => this.openWatches().filter((w) => watchMatches(match, w))[count - 1],
       () => `${count} open watch(es) matching ${JSON.stringify(match)}; open: ${JSON.stringify(this.openWatches())}`,
       opts.timeoutMs
     )
@@ -357,6 +360,15 @@ export class FakeApiServer extends ControlPlane {
    */
   stallWatches(opts: { existing?: boolean; future?: boolean } = {}): () => void {
     return this.watches.stall(opts)
+  }
+
+  /**
+   * Writes `{type, object}` as given to every open (not stalled) watch that
+   * matches, even an event no API server would send (a null object), for
+   * tests of the client's own bugs. Returns how many watches got it.
+   */
+  injectEvent(match: WatchMatch, type: WatchEventType, object: unknown): number {
+    return this.watches.inject((w) => watchMatches(match, w), type, object)
   }
 
   /** Drops all fault rules (canned responses, hangs, stalling of new watches). */

@@ -48,7 +48,11 @@ export class Watches {
   }
 
   info(): WatchInfo[] {
-    return [...this.conns].map((w) => ({
+    return [...this.conns].map((w) => this.infoOf(w))
+  }
+
+  private infoOf(w: WatchConn): WatchInfo {
+    return {
       id: w.id,
       user: w.user,
       resource: w.def.resource,
@@ -58,7 +62,18 @@ export class Watches {
       resourceVersion: w.resourceVersion,
       allowWatchBookmarks: w.bookmarks,
       stalled: w.stalled
-    }))
+    }
+  }
+
+  /** Writes an event as given to every open (not stalled) watch that `pick` selects; returns how many. */
+  inject(pick: (w: WatchInfo) => boolean, type: WatchEventType, object: unknown): number {
+    let n = 0
+    for (const w of this.conns) {
+      if (w.stalled || !pick(this.infoOf(w))) continue
+      this.writeEvent(w, type, object as KubeObject)
+      n++
+    }
+    return n
   }
 
   /** Sends a stored change to every open (not stalled) watch whose selectors see it. */
