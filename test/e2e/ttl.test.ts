@@ -7,11 +7,20 @@
 // controller's events (deleted: true, no end condition, `inferred` says
 // which and from where).
 //
-// The action reaches the API server through a TCP proxy (support/proxy.ts);
-// the control plane does not. Freezing the proxy while the Job finishes and
-// is deleted decides the path: thawed, the held watch stream delivers the
-// Job's last MODIFIED and DELETED events together; cut, the action has to
-// list again, finds no Job, and only the events are left.
+// On the real control plane the Job controller writes SuccessCriteriaMet or
+// FailureTarget before Complete or Failed, and the TTL controller deletes the
+// Job only after that: the action, which decides on each event, decides on
+// the live Job. Measured here: even with the proxy below frozen until the Job
+// was deleted, then thawed, the held events were decided on one by one and
+// the first final condition won. The DELETED path is left to the fake
+// server's tests (action.test.ts), where the Job can go without a MODIFIED
+// event first.
+//
+// For the events path the action reaches the API server through a TCP proxy
+// (support/proxy.ts); the control plane does not. The proxy is frozen while
+// the Job finishes and is deleted, then its connections are cut: the action
+// has to list again, finds no Job, and only the Job controller's events are
+// left.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { expectResult, runAction, type ActionRun } from './support/action.js'
 import { APISERVER_PORT, NS, cleanup, createJob, getJob, uniqueName, until } from './support/cluster.js'
@@ -41,8 +50,12 @@ async function ttlJob(prefix: string, end: End) {
   return job
 }
 
-/** Runs `condition: Complete` through the proxy; freezes it once the action has seen the Job unfinished, until the Job is gone. */
-async function waitCutOff(name: string, after: (p: Proxy) => void): Promise<ActionRun> {
+/**
+ * Runs `condition: Complete` through the proxy; once the action has seen the
+ * Job unfinished, freezes the proxy until the Job is gone, then cuts every
+ * connection and lets the action connect again.
+ */
+async function waitCutOff(name: string): Promise<{ run: ActionRun; atCut: number }> {
   const lines: { t: number; line: string }[] = []
   let ended = false
   const running = runAction({
@@ -56,36 +69,37 @@ async function waitCutOff(name: string, after: (p: Proxy) => void): Promise<Acti
   await until(`job ${name} deleted by the TTL controller`, async () => (await getJob(name)) === undefined, 30_000, 250)
   // still waiting: it saw nothing of the end (else the path would not be the one under test)
   expect(ended).toBe(false)
-  after(proxy)
-  return running
+  const atCut = proxy.connections()
+  proxy.cut()
+  proxy.thaw()
+  return { run: await running, atCut }
 }
 
 const trueTypes = (run: ActionRun) => (run.job?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type)
 const endTypes = (run: ActionRun) => trueTypes(run).filter((t) => t === 'Complete' || t === 'Failed')
 
-describe('ttlSecondsAfterFinished 0: the verdict from the DELETED event', () => {
-  test.each<[End, 'met' | 'failed']>([
-    ['Complete', 'met'],
-    ['Failed', 'failed']
-  ])(
-    'the Job ends %s and is deleted while the stream is held: %s, deleted: true, the end condition from the object',
-    async (end, result) => {
-      const job = await ttlJob(end === 'Complete' ? 'ttlok' : 'ttlfail', end)
-      const run = await waitCutOff(job.name, (p) => p.thaw())
-      expectResult(run, result)
-      expect(run.message).toMatch(
-        end === 'Complete'
-          ? new RegExp(`^job ${NS}/${job.name} completed \\(Complete\\): `)
-          : new RegExp(`^job ${NS}/${job.name} failed: BackoffLimitExceeded: Job has reached the specified backoff limit`)
-      )
-      // the DELETED event's object: the final status, the end condition set by the API server
-      expect(run.job).toMatchObject({ name: job.name, uid: job.uid, active: 0, deleted: true })
-      expect(endTypes(run)).toEqual([end])
-      // not inferred: no events were needed
-      expect(run.stdout).not.toMatch(/deleted before its end was seen/)
-      expect(run.job).toHaveProperty('inferred', null)
-    }
-  )
+describe('ttlSecondsAfterFinished 0: decided from the live Job, which the TTL controller then deletes', () => {
+  test.each<[End, 'met' | 'failed', string]>([
+    ['Complete', 'met', 'SuccessCriteriaMet'],
+    ['Failed', 'failed', 'FailureTarget']
+  ])('the Job ends %s: %s on its first final condition, deleted: false, nothing inferred', async (end, result, first) => {
+    const job = await ttlJob(end === 'Complete' ? 'ttlok' : 'ttlfail', end)
+    const run = await runAction({ inputs: { job: job.name, namespace: NS, condition: 'Complete', timeout: '60s' } })
+    expectResult(run, result)
+    expect(run.stdout).toContain(`job ${NS}/${job.name} not Complete yet: 1 active`)
+    expect(run.message).toMatch(
+      end === 'Complete'
+        ? new RegExp(`^job ${NS}/${job.name} completed \\((SuccessCriteriaMet|Complete)\\): `)
+        : new RegExp(`^job ${NS}/${job.name} failed: BackoffLimitExceeded: Job has reached the specified backoff limit`)
+    )
+    // the condition on the live Job decided: the earliest final word, set by the API server, not inferred
+    expect(run.job).toMatchObject({ name: job.name, uid: job.uid, deleted: false })
+    expect(trueTypes(run)).toContain(first)
+    expect(run.stdout).not.toMatch(/deleted before its end was seen/)
+    expect(run.job).toHaveProperty('inferred', null)
+    // and the TTL controller did delete the Job
+    await until(`job ${job.name} deleted by the TTL controller`, async () => (await getJob(job.name)) === undefined, 15_000)
+  })
 })
 
 describe('the end learned only after the Job is gone: from the Job controller’s events', () => {
@@ -94,12 +108,7 @@ describe('the end learned only after the Job is gone: from the Job controller’
     ['Failed', 'failed', /BackoffLimitExceeded/]
   ])('the watch cut while the Job ends %s and is deleted: %s, inferred from events', async (end, result, message) => {
     const job = await ttlJob(end === 'Complete' ? 'goneok' : 'gonefail', end)
-    let atCut = 0
-    const run = await waitCutOff(job.name, (p) => {
-      atCut = p.connections()
-      p.cut()
-      p.thaw()
-    })
+    const { run, atCut } = await waitCutOff(job.name)
     expectResult(run, result)
     expect(run.message).toMatch(message)
     // it did connect again after the cut
