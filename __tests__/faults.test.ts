@@ -477,9 +477,7 @@ describe('a bug of ours is reported as a bug, with outputs and summary', () => {
     const done = start()
     await podWatch()
     // An event whose object is null makes the pod conversion throw: a bug of ours, not the network's.
-    const watches = (server as unknown as { watches: Set<{ labelSelector: string }> }).watches
-    const write = (server as unknown as { writeEvent(w: unknown, type: string, o: unknown): void }).writeEvent.bind(server)
-    for (const w of watches) if (w.labelSelector) write(w, 'MODIFIED', null) // the pod watch: by label; the Job's: by field
+    expect(server.injectEvent({ resource: 'pods' }, 'MODIFIED', null)).toBe(1)
     const o = await done
     expect(o.result).toBe('error')
     expect(o.message).toMatch(/^kube-job-wait failed unexpectedly \(a bug: please report it\): Cannot read properties of null/)

@@ -1,7 +1,10 @@
 // Golden tests of what a person reads: the job summary's markdown and the
 // annotations, for success, failure, timeout and a 1,000-pod Job.
-// UPDATE_GOLDEN=1 npm test -- __tests__/summary.test.ts rewrites the files;
-// read the diff before committing it.
+// A golden file is written only when asked to:
+//   UPDATE_GOLDEN=1 npm test -- __tests__/summary.test.ts
+// rewrites every golden this file checks (and creates missing ones); read
+// the diff before committing it. Without it a missing golden fails the test,
+// so that a renamed or deleted file cannot turn a check into a write.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +25,13 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString() as unknown as Da
 
 function golden(name: string, actual: string): void {
   const file = path.join(GOLDEN, name)
-  if (process.env.UPDATE_GOLDEN === '1' || !fs.existsSync(file)) fs.writeFileSync(file, actual)
+  if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, actual)
+  else if (!fs.existsSync(file)) {
+    throw new Error(
+      `golden file ${path.relative(process.cwd(), file)} is missing: ` +
+        'run UPDATE_GOLDEN=1 npm test -- __tests__/summary.test.ts to write it, then read it and commit it'
+    )
+  }
   expect(actual).toBe(fs.readFileSync(file, 'utf8'))
 }
 

@@ -1,11 +1,10 @@
 // Waiting for Job conditions on the real control plane: the Job controller
 // writes SuccessCriteriaMet/FailureTarget, then Complete/Failed, about 1 s
 // after the last pod's final write; replacement pods come after a 10 s
-// back-off; the TTL controller deletes a finished Job at once with
-// ttlSecondsAfterFinished 0.
+// back-off. Jobs deleted by the TTL controller are in ttl.test.ts.
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { expectResult, runAction, type ActionRun } from './support/action.js'
-import { NS, cleanup, createJob, getJob, uniqueName, until } from './support/cluster.js'
+import { NS, cleanup, createJob, kubectl, podPhases, uniqueName, until } from './support/cluster.js'
 
 afterEach(cleanup)
 
@@ -76,24 +75,6 @@ describe('the Job fails', () => {
   })
 })
 
-describe('TTL deletion', () => {
-  test('ttlSecondsAfterFinished 0: the Job is deleted right after it completes, and the wait is met', async () => {
-    const name = uniqueName('ttl')
-    // the pod runs 3 s: the wait starts well before the Job completes and is deleted
-    await createJob({ name, ttlSecondsAfterFinished: 0, sim: { 'run-ms': '3000' } })
-    const run = await runAction({ inputs: wait(name, { condition: 'Complete' }) })
-    expectResult(run, 'met')
-    expect(run.stdout).toContain(`job ${NS}/${name} not Complete yet: 1 active`)
-    expect(run.message).toMatch(completed(name, 1))
-    expect(run.count).toBe(0)
-    expect(run.job).toMatchObject({ name, active: 0, failed: 0 })
-    expect(typeof run.job!.deleted).toBe('boolean')
-    expect(run.elapsed).toBeLessThan(15)
-    // and the TTL controller did delete it
-    await until(`job ${name} deleted by the TTL controller`, async () => (await getJob(name)) === undefined, 15_000)
-  })
-})
-
 describe('Indexed Jobs', () => {
   test('completionMode Indexed, 5 at once: Complete met, pods carry their index 0..4', async () => {
     const name = uniqueName('indexed')
@@ -129,5 +110,44 @@ describe('Indexed Jobs', () => {
     expect(run.pods.map((p) => p.index)).toEqual(['0', '1', '2', '3', '4'])
     expect(run.job!.conditions).toContainEqual(expect.objectContaining({ status: 'True', reason: 'FailedIndexes' }))
     expect(run.elapsed).toBeLessThan(15)
+  })
+})
+
+describe('condition Failed', () => {
+  test('met when the Job fails (with its reason); failed when the Job completes instead', async () => {
+    const bad = uniqueName('condfail')
+    const good = uniqueName('condok')
+    await createJob({ name: bad, backoffLimit: 0, sim: { 'run-ms': '1500', 'exit-code': '3' } })
+    await createJob({ name: good, sim: { 'run-ms': '1500' } })
+    const [failed, completed] = await Promise.all([
+      runAction({ inputs: wait(bad, { condition: 'Failed' }) }),
+      runAction({ inputs: wait(good, { condition: 'Failed' }) })
+    ])
+    expectResult(failed, 'met')
+    expect(failed.message).toBe(`job ${NS}/${bad} failed (BackoffLimitExceeded)`)
+    expect(failed.job!.conditions).toContainEqual(expect.objectContaining({ status: 'True', reason: 'BackoffLimitExceeded' }))
+    expect(Object.values(failed.phases)).toEqual(['Failed'])
+    expectResult(completed, 'failed')
+    expect(completed.message).toBe(`job ${NS}/${good} completed; it will not fail`)
+    expect(conditionTypes(completed)).toContain('SuccessCriteriaMet')
+  })
+})
+
+describe('condition Suspended', () => {
+  test('a running Job suspended while waiting: met once the Job controller says Suspended', async () => {
+    const name = uniqueName('suspend')
+    await createJob({ name, sim: { 'run-ms': '-1' } })
+    const lines: { t: number; line: string }[] = []
+    const running = runAction({ inputs: wait(name, { condition: 'Suspended' }), lines })
+    await until(`the action waits for ${name} to be suspended`, async () =>
+      lines.some((l) => l.line.includes(`job ${NS}/${name} not Suspended yet`))
+    )
+    await until(`${name}'s pod Running`, async () => Object.values(await podPhases(name)).includes('Running'))
+    await kubectl(['patch', 'job', name, '-n', NS, '--type=merge', '-p', '{"spec":{"suspend":true}}'])
+    const run = await running
+    expectResult(run, 'met')
+    expect(run.message).toBe(`job ${NS}/${name} is suspended`)
+    expect(run.job!.conditions).toContainEqual(expect.objectContaining({ type: 'Suspended', status: 'True', reason: 'JobSuspended' }))
+    expect(run.job).toMatchObject({ name, succeeded: 0, failed: 0 })
   })
 })

@@ -1,9 +1,11 @@
 // A Job's life around the wait: an earlier Job of the same name whose pods
-// live on (deleted with --cascade=orphan) must not count, and a Job created
-// only after the action started is waited for.
+// live on (deleted with --cascade=orphan) must not count, a Job created
+// only after the action started is waited for, a Job deleted and created
+// again while waiting is followed by its new uid, and a namespace that does
+// not exist is an error.
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { expectResult, runAction } from './support/action.js'
-import { NS, cleanup, createJob, deleteJob, kubectl, listPods, sleep, uniqueName, until } from './support/cluster.js'
+import { NS, cleanup, createJob, deleteJob, kubectl, listPods, podPhases, sleep, uniqueName, until } from './support/cluster.js'
 
 afterEach(cleanup)
 
@@ -85,5 +87,39 @@ describe('a Job that does not exist yet', () => {
     // (elapsed counts from the action's start, a few hundred ms after the process's)
     expect(run.ms).toBeGreaterThan(2_000)
     expect(run.elapsed).toBeLessThan(10)
+  })
+})
+
+describe('a Job deleted and created again while waiting', () => {
+  test('the new uid is followed and said; the first Job’s pod never counts', async () => {
+    const name = uniqueName('recreate')
+    // the first Job's pod never starts: only the second Job can meet the wait
+    const first = await createJob({ name, sim: { 'start-ms': '600000' } })
+    const lines: { t: number; line: string }[] = []
+    const running = runAction({ inputs: wait(name, { phase: 'Running' }), lines })
+    await until(`the action waits on the first ${name}`, async () => lines.some((l) => l.line.includes('0 of 1 pod Running')))
+    const firstPod = await until(`the first ${name}'s pod`, async () => Object.keys(await podPhases(name))[0])
+    await deleteJob(name, NS, 'background', true)
+    const second = await createJob({ name, sim: { 'run-ms': '-1' } })
+    const run = await running
+    expectResult(run, 'met')
+    expect(run.message).toBe('1 of 1 pod Running')
+    expect(run.job).toMatchObject({ name, uid: second.uid })
+    expect(run.stdout).toContain(`(uid ${first.uid} → ${second.uid}); following the new one`)
+    const pods = Object.keys(run.phases)
+    expect(pods).toHaveLength(1)
+    expect(pods).not.toContain(firstPod)
+    expect(run.phases[pods[0]]).toBe('Running')
+  })
+})
+
+describe('a namespace that does not exist', () => {
+  test('an error at once, naming the namespace', async () => {
+    const namespace = uniqueName('kjw-nowhere')
+    const run = await runAction({ inputs: { job: 'any', namespace, phase: 'Running', timeout: '30s' } })
+    expectResult(run, 'error')
+    expect(run.message).toContain(`namespace "${namespace}" not found`)
+    expect(run.job).toBeNull()
+    expect(run.elapsed).toBeLessThan(5)
   })
 })

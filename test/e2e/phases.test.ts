@@ -82,3 +82,59 @@ describe('timeout', () => {
     expect(run.elapsed).toBeLessThan(8)
   })
 })
+
+describe('phases Pending and Failed', () => {
+  test('phase Pending: met by pods that never start (ContainerCreating), counted from the Job', async () => {
+    const name = uniqueName('pending')
+    await createJob({ name, parallelism: 2, completions: 2, sim: { 'start-ms': '600000' } })
+    const run = await runAction({ inputs: wait(name, { phase: 'Pending' }) })
+    expectResult(run, 'met')
+    expect(run.message).toBe('2 of 2 pods Pending')
+    expect(run.count).toBe(2)
+    expect(Object.values(run.phases)).toEqual(['Pending', 'Pending'])
+    expect(run.pods.map((p) => p.reason)).toEqual(['ContainerCreating', 'ContainerCreating'])
+    expect(run.job).toMatchObject({ name, active: 2, conditions: [] })
+  })
+
+  test('phase Failed: met by the failed pod even though the Job fails with it', async () => {
+    const name = uniqueName('podfail')
+    await createJob({ name, backoffLimit: 0, sim: { 'run-ms': '3000', 'exit-code': '3' } })
+    const run = await runAction({ inputs: wait(name, { phase: 'Failed' }) })
+    expectResult(run, 'met')
+    expect(run.message).toBe('1 of 1 pod Failed')
+    expect(run.count).toBe(1)
+    expect(Object.values(run.phases)).toEqual(['Failed'])
+    expect(run.pods[0]).toMatchObject({ phase: 'Failed', reason: 'Error, exit code 3' })
+    // it waited for the pod, not for the Job: Running first
+    expect(run.stdout).toMatch(/0 of 1 pod Failed/)
+  })
+})
+
+describe('match: exact', () => {
+  test('counts only pods in exactly that phase, and needs equality', async () => {
+    // fast pods: Pending → Succeeded, never Running
+    const fast = uniqueName('exactfast')
+    await createJob({ name: fast, parallelism: 2, completions: 2, sim: { 'skip-running': 'true', 'start-ms': '1000', 'run-ms': '500' } })
+    // two pods that run forever, one wanted exactly
+    const two = uniqueName('exacttwo')
+    await createJob({ name: two, parallelism: 2, sim: { 'run-ms': '-1' } })
+    // (expected-count given: the default follows the completions still to go)
+    const [atLeast, exact, equal] = await Promise.all([
+      runAction({ inputs: wait(fast, { phase: 'Running', 'expected-count': '2' }) }),
+      runAction({ inputs: wait(fast, { phase: 'Running', 'expected-count': '2', match: 'exact' }) }),
+      runAction({ inputs: wait(two, { phase: 'Running', match: 'exact', 'expected-count': '1', timeout: '6s' }) })
+    ])
+    // at-least counts the Succeeded pods as past Running; exact does not, and the Job's end settles it
+    expectResult(atLeast, 'met')
+    expect(atLeast.count).toBe(2)
+    expectResult(exact, 'failed')
+    expect(exact.count).toBe(0)
+    expect(exact.message).toMatch(new RegExp(`^job ${NS}/${fast} completed with 0 of 2 pods Running`))
+    expect(Object.values(exact.phases)).toEqual(['Succeeded', 'Succeeded'])
+    // two Running pods are not exactly one
+    expectResult(equal, 'timeout')
+    expect(equal.count).toBe(2)
+    expect(equal.message).toMatch(/^timed out: 2 of 1 pod Running after 6(\.0)?s/)
+    expect(Object.values(equal.phases)).toEqual(['Running', 'Running'])
+  })
+})

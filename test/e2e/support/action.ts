@@ -32,6 +32,8 @@ export interface JobOut {
   terminating: number
   deleted: boolean
   conditions: { type: string; status: string; reason: string | null; message: string | null }[]
+  /** the end the action inferred without the API server saying it (the lead's refactor of src/observe adds it) */
+  inferred?: { type: 'Complete' | 'Failed'; reason: string | null; source: string; message?: string | null } | null
 }
 
 export interface ActionRun extends DistRun {
@@ -54,6 +56,8 @@ export interface ActionOptions {
   onStart?: (pid: number) => void
   /** stdout lines as they come */
   lines?: { t: number; line: string }[]
+  /** the API server URL the kubeconfig names instead of the cluster's (e.g. a proxy's: support/proxy.ts) */
+  server?: string
 }
 
 /** A named secret from a kubeconfig: what must never appear in clear. */
@@ -128,7 +132,12 @@ let runs = 0
 /** Runs the action; inputs without 'kubeconfig' get it from creds (default: admin, as YAML). */
 export async function runAction(o: ActionOptions): Promise<ActionRun> {
   const creds: Creds = o.creds ?? { user: 'admin' }
-  const yaml = kubeconfigText(creds.user)
+  let yaml = kubeconfigText(creds.user)
+  if (o.server) {
+    if ('via' in creds) throw new Error('runAction: server and a KUBECONFIG file cannot go together')
+    yaml = yaml.replace(/^(\s*server:) https:\/\/127\.0\.0\.1:\d+$/m, `$1 ${o.server}`)
+    if (!yaml.includes(`server: ${o.server}`)) throw new Error(`runAction: no server line to replace in ${creds.user}.kubeconfig`)
+  }
   const inputs = { ...o.inputs }
   const env: Record<string, string | undefined> = { ...o.env }
   const secrets = kubeconfigSecrets(yaml)

@@ -12,6 +12,8 @@ import { ROOT } from '../../../__tests__/support/run-dist.js'
 /** The cluster's state dir: .cluster/, or KJW_STATE_DIR as up.sh reads it. */
 export const STATE = path.resolve(ROOT, process.env.KJW_STATE_DIR || '.cluster')
 export const NS = 'kjw-e2e'
+/** kube-apiserver's port on 127.0.0.1 (up.sh's KJW_APISERVER_PORT) */
+export const APISERVER_PORT = Number(process.env.KJW_APISERVER_PORT || 6443)
 export const RESTRICTED = 'kjw-restricted'
 
 export type User = 'admin' | 'cert' | 'role' | 'nowatch' | 'norights'
@@ -46,6 +48,7 @@ export interface JobSpec {
   backoffLimitPerIndex?: number
   completionMode?: 'NonIndexed' | 'Indexed'
   ttlSecondsAfterFinished?: number
+  suspend?: boolean
   image?: string
 }
 
@@ -62,7 +65,7 @@ export function jobManifest(j: JobSpec): object {
       }
     }
   }
-  for (const k of ['parallelism', 'completions', 'completionMode', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex'] as const) {
+  for (const k of ['parallelism', 'completions', 'completionMode', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex', 'suspend'] as const) {
     if (j[k] !== undefined) spec[k] = j[k]
   }
   if (j.backoffLimitPerIndex !== undefined) delete spec.backoffLimit
