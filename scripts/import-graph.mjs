@@ -30,4 +30,5 @@ const walk = (dir) => {
 }
 walk(src)
 const order = ['main', 'cleanup', 'report', 'diagnose', 'decide', 'observe', 'credentials', 'inputs', 'kube', 'text', 'model', 'duration']
-for (const from of order) if (edges.has(from)) console.log(`${from} → ${[...edges.get(from)].sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(', ')}`)
+for (const from of order)
+  if (edges.has(from)) console.log(`${from} → ${[...edges.get(from)].sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(', ')}`)
