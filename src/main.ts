@@ -4,19 +4,21 @@
 import * as core from '@actions/core'
 import { loadCredentials, CredentialsError } from './credentials.js'
 import { decide, type Ending, type Rules, type Verdict } from './decide/verdict.js'
-import { collectDiagnosis, type Diagnosis } from './diagnose/collect.js'
+import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
 import { readSettings, InputError, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
-import type { Snapshot } from './model.js'
+import { jobEnd, type Snapshot, type Target } from './model.js'
 import { sleep } from './observe/backoff.js'
+import { LogFollower } from './observe/logs/follower.js'
 import { observe, type Observation } from './observe/observe.js'
 import type { Outcome } from './report/outcome.js'
 import { targetText } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
 import { report } from './report/report.js'
+import { LogGate } from './text/gate.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
 
@@ -33,6 +35,8 @@ export interface Timing {
   diagnosisMs: number
   /** the most that the one fresh LIST of pods for the report may take */
   refreshMs: number
+  /** logs: follow, a finished Job: the most its open log streams are read on after the verdict */
+  logDrainMs: number
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -43,7 +47,8 @@ export const DEFAULT_TIMING: Timing = {
   tickMs: 1_000,
   heartbeatMs: 30_000,
   diagnosisMs: 10_000,
-  refreshMs: 3_000
+  refreshMs: 3_000,
+  logDrainMs: 2_000
 }
 
 /** What is known so far, for the report on every path (an error may come at any step). */
@@ -52,12 +57,18 @@ interface Progress {
   namespace?: string
   http?: KubeHttp
   observation?: Observation
+  /** logs: follow */
+  follower?: LogFollower
+  /** The one writer of the step's log while cluster text may be in it (src/text/gate.ts): cluster text
+   * goes through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own. */
+  gate: LogGate
 }
 
 export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   const timing: Timing = { ...DEFAULT_TIMING, ...tuning }
   const started = Date.now()
-  const known: Progress = {}
+  // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
+  const known: Progress = { gate: new LogGate((text) => core.info(text.replace(/\n$/, ''))) }
   // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
   // at once, and the report is still written.
   const cancel = new AbortController()
@@ -109,7 +120,10 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
     elapsedMs: Date.now() - started
   }
   if ((verdict.state === 'failed' || verdict.state === 'timeout') && !cancelled.aborted) {
-    outcome.diagnosis = await diagnose(http, snapshot, verdict, settings.logLines, timing.diagnosisMs, cancelled)
+    const follower = known.follower
+    const logSource = settings.logs === 'none' ? 'none' : follower ? follower.tail.bind(follower) : 'read'
+    outcome.diagnosis = await diagnose(http, snapshot, verdict, settings.logLines, logSource, timing.diagnosisMs, cancelled, known.gate)
+    if (outcome.diagnosis && follower) outcome.diagnosis.notes.push(...follower.notes)
   }
   return outcome
 }
@@ -137,24 +151,63 @@ async function waitForVerdict(
       unreachableGraceMs: timing.unreachableGraceMs,
       tickMs: timing.tickMs,
       onNote: (level, message) =>
-        level === 'warning' ? core.warning(message) : level === 'info' ? core.info(message) : core.debug(message)
+        level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
     },
     AbortSignal.any([timedOut.signal, cancelled])
   ))
   // The step's start by the API server's clock: a Job that finished long before it is named.
   const rules = (): Rules => ({ podErrorGraceMs: settings.podErrorGraceMs, stepStartedAt: started + http.serverClockSkewMs })
-  const progress = progressLog(timing.heartbeatMs, started)
+  const progress = progressLog(timing.heartbeatMs, started, known.gate)
+  // logs: follow — every container's log streamed beside the loop, never holding it up
+  const follower = (known.follower =
+    settings.logs === 'follow'
+      ? new LogFollower({
+          http,
+          namespace,
+          maxStreams: settings.logMaxStreams,
+          tailLines: settings.logLines,
+          write: (lines) => known.gate.untrusted(lines),
+          note: (message) => known.gate.untrusted(message)
+        })
+      : undefined)
   let verdict: Verdict | undefined
   try {
-    for await (const snapshot of observation.snapshots) {
-      verdict = decide(snapshot, settings.target, rules(), Date.now())
-      progress(verdict)
-      if (verdict.state !== 'waiting') break
+    try {
+      for await (const snapshot of observation.snapshots) {
+        follower?.update(snapshot)
+        verdict = decide(snapshot, settings.target, rules(), Date.now())
+        progress(verdict)
+        if (verdict.state !== 'waiting') break
+      }
+    } finally {
+      clearTimeout(timer)
     }
+    const result = await finalVerdict(settings, observation, verdict, rules, timing, started, cancelled)
+    // Logs of a finished Job are read to their end, briefly; a wait that stops early closes them at once.
+    await follower?.finish(jobFinished(result.snapshot, settings.target, result.verdict), timing.logDrainMs, result.snapshot)
+    return result
   } finally {
-    clearTimeout(timer)
+    follower?.close()
   }
+}
 
+/** The Job ended (a final condition), or its pods reached an end phase the wait asked for. */
+function jobFinished(s: Snapshot, target: Target, v: Verdict): boolean {
+  if (v.state !== 'met' && v.state !== 'failed') return false
+  if (s.job && jobEnd(s.job, s.inferred)) return true
+  return target.kind === 'phase' && (target.phase === 'Succeeded' || target.phase === 'Failed')
+}
+
+/** The verdict to report: the loop's, taken again after a timeout or a cancel, or on fresh pods. */
+async function finalVerdict(
+  settings: Settings,
+  observation: Observation,
+  verdict: Verdict | undefined,
+  rules: () => Rules,
+  timing: Timing,
+  started: number,
+  cancelled: AbortSignal
+): Promise<{ verdict: Verdict; snapshot: Snapshot }> {
   let snapshot = observation.latest()
   if (!verdict || verdict.state === 'waiting') {
     const afterMs = Date.now() - started
@@ -177,8 +230,9 @@ async function waitForVerdict(
   return { verdict, snapshot }
 }
 
-/** A progress line when the picture changes, and at least every heartbeat. */
-function progressLog(heartbeatMs: number, started: number): (v: Verdict) => void {
+/** A progress line when the picture changes, and at least every heartbeat. It
+ * quotes cluster text (reasons, messages): through the gate. */
+function progressLog(heartbeatMs: number, started: number, gate: LogGate): (v: Verdict) => void {
   let last = ''
   let at = 0
   return (v) => {
@@ -186,7 +240,7 @@ function progressLog(heartbeatMs: number, started: number): (v: Verdict) => void
     const line = progressLine(v, now - started)
     const what = line.replace(/^\[[^\]]*\] /, '')
     if (what === last && now - at < heartbeatMs) return
-    core.info(line)
+    gate.untrusted(line)
     last = what
     at = now
   }
@@ -198,23 +252,25 @@ async function diagnose(
   snapshot: Snapshot,
   verdict: Verdict,
   logLines: number,
+  logSource: CollectOptions['logSource'],
   boundMs: number,
-  cancelled: AbortSignal
+  cancelled: AbortSignal,
+  gate: LogGate
 ): Promise<Diagnosis | undefined> {
   const bound = new AbortController()
   const stop = () => bound.abort()
   cancelled.addEventListener('abort', stop, { once: true })
   try {
     return await Promise.race([
-      collectDiagnosis(http, snapshot, verdict.problems, { logLines, maxGroups: 5 }),
+      collectDiagnosis(http, snapshot, verdict.problems, { logLines, logSource, maxGroups: 5 }),
       sleep(boundMs, bound.signal).then(() => {
         // sleep() also ends when the bound is lifted after the diagnosis arrived
-        if (!bound.signal.aborted) core.info(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
+        if (!bound.signal.aborted) gate.untrusted(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
         return undefined
       })
     ])
   } catch (err) {
-    core.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`)
+    gate.own(() => core.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`))
     return undefined
   } finally {
     bound.abort()
@@ -224,7 +280,7 @@ async function diagnose(
 
 /** result=error: bad input, credentials, an API error retrying cannot mend, or a bug. */
 function failure(err: unknown, known: Progress, started: number): Outcome {
-  core.debug((err as Error)?.stack ?? String(err))
+  known.gate.own(() => core.debug((err as Error)?.stack ?? String(err)))
   return { result: 'error', message: errorMessage(err), snapshot: known.observation?.latest(), elapsedMs: Date.now() - started }
 }
 
@@ -236,8 +292,11 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.mode ??= known.observation?.status.mode
   outcome.requests ??= known.http?.requests
   outcome.runUrl ??= runUrl()
-  await report(outcome)
+  known.follower?.close()
+  await report(outcome, known.gate)
   const token = known.settings?.prCommentToken
+  // report() ended outside the block: the comment's lines (ours) are written there too
+  known.gate.close()
   if (token && outcome.result !== 'cancelled') await prComment(outcome, token)
 }
 

@@ -3,6 +3,7 @@
 // (the UI shows ten errors and ten warnings per step), and a warning for each
 // of the verdict's notes (restarts, a stale Job, what holds a Job back).
 import { causeTitle } from '../decide/explain.js'
+import { oneLine } from '../text/gate.js'
 import type { Outcome } from './outcome.js'
 import { jobName } from './render.js'
 
@@ -27,12 +28,13 @@ export function annotations(o: Outcome): Annotation[] {
           .slice(0, 3)
           .map((p) => p.name)
           .join(', ') + (g.pods.length > 3 ? `, ${g.pods.length - 3} more` : '')
-      const parts = [`${names}${g.first.message ? `: ${g.first.message}` : ''}`]
-      const tail = ev?.log?.lines.slice(-5) ?? []
+      // Cluster text: one line each, no controls; @actions/core escapes the command.
+      const parts = [`${names}${g.first.message ? `: ${oneLine(g.first.message, 500)}` : ''}`]
+      const tail = ev?.log?.lines.slice(-5).map((l) => oneLine(l, 300)) ?? []
       if (tail.length) parts.push(`last log lines of ${ev!.pod}:`, ...tail)
-      out.push({ level: 'error', title: causeTitle(g), message: parts.join('\n') })
+      out.push({ level: 'error', title: oneLine(causeTitle(g), 200), message: parts.join('\n') })
     }
   }
-  for (const n of o.verdict?.notes ?? []) out.push({ level: 'warning', title: n.title, message: n.message })
+  for (const n of o.verdict?.notes ?? []) out.push({ level: 'warning', title: oneLine(n.title, 200), message: n.message })
   return out
 }
