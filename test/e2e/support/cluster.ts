@@ -47,6 +47,8 @@ export interface JobSpec {
   completionMode?: 'NonIndexed' | 'Indexed'
   ttlSecondsAfterFinished?: number
   image?: string
+  /** the pod template's restartPolicy (default Never) */
+  restartPolicy?: 'Never' | 'OnFailure'
 }
 
 export function jobManifest(j: JobSpec): object {
@@ -56,7 +58,7 @@ export function jobManifest(j: JobSpec): object {
     template: {
       metadata: { annotations },
       spec: {
-        restartPolicy: 'Never',
+        restartPolicy: j.restartPolicy ?? 'Never',
         terminationGracePeriodSeconds: 0,
         containers: [{ name: 'main', image: j.image ?? 'busybox:1.36', command: ['sh', '-c', 'true'] }]
       }
