@@ -1,0 +1,145 @@
+// logs: follow, failed and none in-process against the Kubernetes-shaped
+// server: what is read, what is said when logs cannot be read, and that the
+// verdict never waits for them.
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
+import * as core from '../__fixtures__/core.js'
+import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
+
+jest.unstable_mockModule('@actions/core', () => core)
+const { run } = await import('../src/main.js')
+
+const TIMING = { requestTimeoutMs: 5_000, idleTimeoutMs: 3_000, unreachableGraceMs: 1_000, tickMs: 100, heartbeatMs: 60_000 }
+const NS = 'ci'
+let server: FakeApiServer
+
+beforeEach(async () => {
+  process.env.GITHUB_STEP_SUMMARY = '/dev/null'
+  server = new FakeApiServer({ namespaces: ['default', NS] })
+  await server.start()
+})
+afterEach(async () => {
+  await server.stop()
+})
+
+function start(extra: Record<string, string>, user = 'admin') {
+  core.reset({ job: 'build', namespace: NS, kubeconfig: server.kubeconfig(user), timeout: '20s', ...extra })
+  return run(TIMING)
+}
+const info = () => core.state.log.filter((l) => l.level === 'info').map((l) => l.message)
+const logRequests = () => server.requestsMatching({ resource: 'pods/log' })
+
+function onePod(): { job: KubeObject; name: string } {
+  const job = server.createJob(NS, { metadata: { name: 'build' } })
+  const pod = server.createPodForJob(job)
+  server.setLog(NS, pod.metadata.name, 'main', 'one\ntwo\nthree\n')
+  return { job, name: pod.metadata.name }
+}
+
+function failJob(name: string): void {
+  server.finishPod(NS, name, { exitCode: 3 })
+  server.updateJobStatus(NS, 'build', {
+    failed: 1,
+    conditions: [
+      { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }
+    ]
+  })
+}
+
+describe('logs: follow', () => {
+  test('a failing pod: its lines streamed once with their prefix; the report tail is what was streamed, not read again', async () => {
+    const { name } = onePod()
+    const done = start({ condition: 'Complete', logs: 'follow' })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.startPod(NS, name)
+    await server.waitForRequest({ resource: 'pods/log', status: 200 }, { timeoutMs: 5_000 })
+    failJob(name)
+    const o = await done
+    expect(o.result).toBe('failed')
+    expect(info().filter((l) => l.startsWith(`[${name}/main] `))).toEqual([
+      `[${name}/main] one`,
+      `[${name}/main] two`,
+      `[${name}/main] three`
+    ])
+    // every read asked for timestamps, none for a tail
+    expect(logRequests().every((r) => r.query.timestamps === 'true' && r.query.tailLines === undefined)).toBe(true)
+    expect(o.diagnosis?.evidence[0]?.log?.lines).toEqual(['one', 'two', 'three'])
+  })
+
+  test('without the pods/log right: one line saying so, the verdict on time, the note in the report', async () => {
+    server.addUser('nolog', ['get,list,watch jobs', 'get,list,watch pods', 'list events'])
+    const { name } = onePod()
+    const done = start({ condition: 'Complete', logs: 'follow' }, 'nolog')
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.startPod(NS, name)
+    await server.waitForRequest({ resource: 'pods/log' }, { timeoutMs: 5_000 })
+    const t0 = Date.now()
+    failJob(name)
+    const o = await done
+    expect(o.result).toBe('failed')
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    // said once while waiting (and once more among the report's notes at the end)
+    const lines = info()
+    const said = lines.filter((l) => l.includes('no permission to get pods/log'))
+    expect(said[0]).toBe('no permission to get pods/log in namespace ci: logs not shown (grant get on pods/log)')
+    const progress = lines.findIndex((l) => l.includes('BackoffLimitExceeded'))
+    expect(lines.slice(0, progress).filter((l) => l.includes('no permission to get pods/log'))).toHaveLength(1)
+    expect(logRequests()).toHaveLength(1)
+    expect(o.diagnosis?.notes).toContain('no permission to get pods/log in namespace ci: logs not shown (grant get on pods/log)')
+  })
+
+  test('a kubelet the API server cannot reach (500 "dial tcp ...:10250" after a long wait): said once, retried, the verdict not delayed', async () => {
+    const { name } = onePod()
+    const unreachable = {
+      status: 500,
+      reason: 'InternalError',
+      message: 'Get "https://10.0.0.7:10250/containerLogs/ci/x/main?follow=true": dial tcp 10.0.0.7:10250: i/o timeout',
+      delayMs: 1_500
+    }
+    server.nextResponses(
+      { resource: 'pods/log' },
+      Array.from({ length: 20 }, () => unreachable)
+    )
+    const done = start({ condition: 'Complete', logs: 'follow', timeout: '30s' })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.startPod(NS, name)
+    // two attempts fail; then the Job completes while the kubelet is still out of reach
+    await server.waitForRequest({ resource: 'pods/log', status: 500 }, { count: 2, timeoutMs: 10_000 })
+    const t0 = Date.now()
+    server.finishPod(NS, name)
+    server.finishJob(NS, 'build', { outcome: 'Complete' })
+    const o = await done
+    expect(o.result).toBe('met')
+    // at most the 2 s drain after the verdict
+    expect(Date.now() - t0).toBeLessThan(3_000)
+    const said = info().filter((l) => l.includes('cannot reach the kubelet'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('dial tcp 10.0.0.7:10250: i/o timeout')
+  })
+})
+
+describe('logs: none and failed', () => {
+  test('none: not one pods/log request, even for a failure', async () => {
+    const { name } = onePod()
+    const done = start({ condition: 'Complete', logs: 'none' })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.startPod(NS, name)
+    failJob(name)
+    const o = await done
+    expect(o.result).toBe('failed')
+    expect(logRequests()).toEqual([])
+    expect(o.diagnosis?.evidence[0]?.log).toBeUndefined()
+  })
+
+  test('failed (the default): nothing streamed, the tail read once for the report', async () => {
+    const { name } = onePod()
+    const done = start({ condition: 'Complete' })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.startPod(NS, name)
+    failJob(name)
+    const o = await done
+    expect(o.result).toBe('failed')
+    expect(info().filter((l) => l.startsWith(`[${name}/`))).toEqual([])
+    expect(logRequests()).toHaveLength(1)
+    expect(o.diagnosis?.evidence[0]?.log?.lines).toEqual(['one', 'two', 'three'])
+  })
+})
