@@ -109,8 +109,8 @@ describe('logs: follow', () => {
     server.finishJob(NS, 'build', { outcome: 'Complete' })
     const o = await done
     expect(o.result).toBe('met')
-    // at most the 2 s drain after the verdict
-    expect(Date.now() - t0).toBeLessThan(3_000)
+    // no drain for a kubelet out of reach: the report right after the verdict
+    expect(Date.now() - t0).toBeLessThan(1_500)
     const said = info().filter((l) => l.includes('cannot reach the kubelet'))
     expect(said).toHaveLength(1)
     expect(said[0]).toContain('dial tcp 10.0.0.7:10250: i/o timeout')

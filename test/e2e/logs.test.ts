@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from '@jest/globals'
 import { ROOT } from '../../__tests__/support/run-dist.js'
 import { runnerCommands } from '../../__tests__/support/runner-commands.js'
 import { expectResult, runAction, type ActionRun } from './support/action.js'
-import { NS, cleanup, createJob, sleep, uniqueName, until } from './support/cluster.js'
+import { NS, cleanup, createJob, kubectl, sleep, uniqueName, until } from './support/cluster.js'
 
 afterEach(cleanup)
 
@@ -165,5 +165,81 @@ describe('logs: follow through faults', () => {
     const [pod] = Object.keys(run.phases)
     expect(numbered(streamed(run), pod!)).toEqual(range(200))
     expect(run.stdout).toMatch(/a log stream broke|retrying in/)
+  })
+
+  test('credentials without the pods/log right: one line saying so; the verdict as without logs', async () => {
+    // kjw-norights, given for this test a Role in kjw-e2e that reads Jobs, pods and events but not pods/log
+    const role = uniqueName('nolog')
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: role, namespace: NS },
+          rules: [
+            { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
+            { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+            { apiGroups: [''], resources: ['events'], verbs: ['list'] }
+          ]
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: role, namespace: NS },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kjw-norights' }]
+        }
+      ]
+    }
+    await kubectl(['apply', '-f', '-'], JSON.stringify(manifest))
+    try {
+      const name = uniqueName('lognolog')
+      await createJob({ name, sim: { 'exit-code': '2' } })
+      const run = await runAction({
+        inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '60s', logs: 'follow' },
+        creds: { user: 'norights' }
+      })
+      expectResult(run, 'failed')
+      const said = run.stdout.split('\n').filter((l) => l.includes('no permission to get pods/log'))
+      expect(said[0]).toBe(`no permission to get pods/log in namespace ${NS}: logs not shown (grant get on pods/log)`)
+      expect(streamed(run)).toEqual([])
+      expect(run.summary).toContain('no permission to get pods/log')
+    } finally {
+      await kubectl(['delete', 'role,rolebinding', role, '-n', NS, '--ignore-not-found'])
+    }
+  })
+
+  test('a kubelet the API server cannot reach: one line saying so, the verdict not delayed', async () => {
+    // The API server dials the kubelet at the port the Node reports: point it at a closed one for this test.
+    const closed = '1'
+    const node = JSON.parse(await kubectl(['get', 'node', 'kjw-node', '-o', 'json']))
+    const port = String(node.status.daemonEndpoints.kubeletEndpoint.Port)
+    const setPort = (p: string) =>
+      kubectl([
+        'patch',
+        'node',
+        'kjw-node',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { daemonEndpoints: { kubeletEndpoint: { Port: Number(p) } } } })
+      ])
+    await setPort(closed)
+    try {
+      const name = uniqueName('logunreach')
+      await createJob({ name, sim: { 'run-ms': '3000' } })
+      const run = await runAction({ inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '60s', logs: 'follow' } })
+      expectResult(run, 'met')
+      const said = run.stdout.split('\n').filter((l) => l.includes('cannot reach the kubelet'))
+      expect(said).toHaveLength(1)
+      expect(said[0]).toMatch(/dial tcp 127\.0\.0\.1:1: connect: connection refused/)
+      expect(streamed(run)).toEqual([])
+      // the Job's end comes about 1 s after its pod's 3 s; no drain is spent on a kubelet out of reach
+      expect(run.elapsed).toBeLessThan(7)
+    } finally {
+      await setPort(port)
+    }
   })
 })

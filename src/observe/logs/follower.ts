@@ -63,6 +63,8 @@ interface Container {
   instances: Map<number, Instance>
   wake?: () => void
   worker?: Promise<void>
+  /** the last read was refused by a kubelet out of reach (5xx): a drain does not wait for it */
+  unreachable?: boolean
   abort: AbortController
 }
 
@@ -173,8 +175,10 @@ export class LogFollower {
     const workers = [...this.#containers.values()].map((c) => c.worker)
     if (jobFinished && drainMs > 0) {
       for (const c of this.#containers.values()) c.wake?.()
+      // A kubelet out of reach will not answer in time: the run does not wait for it.
+      const awaited = [...this.#containers.values()].filter((c) => !c.unreachable).map((c) => c.worker)
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([Promise.all(workers), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))])
+      await Promise.race([Promise.all(awaited), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))])
       clearTimeout(timer)
     }
     this.close()
@@ -249,6 +253,7 @@ export class LogFollower {
         ;(slots ?? this.#fullReads).release()
       }
       if (end.kind === 'aborted') return
+      c.unreachable = end.kind === 'refused' && (end.error.code ?? 0) >= 500
       if (end.kind === 'ended') {
         failures = 0
         const now = c.status
