@@ -23,12 +23,14 @@ const ICON: Record<string, string> = { met: '✅', failed: '❌', timeout: '⏱�
 /** Our own text with names in it, in a table cell or a line. */
 export const esc = (s: string | null | undefined): string => (s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
+/** Several lines as one: a message is read whole, not cut at its first line break. */
+const flat = (s: string | null | undefined): string => (s ?? '').replace(/\r?\n/g, ' ')
 /** Cluster text as inline markdown, one line. */
-const md = (s: string | null | undefined, max = 1000): string => markdownInline(s ?? '', max)
+const md = (s: string | null | undefined, max = 1000): string => markdownInline(flat(s), max)
 /** Our phrases that quote cluster names and reasons (a cause, the verdict's message): one line, HTML
  * inert, no emphasis, code, link or table break, no mention or reference; plain punctuation kept. */
 const phrase = (s: string | null | undefined, max = 1000): string =>
-  oneLine(s ?? '', max)
+  oneLine(flat(s), max)
     .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
     .replace(/[\\`*_[\]~|]/g, '\\$&')
     .replace(/[@#]/g, '$&\u200d')
