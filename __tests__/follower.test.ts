@@ -65,6 +65,43 @@ describe('logs: follow', () => {
     expect(o.diagnosis?.evidence[0]?.log?.lines).toEqual(['one', 'two', 'three'])
   })
 
+  test('a container first seen after 4 restarts: 3 instances said missed, the previous one read (previous=true), marked', async () => {
+    const job = server.createJob(NS, { metadata: { name: 'build' } })
+    const name = server.createPodForJob(job).metadata.name
+    server.setLog(NS, name, 'main', 'attempt 4: boom\n', { previous: true })
+    server.startPod(NS, name)
+    server.updatePodStatus(NS, name, {
+      containerStatuses: [
+        {
+          name: 'main',
+          image: 'busybox',
+          imageID: '',
+          ready: false,
+          restartCount: 4,
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } },
+          lastState: {
+            terminated: {
+              exitCode: 1,
+              reason: 'Error',
+              containerID: 'containerd://0123',
+              finishedAt: new Date(Date.now() - 120_000).toISOString()
+            }
+          }
+        }
+      ]
+    })
+    const o = await start({ phase: 'Succeeded', logs: 'follow' })
+    expect(o.result).toBe('failed')
+    expect(info().filter((l) => l.startsWith(`[${name}/`))).toEqual([
+      `[${name}/main restart 3] --- 3 earlier instances not shown: the kubelet keeps only the last one ---`,
+      `[${name}/main restart 3] --- restart 3: the container's instance 4 ---`,
+      `[${name}/main restart 3] attempt 4: boom`
+    ])
+    expect(logRequests().map((r) => r.query.previous)).toEqual(['true'])
+    // the report's tail of the previous instance is the streamed one
+    expect(o.diagnosis?.evidence[0]?.log).toMatchObject({ previous: true, lines: ['attempt 4: boom'] })
+  })
+
   test('without the pods/log right: one line saying so, the verdict on time, the note in the report', async () => {
     server.addUser('nolog', ['get,list,watch jobs', 'get,list,watch pods', 'list events'])
     const { name } = onePod()
