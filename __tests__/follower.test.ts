@@ -102,6 +102,21 @@ describe('logs: follow', () => {
     expect(o.diagnosis?.evidence[0]?.log).toMatchObject({ previous: true, lines: ['attempt 4: boom'] })
   })
 
+  test('a line of 20,000 characters is cut at 4,096 and says so; the next line is whole', async () => {
+    const job = server.createJob(NS, { metadata: { name: 'build' } })
+    const name = server.createPodForJob(job).metadata.name
+    server.setLog(NS, name, 'main', `${'x'.repeat(20_000)}\nafter\n`)
+    const done = start({ condition: 'Complete', logs: 'follow' })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.startPod(NS, name)
+    await server.waitForRequest({ resource: 'pods/log', status: 200 }, { timeoutMs: 5_000 })
+    server.finishPod(NS, name)
+    server.finishJob(NS, 'build', { outcome: 'Complete' })
+    expect((await done).result).toBe('met')
+    const shown = info().filter((l) => l.startsWith(`[${name}/main] `))
+    expect(shown).toEqual([`[${name}/main] ${'x'.repeat(4096)} … [line cut at 4096 characters]`, `[${name}/main] after`])
+  })
+
   test('without the pods/log right: one line saying so, the verdict on time, the note in the report', async () => {
     server.addUser('nolog', ['get,list,watch jobs', 'get,list,watch pods', 'list events'])
     const { name } = onePod()
