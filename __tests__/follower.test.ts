@@ -102,6 +102,63 @@ describe('logs: follow', () => {
     expect(o.diagnosis?.evidence[0]?.log).toMatchObject({ previous: true, lines: ['attempt 4: boom'] })
   })
 
+  test('an init container, a native sidecar and the main container: each streamed once it started, with its own prefix', async () => {
+    const job = server.createJob(NS, {
+      metadata: { name: 'build' },
+      spec: {
+        template: {
+          spec: {
+            initContainers: [
+              { name: 'migrate', image: 'busybox' },
+              { name: 'proxy', image: 'busybox', restartPolicy: 'Always' }
+            ],
+            containers: [{ name: 'main', image: 'busybox' }]
+          }
+        }
+      }
+    })
+    const name = server.createPodForJob(job).metadata.name
+    server.setLog(NS, name, 'migrate', 'migrating\n')
+    server.setLog(NS, name, 'proxy', 'proxy up\n')
+    server.setLog(NS, name, 'main', 'working\n')
+    const done = start({ condition: 'Complete', logs: 'follow' })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 5_000 })
+    server.schedulePod(NS, name)
+    const cs = (n: string, state: KubeObject) => ({
+      name: n,
+      image: 'busybox',
+      imageID: '',
+      containerID: `containerd://${n}`,
+      ready: false,
+      restartCount: 0,
+      state
+    })
+    const ts = new Date().toISOString()
+    // the init container runs and ends; then the sidecar starts, then main
+    server.updatePodStatus(NS, name, {
+      phase: 'Pending',
+      initContainerStatuses: [cs('migrate', { running: { startedAt: ts } }), cs('proxy', { waiting: { reason: 'PodInitializing' } })]
+    })
+    await server.waitForRequest({ resource: 'pods/log', status: 200 }, { timeoutMs: 5_000 })
+    server.updatePodStatus(NS, name, {
+      phase: 'Running',
+      initContainerStatuses: [
+        cs('migrate', {
+          terminated: { exitCode: 0, reason: 'Completed', startedAt: ts, finishedAt: ts, containerID: 'containerd://migrate' }
+        }),
+        cs('proxy', { running: { startedAt: ts } })
+      ],
+      containerStatuses: [cs('main', { running: { startedAt: ts } })]
+    })
+    await server.waitForRequest({ resource: 'pods/log', status: 200 }, { count: 3, timeoutMs: 5_000 })
+    server.finishPod(NS, name)
+    server.finishJob(NS, 'build', { outcome: 'Complete' })
+    expect((await done).result).toBe('met')
+    const shown = info().filter((l) => l.startsWith(`[${name}/`))
+    expect(new Set(shown)).toEqual(new Set([`[${name}/migrate] migrating`, `[${name}/proxy] proxy up`, `[${name}/main] working`]))
+    expect(shown).toHaveLength(3)
+  })
+
   test('a line of 20,000 characters is cut at 4,096 and says so; the next line is whole', async () => {
     const job = server.createJob(NS, { metadata: { name: 'build' } })
     const name = server.createPodForJob(job).metadata.name
