@@ -156,10 +156,16 @@ export class LogFollower {
         c.worker = this.#work(box).catch((err: unknown) => this.#say('bug', `log of ${box.pod}/${box.name} stopped: ${String(err)}`))
         continue
       }
+      // Only news of this container wakes its reader: snapshots come on every tick, and a backoff must last.
+      const news =
+        status.state !== c.status.state ||
+        status.restartCount !== c.status.restartCount ||
+        podDone !== c.podDone ||
+        (pod.deleted === true) !== c.podDeleted
       c.status = status
       c.podDone = podDone
       c.podDeleted = pod.deleted === true
-      c.wake?.()
+      if (news) c.wake?.()
     }
   }
 
@@ -270,13 +276,12 @@ export class LogFollower {
       if (end.kind === 'refused') {
         if (this.#refused(c, restart, previous, end.error)) return
         failures++
-        await this.#waitChange(c, this.#backoff(failures), true)
+        await this.#waitChange(c, this.#backoff(failures))
         continue
       }
-      // broken: a network fault or an API server that went away; resume after a backoff
+      // broken: a network fault or an API server that went away (the watch says so); resume after a backoff
       failures++
-      if (end.error) this.#say('net', `a log stream broke (${end.error.message}); resuming where it stopped`, true)
-      await this.#waitChange(c, this.#backoff(failures), true)
+      await this.#waitChange(c, this.#backoff(failures))
     }
   }
 
@@ -339,8 +344,8 @@ export class LogFollower {
     return new Promise((resolve) => c.abort.signal.addEventListener('abort', () => resolve(), { once: true }))
   }
 
-  /** Waits for news of the container (or a kick), at most ms; `backoff`: kicked by finish too. */
-  #waitChange(c: Container, ms: number, _backoff = false): Promise<void> {
+  /** Waits for news of the container (a snapshot, finish, close), at most ms. */
+  #waitChange(c: Container, ms: number): Promise<void> {
     if (this.#closed) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
@@ -461,9 +466,9 @@ export class LogFollower {
     this.#o.write([this.#prefix(c, restart) + text])
   }
 
-  /** Says something once per kind (debug: only to the note sink's debug level). */
-  #say(kind: string, message: string, quiet = false): void {
-    if (quiet || this.#said.has(kind)) return
+  /** Says something once per kind. */
+  #say(kind: string, message: string): void {
+    if (this.#said.has(kind)) return
     this.#said.add(kind)
     this.#o.note(message)
   }
