@@ -31,6 +31,8 @@ const defaults = (kubeconfig: string): Record<string, string> => ({
   'poll-interval': '2s',
   'pod-error-grace': '60s',
   'log-lines': '30',
+  logs: 'failed',
+  'log-max-streams': '20',
   'comment-on-pr': 'false',
   'github-token': 'ghs_not-a-real-token'
 })
@@ -190,6 +192,16 @@ const cases: Case[] = [
     name: 'log-lines too many',
     inputs: () => ({ 'log-lines': '5000' }),
     message: "Input 'log-lines' has an invalid value '5000': expected a whole number from 0 to 1000"
+  },
+  {
+    name: 'logs not a mode',
+    inputs: () => ({ logs: 'all' }),
+    message: "Input 'logs' has an invalid value 'all': expected one of failed, follow, none"
+  },
+  {
+    name: 'log-max-streams not a number',
+    inputs: () => ({ 'log-max-streams': 'many' }),
+    message: "Input 'log-max-streams' has an invalid value 'many': expected a whole number from 1 to 100"
   },
   // names
   {

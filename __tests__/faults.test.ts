@@ -37,7 +37,8 @@ const TIMING: Timing = {
   unreachableGraceMs: 1_000,
   tickMs: 50,
   heartbeatMs: 60_000,
-  diagnosisMs: 1_000
+  diagnosisMs: 1_000,
+  logDrainMs: 2_000
 }
 const FIRST_BACKOFF_MS = 800
 const NS = 'ci'

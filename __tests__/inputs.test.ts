@@ -70,7 +70,9 @@ describe('readSettings: defaults', () => {
       mode: 'watch',
       pollIntervalMs: 2_000,
       podErrorGraceMs: 60_000,
-      logLines: 30
+      logLines: 30,
+      logs: 'failed',
+      logMaxStreams: 20
     })
   })
 
@@ -83,7 +85,9 @@ describe('readSettings: defaults', () => {
         mode: 'watch',
         'poll-interval': '2s',
         'pod-error-grace': '60s',
-        'log-lines': '30'
+        'log-lines': '30',
+        logs: 'failed',
+        'log-max-streams': '20'
       })
     )
     expect(explicit).toEqual(readSettings(fake({ job: 'build' })))
@@ -224,6 +228,23 @@ describe('readSettings: valid forms', () => {
     ['1000', 1000]
   ])('log-lines %j is %d', (raw, n) => {
     expect(read({ 'log-lines': raw }).logLines).toBe(n)
+  })
+
+  test.each([
+    ['follow', 'follow'],
+    ['FOLLOW', 'follow'],
+    ['None', 'none'],
+    ['failed', 'failed']
+  ])('logs %j is %j', (raw, mode) => {
+    expect(read({ logs: raw }).logs).toBe(mode)
+  })
+
+  test.each([
+    ['1', 1],
+    ['20', 20],
+    ['100', 100]
+  ])('log-max-streams %j is %d', (raw, n) => {
+    expect(read({ 'log-max-streams': raw }).logMaxStreams).toBe(n)
   })
 
   test.each(['a', '1', 'build', 'build-42', 'my.job.v2', 'a-b.c-d', 'x'.repeat(63), '0abc9'])('job name %j is accepted', (job) => {
@@ -405,6 +426,18 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
     // mode
     ['unknown mode', { job: 'build', mode: 'stream' }, "Input 'mode' has an invalid value 'stream': expected one of watch, poll"],
     ['mode "polling"', { job: 'build', mode: 'polling' }, "Input 'mode' has an invalid value 'polling': expected one of watch, poll"],
+    // logs, log-max-streams
+    ['logs misspelt', { job: 'build', logs: 'folow' }, "Input 'logs' has an invalid value 'folow': expected one of failed, follow, none"],
+    [
+      'log-max-streams 0',
+      { job: 'build', 'log-max-streams': '0' },
+      "Input 'log-max-streams' has an invalid value '0': expected a whole number from 1 to 100"
+    ],
+    [
+      'log-max-streams too many',
+      { job: 'build', 'log-max-streams': '101' },
+      "Input 'log-max-streams' has an invalid value '101': expected a whole number from 1 to 100"
+    ],
     // log-lines
     [
       'log-lines too large',

@@ -38,12 +38,13 @@ import { Harness } from './lib/kube.ts'
 import { fileSize, readAudit, requestsOf, simWritesFor, type AuditEvent } from './lib/logs.ts'
 import { killAll, measuring, runProc, type ProcResult } from './lib/proc.ts'
 import { startProxy, type Proxy } from './lib/proxy.ts'
+import { figLogs, logsSection, type LogsConfig } from './lib/logs-figure.ts'
 import { buildReport, type Results } from './lib/report.ts'
 import { envInt, envList, log, randomSuffix, sleep } from './lib/util.ts'
 
 // ---------------------------------------------------------------- configuration
 
-const FIGURES = ['latency', 'api', 'process', 'scale'] as const
+const FIGURES = ['latency', 'api', 'process', 'scale', 'logs'] as const
 type Figure = (typeof FIGURES)[number]
 
 const cfg = {
@@ -54,7 +55,14 @@ const cfg = {
   scaleRuns: envInt('BENCH_SCALE_RUNS', envInt('BENCH_RUNS', 10)),
   figures: envList('BENCH_FIGURES', [...FIGURES]) as Figure[],
   out: path.resolve(ROOT, process.env.BENCH_OUT || 'bench/results'),
-  namespace: process.env.BENCH_NAMESPACE || 'kjw-bench'
+  namespace: process.env.BENCH_NAMESPACE || 'kjw-bench',
+  logs: {
+    seconds: envInt('BENCH_LOGS_SECONDS', 30),
+    pods: envInt('BENCH_LOGS_PODS', 10),
+    rate: envInt('BENCH_LOGS_RATE', 1000),
+    retries: envInt('BENCH_LOGS_RETRIES', 3),
+    maxStreams: envInt('BENCH_LOGS_MAX_STREAMS', 10)
+  } satisfies LogsConfig
 }
 
 const failures: string[] = []
@@ -254,6 +262,21 @@ async function main(): Promise<number> {
     if (cfg.figures.includes('api') && !interrupted) await figApi(ctx)
     if (cfg.figures.includes('process') && !interrupted) await figProcess(ctx)
     if (cfg.figures.includes('scale') && !interrupted) await figScale(ctx)
+    if (cfg.figures.includes('logs') && !interrupted) {
+      const c = {
+        h,
+        namespace: cfg.namespace,
+        kubeconfig: direct,
+        kubectl: kubectlInfo.path,
+        dist: path.join(distCopy, path.basename(DIST)),
+        dir: tmp
+      }
+      results.logs = await figLogs(c, cfg.logs, () => interrupted)
+      for (const s of results.logs) {
+        if (s.code !== 0 && !(s.contender === 'ours' && s.scenario === 'retries' && s.code === 1))
+          failures.push(`logs ${s.scenario}: ${s.contender} exited ${s.code}`)
+      }
+    }
     if (interrupted) failures.push('interrupted')
   } catch (err) {
     failures.push(`harness: ${(err as Error).stack ?? err}`)
@@ -284,6 +307,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(`${cfg.out}.json`, JSON.stringify(results, null, 2) + '\n')
   fs.writeFileSync(`${cfg.out}.md`, markdown)
   process.stdout.write(table + '\n')
+  if (results.logs?.length) process.stdout.write('\n' + logsSection(results.logs, cfg.logs).join('\n') + '\n')
   log(`wrote ${path.relative(ROOT, cfg.out)}.json and .md in ${results.durationS} s`)
   if (failures.length) {
     log(`${failures.length} failure(s):`)

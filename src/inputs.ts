@@ -29,6 +29,10 @@ export interface Settings {
   pollIntervalMs: number
   podErrorGraceMs: number
   logLines: number
+  /** failed: log tails of failing pods in the report; follow: every container streamed live; none: no log read at all */
+  logs: LogsMode
+  /** follow: at most this many log streams open at once */
+  logMaxStreams: number
   /** a token for the sticky pull-request comment; undefined: no comment */
   prCommentToken?: string
 }
@@ -40,6 +44,8 @@ export class InputError extends Error {
     this.name = 'InputError'
   }
 }
+
+export type LogsMode = 'failed' | 'follow' | 'none'
 
 export type GetInput = (name: string) => string
 
@@ -216,6 +222,8 @@ export function readSettings(get: GetInput): Settings {
   if (pollIntervalMs < 100) throw bad('poll-interval', input('poll-interval'), 'expected at least 100ms')
   const podErrorGraceMs = duration('pod-error-grace', input('pod-error-grace') || '60s', true)
   const logLines = wholeNumber('log-lines', input('log-lines') || '30', 0, 1000)
+  const logs = oneOf<LogsMode>('logs', input('logs') || 'failed', ['failed', 'follow', 'none'])
+  const logMaxStreams = wholeNumber('log-max-streams', input('log-max-streams') || '20', 1, 100)
 
   const deletePolicy = oneOf<DeletePolicy>('delete', input('delete') || 'never', ['never', 'on-success', 'always'])
   if (deletePolicy !== 'never' && target.kind === 'phase' && (target.phase === 'Pending' || target.phase === 'Running')) {
@@ -251,6 +259,8 @@ export function readSettings(get: GetInput): Settings {
     pollIntervalMs,
     podErrorGraceMs,
     logLines,
+    logs,
+    logMaxStreams,
     prCommentToken: commentOnPr === 'true' ? token : undefined
   }
 }

@@ -5,19 +5,21 @@ import * as core from '@actions/core'
 import { loadCredentials, CredentialsError } from './credentials.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
-import { collectDiagnosis, type Diagnosis } from './diagnose/collect.js'
+import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
 import { readSettings, InputError, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
-import { jobEnd, type Observed, type PodInfo, type Snapshot } from './model.js'
+import { jobEnd, type Observed, type PodInfo, type Snapshot, type Target } from './model.js'
 import { sleep } from './observe/backoff.js'
+import { LogFollower } from './observe/logs/follower.js'
 import { observe, type Observation } from './observe/observe.js'
 import { cleanUp } from './cleanup.js'
 import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
 import { report } from './report/report.js'
+import { LogGate } from './text/gate.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
 
@@ -34,6 +36,8 @@ export interface Timing {
   diagnosisMs: number
   /** the most that the one fresh LIST of pods for the report may take */
   refreshMs: number
+  /** logs: follow, a finished Job: the most its open log streams are read on after the verdict */
+  logDrainMs: number
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -44,7 +48,8 @@ export const DEFAULT_TIMING: Timing = {
   tickMs: 1_000,
   heartbeatMs: 30_000,
   diagnosisMs: 10_000,
-  refreshMs: 3_000
+  refreshMs: 3_000,
+  logDrainMs: 2_000
 }
 
 /** What is known so far, for the report on every path (an error may come at any step). */
@@ -53,12 +58,18 @@ interface Progress {
   namespace?: string
   http?: KubeHttp
   observation?: Observation
+  /** logs: follow */
+  follower?: LogFollower
+  /** The one writer of the step's log while cluster text may be in it (src/text/gate.ts): cluster text
+   * goes through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own. */
+  gate: LogGate
 }
 
 export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   const timing: Timing = { ...DEFAULT_TIMING, ...tuning }
   const started = Date.now()
-  const known: Progress = {}
+  // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
+  const known: Progress = { gate: new LogGate((text) => core.info(text.replace(/\n$/, ''))) }
   // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
   // at once, and the report is still written.
   const cancel = new AbortController()
@@ -104,8 +115,14 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   const overall = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
   const elapsedMs = Date.now() - started
   const diagnosable = (v: Verdict) => (v.state === 'failed' || v.state === 'timeout') && !cancelled.aborted
-  const diagnoseJob = (j: Overall['jobs'][number]) =>
-    diagnosable(j.verdict) ? diagnose(http, j.snapshot, j.verdict, settings.logLines, timing.diagnosisMs, cancelled) : undefined
+  const follower = known.follower
+  const logSource: CollectOptions['logSource'] = settings.logs === 'none' ? 'none' : follower ? follower.tail.bind(follower) : 'read'
+  const diagnoseJob = async (j: Overall['jobs'][number]) => {
+    if (!diagnosable(j.verdict)) return undefined
+    const d = await diagnose(http, j.snapshot, j.verdict, settings.logLines, logSource, timing.diagnosisMs, cancelled, known.gate)
+    if (d && follower) d.notes.push(...follower.notes)
+    return d
+  }
   if (!severalJobs(settings)) {
     const [one] = overall.jobs
     return {
@@ -159,7 +176,7 @@ async function waitForVerdict(
       unreachableGraceMs: timing.unreachableGraceMs,
       tickMs: timing.tickMs,
       onNote: (level, message) =>
-        level === 'warning' ? core.warning(message) : level === 'info' ? core.info(message) : core.debug(message)
+        level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
     },
     AbortSignal.any([timedOut.signal, cancelled])
   ))
@@ -172,24 +189,66 @@ async function waitForVerdict(
   // The step's start by the API server's clock: a Job that finished long before it is named.
   const rules = (): Rules => ({ podErrorGraceMs: settings.podErrorGraceMs, stepStartedAt: started + http.serverClockSkewMs })
   const judge = (seen: Observed, ending?: Ending) => decideJobs(seen, wanted, settings.target, rules(), Date.now(), ending)
-  const progress = progressLog(timing.heartbeatMs, started)
+  const progress = progressLog(timing.heartbeatMs, started, known.gate)
+  // logs: follow — every container's log streamed beside the loop, never holding it up
+  const follower = (known.follower =
+    settings.logs === 'follow'
+      ? new LogFollower({
+          http,
+          namespace,
+          maxStreams: settings.logMaxStreams,
+          tailLines: settings.logLines,
+          write: (lines) => known.gate.untrusted(lines),
+          note: (message) => known.gate.untrusted(message)
+        })
+      : undefined)
   const ignored = new Set<string>()
   let overall: Overall | undefined
   try {
-    for await (const seen of observation.snapshots) {
-      overall = judge(seen)
-      for (const name of overall.ignored) {
-        if (ignored.has(name)) continue
-        ignored.add(name)
-        core.info(`job ${namespace}/${name} matches ${settings.selector} but finished before this step started: not counted`)
+    try {
+      for await (const seen of observation.snapshots) {
+        for (const s of seen.jobs) follower?.update(s)
+        overall = judge(seen)
+        for (const name of overall.ignored) {
+          if (ignored.has(name)) continue
+          ignored.add(name)
+          known.gate.untrusted(`job ${namespace}/${name} matches ${settings.selector} but finished before this step started: not counted`)
+        }
+        progress(overall.message)
+        if (overall.state !== 'waiting') break
       }
-      progress(overall.message)
-      if (overall.state !== 'waiting') break
+    } finally {
+      clearTimeout(timer)
     }
+    const result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    // Logs of finished Jobs are read to their end, briefly; a wait that stops early closes them at once.
+    if (follower) {
+      for (const j of result.jobs) follower.update(j.snapshot)
+      await follower.finish(jobsFinished(result, settings.target), timing.logDrainMs)
+    }
+    return result
   } finally {
-    clearTimeout(timer)
+    follower?.close()
   }
+}
 
+/** Every Job ended (a final condition), or its pods reached an end phase the wait asked for. */
+function jobsFinished(o: Overall, target: Target): boolean {
+  if (o.state !== 'met' && o.state !== 'failed') return false
+  if (target.kind === 'phase' && (target.phase === 'Succeeded' || target.phase === 'Failed')) return true
+  return o.jobs.every((j) => j.snapshot.job !== undefined && jobEnd(j.snapshot.job, j.snapshot.inferred) !== undefined)
+}
+
+/** The verdict to report: the loop's, taken again after a timeout or a cancel, or on fresh pods. */
+async function finalVerdict(
+  settings: Settings,
+  observation: Observation,
+  overall: Overall | undefined,
+  judge: (seen: Observed, ending?: Ending) => Overall,
+  timing: Timing,
+  started: number,
+  cancelled: AbortSignal
+): Promise<Overall> {
   if (!overall || overall.state === 'waiting') {
     const afterMs = Date.now() - started
     const ending: Ending = cancelled.aborted
@@ -211,14 +270,15 @@ async function waitForVerdict(
 
 const unfinished = (p: PodInfo) => !p.deleted && p.phase !== 'Succeeded' && p.phase !== 'Failed'
 
-/** A progress line when the picture changes, and at least every heartbeat. */
-function progressLog(heartbeatMs: number, started: number): (message: string) => void {
+/** A progress line when the picture changes, and at least every heartbeat. It
+ * quotes cluster text (reasons, messages): through the gate. */
+function progressLog(heartbeatMs: number, started: number, gate: LogGate): (message: string) => void {
   let last = ''
   let at = 0
   return (message) => {
     const now = Date.now()
     if (message === last && now - at < heartbeatMs) return
-    core.info(progressLine(message, now - started))
+    gate.untrusted(progressLine(message, now - started))
     last = message
     at = now
   }
@@ -230,23 +290,25 @@ async function diagnose(
   snapshot: Snapshot,
   verdict: Verdict,
   logLines: number,
+  logSource: CollectOptions['logSource'],
   boundMs: number,
-  cancelled: AbortSignal
+  cancelled: AbortSignal,
+  gate: LogGate
 ): Promise<Diagnosis | undefined> {
   const bound = new AbortController()
   const stop = () => bound.abort()
   cancelled.addEventListener('abort', stop, { once: true })
   try {
     return await Promise.race([
-      collectDiagnosis(http, snapshot, verdict.problems, { logLines, maxGroups: 5 }),
+      collectDiagnosis(http, snapshot, verdict.problems, { logLines, logSource, maxGroups: 5 }),
       sleep(boundMs, bound.signal).then(() => {
         // sleep() also ends when the bound is lifted after the diagnosis arrived
-        if (!bound.signal.aborted) core.info(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
+        if (!bound.signal.aborted) gate.untrusted(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
         return undefined
       })
     ])
   } catch (err) {
-    core.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`)
+    gate.own(() => core.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`))
     return undefined
   } finally {
     bound.abort()
@@ -256,7 +318,7 @@ async function diagnose(
 
 /** result=error: bad input, credentials, an API error retrying cannot mend, or a bug. */
 function failure(err: unknown, known: Progress, started: number): Outcome {
-  core.debug((err as Error)?.stack ?? String(err))
+  known.gate.own(() => core.debug((err as Error)?.stack ?? String(err)))
   const seen = known.observation?.latest().jobs ?? []
   const several = known.settings !== undefined && severalJobs(known.settings)
   return {
@@ -275,8 +337,11 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.mode ??= known.observation?.status.mode
   outcome.requests ??= known.http?.requests
   outcome.runUrl ??= runUrl()
-  await report(outcome)
+  known.follower?.close()
+  await report(outcome, known.gate)
   const token = known.settings?.prCommentToken
+  // report() ended outside the block: the comment's lines (ours) are written there too
+  known.gate.close()
   if (token && outcome.result !== 'cancelled') await prComment(outcome, token)
   // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
   if (known.settings && known.http && known.observation) {

@@ -12,6 +12,8 @@ export interface JobSpec {
   parallelism: number
   /** sim.kjw.dev/* annotations, without the prefix */
   sim: Record<string, string>
+  /** default 0 */
+  backoffLimit?: number
 }
 
 export class Harness {
@@ -45,7 +47,7 @@ export class Harness {
       spec: {
         completions: s.completions,
         parallelism: s.parallelism,
-        backoffLimit: 0,
+        backoffLimit: s.backoffLimit ?? 0,
         template: {
           metadata: {
             labels: { 'kjw.dev/bench': 'true' },
@@ -71,6 +73,15 @@ export class Harness {
       if (Date.now() > deadline) throw new Error(`job pods: ${l.items.length} of ${count} after ${timeoutMs} ms`)
       await sleep(100)
     }
+  }
+
+  /** How many pods the Job has now. */
+  async countPods(uid: string): Promise<number> {
+    const l = await this.core.listNamespacedPod(
+      { namespace: this.namespace, labelSelector: `batch.kubernetes.io/controller-uid=${uid}` },
+      this.opts
+    )
+    return l.items.length
   }
 
   /** Until status.ready of the Job reaches `count` (all its pods Running and Ready). */

@@ -1,6 +1,7 @@
 // Turns the raw samples into the one markdown table (median, min, max of the
 // runs; targets met or missed) and the results document.
 import type { KubectlInfo } from './cluster.ts'
+import { logsSection, type LogsConfig, type LogsSample } from './logs-figure.ts'
 import { fmtBytes, fmtCount, fmtCpu, fmtMB, fmtMs, stat, type Stat } from './util.ts'
 
 export interface LatencySample {
@@ -85,6 +86,8 @@ export interface Results {
   process: CostSample[]
   processPodsReady?: number
   scale: ScaleSample[]
+  /** figure 6, live logs (bench/lib/logs-figure.ts) */
+  logs?: LogsSample[]
   failures: string[]
   durationS: number
   rows?: Row[]
@@ -615,6 +618,7 @@ export function buildReport(r: Results): { table: string; markdown: string } {
   const g = growth(r)
   if (g.length) notes.push('- Growth with the number of pods (medians):', ...g.map((l) => `  ${l}`))
   if (r.failures.length) notes.push('- Failures:', ...r.failures.map((f) => `  - ${f.split('\n')[0]}`))
+  if (r.logs?.length) md.push(...logsSection(r.logs, r.config.logs as LogsConfig))
   if (notes.length) md.push('## Notes', '', ...notes, '')
   md.push(METHOD)
   return { table, markdown: md.join('\n') }

@@ -29,8 +29,13 @@ export interface Diagnosis {
   notes: string[]
 }
 
+/** Lines already read of a container (logs: follow), or undefined when none were. */
+export type LogTail = (pod: string, container: string, previous: boolean) => string[] | undefined
+
 export interface CollectOptions {
   logLines: number
+  /** read: the tail from the API (logs: failed); none: no log at all; a function: the lines streamed (logs: follow) */
+  logSource?: 'read' | 'none' | LogTail
   /** how many cause groups get a log and events */
   maxGroups: number
 }
@@ -79,7 +84,11 @@ export async function collectDiagnosis(http: KubeHttp, s: Snapshot, groups: Caus
   }
 
   const log = async (pod: string, c: NonNullable<PodCause['log']>): Promise<PodEvidence['log']> => {
-    if (o.logLines <= 0) return undefined
+    if (o.logLines <= 0 || o.logSource === 'none') return undefined
+    if (typeof o.logSource === 'function') {
+      const lines = o.logSource(pod, c.container, c.previous)
+      return lines ? { ...c, lines: lines.slice(-o.logLines) } : undefined
+    }
     try {
       const text = await http.getText(
         `/api/v1/namespaces/${ns}/pods/${pod}/log`,

@@ -4,6 +4,7 @@
 // of the verdict's notes (restarts, a stale Job, what holds a Job back).
 import { causeTitle, type CauseGroup } from '../decide/explain.js'
 import type { Diagnosis } from '../diagnose/collect.js'
+import { oneLine } from '../text/gate.js'
 import type { Outcome } from './outcome.js'
 import { jobName } from './render.js'
 
@@ -26,13 +27,13 @@ export function annotations(o: Outcome): Annotation[] {
         out.push(...causes(j.verdict.problems, j.diagnosis, `${o.namespace ? `${o.namespace}/` : ''}${j.name}: `))
       }
     }
-    for (const n of o.notes ?? []) out.push({ level: 'warning', title: n.title, message: n.message })
+    for (const n of o.notes ?? []) out.push({ level: 'warning', title: oneLine(n.title, 200), message: n.message })
     return cap(out)
   }
   const title = o.job ? `kube-job-wait: ${jobName(o)}` : 'kube-job-wait'
   if (o.result === 'met') out.push({ level: 'notice', title, message: o.message })
   if (o.result === 'failed' || o.result === 'timeout') out.push(...causes(o.verdict?.problems ?? [], o.diagnosis, ''))
-  for (const n of o.verdict?.notes ?? []) out.push({ level: 'warning', title: n.title, message: n.message })
+  for (const n of o.verdict?.notes ?? []) out.push({ level: 'warning', title: oneLine(n.title, 200), message: n.message })
   return cap(out)
 }
 
@@ -45,10 +46,11 @@ function causes(groups: CauseGroup[], diagnosis: Diagnosis | undefined, prefix: 
         .slice(0, 3)
         .map((p) => p.name)
         .join(', ') + (g.pods.length > 3 ? `, ${g.pods.length - 3} more` : '')
-    const parts = [`${names}${g.first.message ? `: ${g.first.message}` : ''}`]
-    const tail = ev?.log?.lines.slice(-5) ?? []
+    // Cluster text: one line each, no controls; @actions/core escapes the command.
+    const parts = [`${names}${g.first.message ? `: ${oneLine(g.first.message, 500)}` : ''}`]
+    const tail = ev?.log?.lines.slice(-5).map((l) => oneLine(l, 300)) ?? []
     if (tail.length) parts.push(`last log lines of ${ev!.pod}:`, ...tail)
-    return { level: 'error' as const, title: `${prefix}${causeTitle(g)}`, message: parts.join('\n') }
+    return { level: 'error' as const, title: oneLine(`${prefix}${causeTitle(g)}`, 200), message: parts.join('\n') }
   })
 }
 

@@ -1,50 +1,60 @@
 // Writes an Outcome where the runner shows it: outputs, annotations, the
 // diagnosis in collapsible log groups, the job summary, and the step's
-// failure. Called once, on every path.
+// failure. Called once, on every path. Cluster text (messages, events, log
+// lines) reaches the log only through the gate: our commands (annotations,
+// groups, the failure) outside its stop-commands block, the text inside.
 import * as core from '@actions/core'
 import { causeTitle, type CauseGroup } from '../decide/explain.js'
 import type { Diagnosis } from '../diagnose/collect.js'
+import { LogGate, oneLine } from '../text/gate.js'
 import { annotations } from './annotations.js'
 import type { Outcome } from './outcome.js'
 import { outputs } from './render.js'
 import { summaryMarkdown } from './summary.js'
 
-export async function report(o: Outcome): Promise<void> {
+export async function report(o: Outcome, gate: LogGate = new LogGate()): Promise<void> {
+  gate.close()
+  // Without GITHUB_OUTPUT, setOutput falls back to a ::set-output:: command: outside the block.
   for (const [k, v] of Object.entries(outputs(o))) core.setOutput(k, v)
-  for (const a of annotations(o)) {
-    if (a.level === 'notice') core.notice(a.message, { title: a.title })
-    else if (a.level === 'warning') core.warning(a.message, { title: a.title })
-    else core.error(a.message, { title: a.title })
-  }
-  logDiagnosis(o)
-  if (o.result !== 'met') core.setFailed(o.message)
+  gate.own(() => {
+    for (const a of annotations(o)) {
+      if (a.level === 'notice') core.notice(a.message, { title: a.title })
+      else if (a.level === 'warning') core.warning(a.message, { title: a.title })
+      else core.error(a.message, { title: a.title })
+    }
+  })
+  logDiagnosis(o, gate)
+  if (o.result !== 'met') gate.own(() => core.setFailed(o.message))
   try {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(o)).write()
   } catch (err) {
-    core.warning(`could not write the job summary: ${(err as Error).message}`)
+    gate.own(() => core.warning(`could not write the job summary: ${(err as Error).message}`))
   }
+  gate.close()
 }
 
-function logDiagnosis(o: Outcome): void {
-  if (o.jobs) for (const j of o.jobs) logJobDiagnosis(j.diagnosis, j.verdict.problems, `job ${j.name}, `)
-  else logJobDiagnosis(o.diagnosis, o.verdict?.problems ?? [], '')
+function logDiagnosis(o: Outcome, gate: LogGate): void {
+  if (o.jobs) for (const j of o.jobs) logJobDiagnosis(j.diagnosis, j.verdict.problems, `job ${j.name}, `, gate)
+  else logJobDiagnosis(o.diagnosis, o.verdict?.problems ?? [], '', gate)
 }
 
-function logJobDiagnosis(d: Diagnosis | undefined, problems: CauseGroup[], prefix: string): void {
+function logJobDiagnosis(d: Diagnosis | undefined, problems: CauseGroup[], prefix: string, gate: LogGate): void {
   if (!d) return
   for (const ev of d.evidence) {
     const g = problems.find((x) => x.pods.some((p) => p.name === ev.pod))
-    core.startGroup(`${g ? causeTitle(g) : ev.cause.cause}: ${prefix}pod ${ev.pod}`)
-    if (ev.cause.message) core.info(ev.cause.message)
-    for (const e of ev.events) core.info(`event ${e.reason}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`)
+    // The group's title is a command's data: escaped by core, and cut to one line by the gate's rules.
+    gate.own(() => core.startGroup(oneLine(`${g ? causeTitle(g) : ev.cause.cause}: ${prefix}pod ${ev.pod}`, 300)))
+    const lines: string[] = []
+    if (ev.cause.message) lines.push(ev.cause.message)
+    for (const e of ev.events) lines.push(`event ${e.reason}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`)
     if (ev.log) {
-      core.info(
+      lines.push(
         `--- log of container ${ev.log.container}${ev.log.previous ? ' (previous instance)' : ''}, last ${ev.log.lines.length} lines ---`
       )
-      for (const l of ev.log.lines) core.info(l)
+      lines.push(...ev.log.lines)
     }
-    core.endGroup()
+    gate.untrusted(lines)
+    gate.own(() => core.endGroup())
   }
-  for (const e of d.jobEvents) core.info(`job event ${e.reason}: ${e.message}`)
-  for (const n of d.notes) core.info(n)
+  gate.untrusted([...d.jobEvents.map((e) => `job event ${e.reason}: ${e.message}`), ...d.notes])
 }

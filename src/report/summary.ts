@@ -8,6 +8,7 @@ import { causeTitle } from '../decide/explain.js'
 import type { PodInfo } from '../model.js'
 import { targetText, type JobReport, type Outcome } from './outcome.js'
 import { jobName, podRow, sortedPods } from './render.js'
+import { markdownCodeBlock, markdownInline, oneLine } from '../text/gate.js'
 
 /** Beyond this many pods the table and the timeline give way to counts. */
 export const MAX_POD_ROWS = 50
@@ -16,10 +17,25 @@ const MAX_EVENTS = 8
 
 const ICON: Record<string, string> = { met: '✅', failed: '❌', timeout: '⏱️', cancelled: '🚫', error: '⚠️' }
 
+// Cluster text (messages, reasons, events, log lines) is untrusted: it goes
+// through the gate's markdown escaping (src/text/gate.ts), so that no `|`,
+// fence, HTML tag, @mention or #reference in it changes the page.
+/** Our own text with names in it, in a table cell or a line. */
 export const esc = (s: string | null | undefined): string => (s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
-/** Text inside a fenced block must not close the fence. */
-const fenced = (lines: string[]) => ['```text', ...lines.map((l) => clip(l.replace(/```/g, "'''"), MAX_LOG_LINE)), '```']
+/** Several lines as one: a message is read whole, not cut at its first line break. */
+const flat = (s: string | null | undefined): string => (s ?? '').replace(/\r?\n/g, ' ')
+/** Cluster text as inline markdown, one line. */
+const md = (s: string | null | undefined, max = 1000): string => markdownInline(flat(s), max)
+/** Our phrases that quote cluster names and reasons (a cause, the verdict's message): one line, HTML
+ * inert, no emphasis, code, link or table break, no mention or reference; plain punctuation kept. */
+const phrase = (s: string | null | undefined, max = 1000): string =>
+  oneLine(flat(s), max)
+    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+    .replace(/[\\`*_[\]~|]/g, '\\$&')
+    .replace(/[@#]/g, '$&\u200d')
+/** Log lines in a fence that nothing inside can close. */
+const fenced = (lines: string[]) => markdownCodeBlock(lines.map((l) => clip(l, MAX_LOG_LINE))).split('\n')
 
 function ms(iso: string | undefined): number | undefined {
   if (!iso) return undefined
@@ -65,7 +81,7 @@ function podTable(pods: PodInfo[], now: number): string[] {
       r.startTime ?? '',
       duration(p, now),
       String(r.restarts),
-      esc(r.reason)
+      phrase(r.reason, 200)
     ]
     out.push(`| ${cells.join(' | ')} |`)
   }
@@ -84,7 +100,7 @@ function aggregateTable(pods: PodInfo[]): string[] {
   return [
     '| Phase | Reason | Pods |',
     '| --- | --- | --- |',
-    ...rows.map(([k, n]) => `| ${k.split('|')[0]} | ${esc(k.split('|')[1])} | ${n} |`)
+    ...rows.map(([k, n]) => `| ${k.split('|')[0]} | ${phrase(k.split('|')[1], 200)} | ${n} |`)
   ]
 }
 
@@ -122,12 +138,12 @@ function why(o: Outcome, d: Diagnosis | undefined): string[] {
         .slice(0, 5)
         .map((p) => `\`${p.name}\``)
         .join(', ') + (g.pods.length > 5 ? ` and ${g.pods.length - 5} more` : '')
-    out.push(`**${esc(causeTitle(g))}**: ${names}`, '')
-    if (g.first.message) out.push(`> ${esc(clip(g.first.message, 1000))}`, '')
+    out.push(`**${phrase(causeTitle(g))}**: ${names}`, '')
+    if (g.first.message) out.push(`> ${md(g.first.message, 1000)}`, '')
     const ev = d?.evidence.find((e) => g.pods.some((p) => p.name === e.pod))
     if (ev?.events.length) {
       for (const e of ev.events.slice(0, MAX_EVENTS))
-        out.push(`- ⚠️ ${esc(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${esc(clip(e.message, 500))}`)
+        out.push(`- ⚠️ ${phrase(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${md(e.message, 500)}`)
       out.push('')
     }
     if (ev?.log) {
@@ -143,10 +159,10 @@ function why(o: Outcome, d: Diagnosis | undefined): string[] {
   if (d?.jobEvents.length) {
     out.push('Job events:', '')
     for (const e of d.jobEvents.slice(0, MAX_EVENTS))
-      out.push(`- ⚠️ ${esc(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${esc(clip(e.message, 500))}`)
+      out.push(`- ⚠️ ${phrase(e.reason)}${e.count > 1 ? ` (×${e.count})` : ''}: ${md(e.message, 500)}`)
     out.push('')
   }
-  for (const note of d?.notes ?? []) out.push(`<sub>${esc(note)}</sub>`, '')
+  for (const note of d?.notes ?? []) out.push(`<sub>${phrase(note)}</sub>`, '')
   return out
 }
 
@@ -155,7 +171,7 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
   const lines: string[] = []
   const who = o.job ? `job \`${jobName(o)}\`` : 'kube-job-wait'
   lines.push(`## ${ICON[o.result] ?? ''} ${who}: ${o.result} after ${formatDuration(o.elapsedMs)}`, '')
-  lines.push(`Waited for ${targetText(o.target)}. ${esc(o.message)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
+  lines.push(`Waited for ${targetText(o.target)}. ${phrase(o.message, 2000)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
   lines.push(...notes(o.verdict?.notes))
   lines.push(...jobDetails(o, '###', now))
   if (o.mode) lines.push(`<sub>${o.mode} mode, ${o.requests ?? 0} API requests</sub>`)
@@ -163,7 +179,7 @@ export function summaryMarkdown(o: Outcome, now = Date.now()): string {
 }
 
 function notes(list: { title: string; message: string }[] | undefined): string[] {
-  return (list ?? []).flatMap((n) => [`> ⚠️ **${esc(n.title)}**: ${esc(n.message)}`, ''])
+  return (list ?? []).flatMap((n) => [`> ⚠️ **${phrase(n.title)}**: ${phrase(n.message)}`, ''])
 }
 
 /** Why, the pods, the Job and the timeline of one Job. */
@@ -190,10 +206,10 @@ function jobDetails(o: Outcome, h: string, now: number): string[] {
       `**Job** ${job.namespace}/${job.name}: ${job.active} active, ${job.ready} ready, ${job.succeeded} succeeded, ${job.failed} failed${o.snapshot?.jobDeleted ? ' (deleted)' : ''}`
     )
     for (const c of job.conditions)
-      lines.push(`- ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${esc(c.message)}` : ''}`)
+      lines.push(`- ${phrase(c.type)}=${phrase(c.status)}${c.reason ? ` ${phrase(c.reason)}` : ''}${c.message ? `: ${md(c.message)}` : ''}`)
     const inferred = o.snapshot?.inferred?.condition
     if (inferred)
-      lines.push(`- ${inferred.type}, inferred from the Job controller's events${inferred.reason ? ` (${esc(inferred.reason)})` : ''}`)
+      lines.push(`- ${inferred.type}, inferred from the Job controller's events${inferred.reason ? ` (${phrase(inferred.reason)})` : ''}`)
     lines.push('')
   }
   if (pods.length && pods.length <= MAX_POD_ROWS) {
@@ -220,10 +236,10 @@ function severalMarkdown(o: Outcome, jobs: JobReport[], now: number): string {
   const ns = o.namespace ? ` in \`${o.namespace}\`` : ''
   const lines: string[] = []
   lines.push(`## ${ICON[o.result] ?? ''} ${jobs.length} jobs${ns}: ${o.result} after ${formatDuration(o.elapsedMs)}`, '')
-  lines.push(`Waited for ${targetText(o.target)} of each. ${esc(o.message)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
+  lines.push(`Waited for ${targetText(o.target)} of each. ${phrase(o.message, 2000)}${o.runUrl ? ` ([run](${o.runUrl}))` : ''}`, '')
   for (const j of jobs) {
     const took = jobDuration(j, now)
-    lines.push(`- ${JOB_ICON[j.verdict.state] ?? ''} \`${j.name}\`: ${esc(j.verdict.message)}${took ? ` (${took})` : ''}`)
+    lines.push(`- ${JOB_ICON[j.verdict.state] ?? ''} \`${j.name}\`: ${phrase(j.verdict.message)}${took ? ` (${took})` : ''}`)
   }
   lines.push('')
   lines.push(...notes(o.notes))

@@ -6,7 +6,8 @@
 #
 #   npm run demo            # test/demo/job.yaml: 3 pods that run ~3 s, one of
 #                           # them fails and is replaced; waits for Running,
-#                           # then for condition Finished (both met)
+#                           # then for condition Finished with logs: follow
+#                           # (both met)
 #   npm run demo -- fail    # test/demo/fail-crash.yaml: a Job whose pods exit 3
 #                           # (condition Complete → failed, with their log);
 #                           # test/demo/fail-imagepull.yaml: a Job stuck in
@@ -113,7 +114,7 @@ apply() { # a fresh copy of the manifest's Jobs (a demo run before may have left
 if [ "$variant" = ok ]; then
   apply "$DEMO/job.yaml"
   run_action met "wait until the pods run" job=kjw-demo namespace=kjw-e2e phase=Running timeout=2m
-  run_action met "wait until the Job finishes" job=kjw-demo namespace=kjw-e2e condition=Finished timeout=2m
+  run_action met "wait until the Job finishes, its logs followed" job=kjw-demo namespace=kjw-e2e condition=Finished timeout=2m logs=follow
 else
   apply "$DEMO/fail-crash.yaml"
   run_action failed "a Job whose pods exit 3: wait for condition Complete" job=kjw-demo-crash namespace=kjw-e2e condition=Complete timeout=2m

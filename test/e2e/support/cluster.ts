@@ -50,6 +50,8 @@ export interface JobSpec {
   ttlSecondsAfterFinished?: number
   suspend?: boolean
   image?: string
+  /** the pod template's restartPolicy (default Never) */
+  restartPolicy?: 'Never' | 'OnFailure'
 }
 
 export function jobManifest(j: JobSpec): object {
@@ -59,7 +61,7 @@ export function jobManifest(j: JobSpec): object {
     template: {
       metadata: { annotations },
       spec: {
-        restartPolicy: 'Never',
+        restartPolicy: j.restartPolicy ?? 'Never',
         terminationGracePeriodSeconds: 0,
         containers: [{ name: 'main', image: j.image ?? 'busybox:1.36', command: ['sh', '-c', 'true'] }]
       }
