@@ -151,3 +151,21 @@ describe('a selector', () => {
     expect(o.message).toBe('timed out after 30s: 0 of 1 jobs met; 0 of 1 jobs matching app=x found')
   })
 })
+
+describe('the progress line of many Jobs', () => {
+  const five = ['a', 'b', 'c', 'd', 'e']
+  test('names three Jobs still short and counts the others: it is printed on every change', () => {
+    const o = decideJobs(seen(...five.map(running)), names(...five), complete, rules, NOW)
+    expect(o.state).toBe('waiting')
+    expect(o.message).toBe(
+      '0 of 5 jobs met; ' +
+        ['a', 'b', 'c'].map((n) => `ci/${n}: job ci/${n} not Complete yet: 1 active, 0 of 1 succeeded, 0 failed`).join('; ') +
+        '; 2 more waiting'
+    )
+  })
+  test('the timeout names every one of them', () => {
+    const o = decideJobs(seen(...five.map(running)), names(...five), complete, rules, NOW, { kind: 'timeout', afterMs: 60_000 })
+    for (const n of five) expect(o.message).toContain(`ci/${n}: job ci/${n} not Complete yet`)
+    expect(o.message).not.toContain('more waiting')
+  })
+})

@@ -35,16 +35,16 @@ import {
   type Result
 } from './lib/contenders.ts'
 import { Harness } from './lib/kube.ts'
-import { fileSize, readAudit, requestsOf, simWritesFor, type AuditEvent } from './lib/logs.ts'
+import { fileSize, readAudit, readSimWrites, requestsOf, simWritesFor, type AuditEvent } from './lib/logs.ts'
 import { killAll, measuring, runProc, type ProcResult } from './lib/proc.ts'
 import { startProxy, type Proxy } from './lib/proxy.ts'
 import { figLogs, logsSection, type LogsConfig } from './lib/logs-figure.ts'
-import { buildReport, type Results } from './lib/report.ts'
+import { buildReport, type Results, type SeveralSample } from './lib/report.ts'
 import { envInt, envList, log, randomSuffix, sleep } from './lib/util.ts'
 
 // ---------------------------------------------------------------- configuration
 
-const FIGURES = ['latency', 'api', 'process', 'scale', 'logs'] as const
+const FIGURES = ['latency', 'api', 'process', 'scale', 'logs', 'several'] as const
 type Figure = (typeof FIGURES)[number]
 
 const cfg = {
@@ -53,6 +53,9 @@ const cfg = {
   processPods: envInt('BENCH_PROCESS_PODS', 1000),
   scaleSizes: envList('BENCH_SCALE_SIZES', ['100', '1000', '5000']).map(Number),
   scaleRuns: envInt('BENCH_SCALE_RUNS', envInt('BENCH_RUNS', 10)),
+  severalJobs: envInt('BENCH_SEVERAL_JOBS', 20),
+  severalPods: envInt('BENCH_SEVERAL_PODS', 5),
+  severalRuns: envInt('BENCH_SEVERAL_RUNS', Math.min(5, envInt('BENCH_RUNS', 10))),
   figures: envList('BENCH_FIGURES', [...FIGURES]) as Figure[],
   out: path.resolve(ROOT, process.env.BENCH_OUT || 'bench/results'),
   namespace: process.env.BENCH_NAMESPACE || 'kjw-bench',
@@ -240,6 +243,7 @@ async function main(): Promise<number> {
     api: [],
     process: [],
     scale: [],
+    several: [],
     failures,
     durationS: 0
   }
@@ -277,6 +281,7 @@ async function main(): Promise<number> {
           failures.push(`logs ${s.scenario}: ${s.contender} exited ${s.code}`)
       }
     }
+    if (cfg.figures.includes('several') && !interrupted) await figSeveral(ctx)
     if (interrupted) failures.push('interrupted')
   } catch (err) {
     failures.push(`harness: ${(err as Error).stack ?? err}`)
@@ -622,6 +627,92 @@ async function figScale(x: FigureContext): Promise<void> {
         `  last Succeeded write ${(sp.jobRunMs / 1000).toFixed(1)} s after the Job's creation; phase Succeeded: exit +${Math.round(sp.latencyMs)} ms ` +
           `(decision line +${Math.round(sp.decisionLineMs ?? NaN)} ms), peak RSS ${(sp.maxRssKB / 1024).toFixed(1)} MiB, CPU ${sp.cpuS.toFixed(2)} s; ` +
           `condition Complete: exit +${Math.round(sc.latencyMs)} ms, peak RSS ${(sc.maxRssKB / 1024).toFixed(1)} MiB`
+      )
+    }
+  }
+}
+
+// ---------------------------------------------------------------- 6: several Jobs
+
+/**
+ * N Jobs of P pods each, all to complete: ours with a selector (expected-jobs
+ * N), `kubectl wait --for=condition=complete job -l` on identical Jobs, and
+ * ours on a single Job of P pods (the reference for the API requests), one
+ * after the other, each on Jobs of its own created just before it starts.
+ * The decisive moment for the set: the latest, over the Jobs, of the Job
+ * controller's first status write after the Job's last pod Succeeded write
+ * (SuccessCriteriaMet; Complete follows 10-20 ms later in the same sync).
+ */
+async function figSeveral(x: FigureContext): Promise<void> {
+  const { cluster, h } = x
+  const n = cfg.severalJobs
+  const p = cfg.severalPods
+  const cases: { contender: Contender; jobs: number; label: string }[] = [
+    { contender: oursWatch(), jobs: n, label: `ours (watch), selector, ${n} jobs` },
+    { contender: kubectl(x.kubectlInfo), jobs: n, label: `kubectl wait -l, ${n} jobs` },
+    { contender: oursWatch(), jobs: 1, label: 'ours (watch), 1 job by name' }
+  ]
+  for (let run = 1; run <= cfg.severalRuns && !x.stop(); run++) {
+    log(`several jobs: ${n} jobs × ${p} pods, run ${run}/${cfg.severalRuns}`)
+    for (const k of rotate(cases, run - 1)) {
+      if (x.stop()) return
+      await h.settle(300_000)
+      const runId = `sev-${run}-${randomSuffix()}`
+      const labels = { 'kjw.dev/bench-run': runId }
+      const names = Array.from({ length: k.jobs }, (_, i) => `${runId}-${i}`)
+      const simOff = fileSize(cluster.simWrites)
+      // the pods run 4 s: every waiter is waiting when they end
+      const uids = await Promise.all(
+        names.map((name) => h.createJob({ name, completions: p, parallelism: p, labels, sim: { 'start-ms': '200', 'run-ms': '4000' } }))
+      )
+      await h.waitPodsExist('', k.jobs * p, 120_000, `kjw.dev/bench-run=${runId}`)
+      const auditOff = fileSize(cluster.auditLog)
+      const goal: Goal =
+        k.jobs === 1 ? { kind: 'complete' } : { kind: 'jobs-complete', selector: `kjw.dev/bench-run=${runId}`, count: k.jobs }
+      const t = await runContender(k.contender, goal, { name: names[0], uid: uids[0] }, 300, x.direct)
+      const ok = expect(`several run ${run} ${k.label}`, t, t.proc, 'met')
+      for (const name of names) await h.deleteJob(name)
+      // every pod's Succeeded write, then the Job controller's status writes after each Job's last one
+      const deadline = Date.now() + 10_000
+      let writes = readSimWrites(cluster.simWrites, simOff).filter((w) => w.ns === cfg.namespace && names.includes(w.job ?? ''))
+      while (writes.filter((w) => w.phase === 'Succeeded').length < k.jobs * p && Date.now() < deadline) {
+        await sleep(200)
+        writes = readSimWrites(cluster.simWrites, simOff).filter((w) => w.ns === cfg.namespace && names.includes(w.job ?? ''))
+      }
+      await sleep(300) // the audit log's last lines (the closing watches)
+      const events = readAudit(cluster.auditLog, auditOff)
+      let decisive = -Infinity
+      for (const name of names) {
+        const last = writes.filter((w) => w.job === name && w.phase === 'Succeeded').reduce((m, w) => Math.max(m, w.t), 0)
+        const first = last ? jobStatusWrites(events, name, last - 50, t.proc.exitAt + 1000)[0] : undefined
+        decisive = Math.max(decisive, first ?? NaN)
+      }
+      const req = requestsOf(events, k.contender.identity, t.proc.spawnAt, t.proc.exitAt)
+      const sample: SeveralSample = {
+        run,
+        contender: `${k.contender.id}-${k.jobs}`,
+        label: k.label,
+        jobs: k.jobs,
+        pods: p,
+        ok,
+        result: t.result,
+        latencyMs: ok && Number.isFinite(decisive) ? t.proc.exitAt - decisive : NaN,
+        lateStart: req.firstReceived === undefined || (Number.isFinite(decisive) && req.firstReceived > decisive),
+        requests: req.count,
+        requestKinds: req.byKind,
+        wallMs: t.proc.exitAt - t.proc.spawnAt,
+        cpuS: cpuOf(t.proc),
+        maxRssKB: t.proc.maxRssKB ?? NaN
+      }
+      if (!Number.isFinite(decisive)) failures.push(`several run ${run} ${k.label}: no Job status write after the pods' Succeeded writes`)
+      if (sample.lateStart) log(`  note: ${k.label} made its first request after the decisive write (it started late)`)
+      x.results.several ??= []
+      x.results.several.push(sample)
+      log(
+        `  ${k.label.padEnd(34)} ${t.result}: exit ${Math.round(sample.latencyMs)} ms after the last Job's decisive write; ${sample.requests} requests ` +
+          `(${Object.entries(sample.requestKinds)
+            .map(([kind, c]) => `${c} ${kind}`)
+            .join(', ')}); CPU ${sample.cpuS.toFixed(2)} s, peak RSS ${(sample.maxRssKB / 1024).toFixed(1)} MiB`
       )
     }
   }

@@ -8,7 +8,7 @@ import * as core from '@actions/core'
 import type { Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import type { KubeHttp } from './kube/http.js'
-import type { Observed } from './model.js'
+import type { JobInfo, Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
 
 /** Every request of the clean-up together: on cancel it must fit in the runner's grace (SIGINT to SIGTERM is 7.5 s). */
@@ -21,14 +21,24 @@ export function shouldDelete(s: Pick<Settings, 'delete' | 'onCancel'>, result: O
   return s.delete === 'always' || (s.delete === 'on-success' && result === 'met')
 }
 
+/**
+ * The Jobs to delete: those the step waited for, as last seen, and still
+ * there. Not a Job the selector matched that had finished before the step
+ * (an earlier run's, kept perhaps for debugging), nor one already gone.
+ */
+export function jobsToDelete(outcome: Pick<Outcome, 'job' | 'jobs'>, seen: Observed): JobInfo[] {
+  const waited = new Set(outcome.jobs ? outcome.jobs.map((j) => j.name) : outcome.job ? [outcome.job] : [])
+  return seen.jobs.filter((s) => waited.has(s.name) && s.job && !s.jobDeleted).map((s) => s.job!)
+}
+
 export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<void> {
   if (!shouldDelete(settings, outcome.result)) return
   const signal = AbortSignal.timeout(CLEANUP_BOUND_MS)
   const deleted: string[] = []
-  const jobs = seen.jobs.filter((s) => s.job && !s.jobDeleted)
+  // Without the right, every Job fails alike: one warning names them all.
+  const forbidden: JobInfo[] = []
   await Promise.all(
-    jobs.map(async (s) => {
-      const job = s.job!
+    jobsToDelete(outcome, seen).map(async (job) => {
       try {
         const status = await http.delete(
           `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`,
@@ -39,14 +49,18 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
         if (status !== 404) deleted.push(`${job.namespace}/${job.name}`)
       } catch (err) {
         const e = err as KubeError
-        const why =
-          e instanceof KubeError && e.code === 403
-            ? `no permission to delete jobs in namespace ${job.namespace}: the job was kept (grant delete on batch jobs)`
-            : e.message
-        core.warning(`job ${job.namespace}/${job.name} not deleted: ${why}`, { title: 'kube-job-wait: clean-up' })
+        if (e instanceof KubeError && e.code === 403) forbidden.push(job)
+        else core.warning(`job ${job.namespace}/${job.name} not deleted: ${e.message}`, { title: 'kube-job-wait: clean-up' })
       }
     })
   )
+  if (forbidden.length) {
+    const names = forbidden.map((j) => `job ${j.name}`).sort()
+    core.warning(
+      `no permission to delete jobs in namespace ${forbidden[0].namespace}: kept ${names.join(', ')} (grant delete on batch jobs to the credentials, or set delete: never)`,
+      { title: 'kube-job-wait: clean-up' }
+    )
+  }
   if (!deleted.length) return
   deleted.sort()
   outcome.deleted = deleted

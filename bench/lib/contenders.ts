@@ -19,6 +19,8 @@ export type Goal =
   | { kind: 'complete' }
   /** all `count` pods Succeeded (a pod phase) */
   | { kind: 'succeeded'; count: number }
+  /** every Job matching `selector` Complete (`count` of them exist when the waiter starts) */
+  | { kind: 'jobs-complete'; selector: string; count: number }
 
 export interface RunContext {
   namespace: string
@@ -78,20 +80,26 @@ function ours(id: string, label: string, mode: 'watch' | 'poll', pick?: (g: Goal
       fs.writeFileSync(outFile, '')
       fs.writeFileSync(summaryFile, '')
       // every input of action.yml, with its default unless set: the runner passes them all
+      const several = g.kind === 'jobs-complete'
       const inputs: Record<string, string> = {
-        job: c.job,
+        job: several ? '' : c.job,
+        selector: several ? g.selector : '',
+        'expected-jobs': several ? String(g.count) : '',
+        'fail-fast': 'true',
         namespace: c.namespace,
         phase: g.kind === 'running' ? 'Running' : g.kind === 'succeeded' ? 'Succeeded' : '',
         'expected-count': '',
         match: 'at-least',
-        condition: g.kind === 'complete' ? 'Complete' : '',
+        condition: g.kind === 'complete' || several ? 'Complete' : '',
         timeout: `${c.timeoutS}s`,
         kubeconfig: '',
         context: '',
         mode,
         'poll-interval': '2s',
         'pod-error-grace': '60s',
-        'log-lines': '30'
+        'log-lines': '30',
+        delete: 'never',
+        'on-cancel': 'keep'
       }
       const env: Record<string, string> = {
         ...baseEnv(c),
@@ -148,14 +156,17 @@ export function kubectl(k: KubectlInfo): Contender {
     identity: { user: 'kjw-admin', ua: `${path.basename(k.path)}/` },
     invoke(goal, c) {
       const target =
-        goal.kind === 'complete'
-          ? ['--for=condition=complete', `job/${c.job}`]
-          : [
-              '--for=jsonpath={.status.phase}=' + (goal.kind === 'running' ? 'Running' : 'Succeeded'),
-              'pod',
-              '-l',
-              `batch.kubernetes.io/controller-uid=${c.uid}`
-            ]
+        goal.kind === 'jobs-complete'
+          ? // kubectl resolves the selector once, then waits for each Job in turn
+            ['--for=condition=complete', 'job', '-l', goal.selector]
+          : goal.kind === 'complete'
+            ? ['--for=condition=complete', `job/${c.job}`]
+            : [
+                '--for=jsonpath={.status.phase}=' + (goal.kind === 'running' ? 'Running' : 'Succeeded'),
+                'pod',
+                '-l',
+                `batch.kubernetes.io/controller-uid=${c.uid}`
+              ]
       return {
         cmd: k.path,
         args: ['wait', ...target, '-n', c.namespace, `--timeout=${c.timeoutS}s`],
@@ -189,6 +200,7 @@ function baseline(id: string, label: string, file: string, ua: string, args: (g:
     label,
     identity: { user: 'kjw-admin', ua },
     invoke(goal, c) {
+      if (goal.kind === 'jobs-complete') return null
       return {
         cmd: NODE,
         args: [

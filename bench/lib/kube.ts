@@ -14,6 +14,8 @@ export interface JobSpec {
   sim: Record<string, string>
   /** default 0 */
   backoffLimit?: number
+  /** more labels, on the Job and its pods (beside kjw.dev/bench=true) */
+  labels?: Record<string, string>
 }
 
 export class Harness {
@@ -43,14 +45,14 @@ export class Harness {
     const job: V1Job = {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name: s.name, namespace: this.namespace, labels: { 'kjw.dev/bench': 'true' } },
+      metadata: { name: s.name, namespace: this.namespace, labels: { 'kjw.dev/bench': 'true', ...s.labels } },
       spec: {
         completions: s.completions,
         parallelism: s.parallelism,
         backoffLimit: s.backoffLimit ?? 0,
         template: {
           metadata: {
-            labels: { 'kjw.dev/bench': 'true' },
+            labels: { 'kjw.dev/bench': 'true', ...s.labels },
             annotations: Object.fromEntries(Object.entries(s.sim).map(([k, v]) => [`sim.kjw.dev/${k}`, v]))
           },
           spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'true'] }] }
@@ -61,14 +63,16 @@ export class Harness {
     return created.metadata!.uid!
   }
 
-  /** Until the Job has at least `count` pods (as created by the Job controller). */
-  async waitPodsExist(uid: string, count: number, timeoutMs: number): Promise<void> {
+  /** Until the Job has at least `count` pods (as created by the Job controller); or the pods matching a label selector. */
+  async waitPodsExist(
+    uid: string,
+    count: number,
+    timeoutMs: number,
+    labelSelector = `batch.kubernetes.io/controller-uid=${uid}`
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const l = await this.core.listNamespacedPod(
-        { namespace: this.namespace, labelSelector: `batch.kubernetes.io/controller-uid=${uid}` },
-        this.opts
-      )
+      const l = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }, this.opts)
       if (l.items.length >= count) return
       if (Date.now() > deadline) throw new Error(`job pods: ${l.items.length} of ${count} after ${timeoutMs} ms`)
       await sleep(100)

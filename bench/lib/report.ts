@@ -64,6 +64,26 @@ export interface ScaleSample {
   maxRssKB: number
 }
 
+export interface SeveralSample {
+  run: number
+  /** contender id and number of Jobs: ours-watch-20, kubectl-20, ours-watch-1 */
+  contender: string
+  label: string
+  jobs: number
+  pods: number
+  ok: boolean
+  result: string
+  /** the last Job's decisive write (the Job controller's first status write after its last pod's Succeeded write) → exit */
+  latencyMs: number
+  /** the first request came after the decisive write */
+  lateStart?: boolean
+  requests: number
+  requestKinds: Record<string, number>
+  wallMs: number
+  cpuS: number
+  maxRssKB: number
+}
+
 export interface Results {
   date: string
   machine: { cores: number; cpuModel: string; memoryMiB: number; os: string; loadAvgAtStart: number[] }
@@ -88,6 +108,8 @@ export interface Results {
   scale: ScaleSample[]
   /** figure 6, live logs (bench/lib/logs-figure.ts) */
   logs?: LogsSample[]
+  /** figure 7, several Jobs (absent in results written before it existed) */
+  several?: SeveralSample[]
   failures: string[]
   durationS: number
   rows?: Row[]
@@ -420,6 +442,58 @@ export function buildRows(r: Results): Row[] {
       })
     }
   }
+  rows.push(...severalRows(r))
+  return rows
+}
+
+/** 7. Several Jobs: requests, latency, CPU and RSS of ours (selector) against kubectl wait -l, and ours on one Job. */
+function severalRows(r: Results): Row[] {
+  const all = r.several ?? []
+  if (!all.length) return []
+  const rows: Row[] = []
+  const groups = byContender(all)
+  const many = groups.find((g) => g.id.startsWith('ours') && g.items[0].jobs > 1)
+  const kub = groups.find((g) => g.id.startsWith('kubectl'))
+  const one = groups.find((g) => g.id.startsWith('ours') && g.items[0].jobs === 1)
+  const shape = many ? `${many.items[0].jobs} jobs × ${many.items[0].pods} pods` : 'several jobs'
+  const oneReq = one ? pick(all, one.id, (s) => s.requests)?.median : undefined
+  for (const g of groups) {
+    const row: Row = {
+      fig: '7',
+      measure: `${shape}, all Complete: API requests over the wait`,
+      who: g.label,
+      stat: pick(all, g.id, (s) => s.requests),
+      fmt: fmtCount
+    }
+    if (g === many) {
+      const mx = stat(all.filter((s) => s.contender === g.id).map((s) => s.requests))?.max
+      Object.assign(
+        row,
+        target(mx, oneReq === undefined ? undefined : oneReq + 2, (l) => `≤ one job's + 2 (${fmtCount(l)}) in every run (max)`)
+      )
+    }
+    rows.push(row)
+  }
+  const kLat = kub ? pick(all, kub.id, (s) => s.latencyMs)?.median : undefined
+  for (const g of [many, kub].filter((x) => x !== undefined)) {
+    const row: Row = {
+      fig: '7',
+      measure: `${shape}: the last Job's decisive write → exit`,
+      who: g.label,
+      stat: pick(all, g.id, (s) => s.latencyMs),
+      fmt: fmtMs
+    }
+    if (g === many)
+      Object.assign(
+        row,
+        target(row.stat?.median, kLat, (l) => `≤ kubectl (${fmtMs(l)})`)
+      )
+    rows.push(row)
+  }
+  for (const g of groups)
+    rows.push({ fig: '7', measure: `${shape}: CPU (user+sys)`, who: g.label, stat: pick(all, g.id, (s) => s.cpuS), fmt: fmtCpu })
+  for (const g of groups)
+    rows.push({ fig: '7', measure: `${shape}: peak RSS`, who: g.label, stat: pick(all, g.id, (s) => s.maxRssKB), fmt: fmtMB })
   return rows
 }
 
@@ -578,7 +652,32 @@ benchmark, the simulator and the API server's audit log on the same machine.
   Succeeded write (the largest \`t\` of the Job in \`sim-writes.jsonl\`) to exit.
   Each Job is deleted with background propagation; the next scale run starts
   once the namespace has no pods left.
+- **7. Several Jobs.** N Jobs of P pods each (\`BENCH_SEVERAL_JOBS\` ×
+  \`BENCH_SEVERAL_PODS\`, 20 × 5 by default; start-ms 200, run-ms 4000), created
+  together with one label, then, once their pods exist, one waiter: ours with
+  \`selector\` and \`expected-jobs: N\`, \`condition: Complete\`; \`kubectl wait
+  --for=condition=complete job -l\` with the same label; and ours on a single Job
+  of P pods by name (the reference for the requests). One after the other
+  (order rotated each run), each on fresh Jobs, after the pods of the one
+  before are gone. Requests: the waiter's own in the audit log (user and
+  User-Agent) from spawn to exit. Latency: from the last Job's decisive write
+  (the latest, over the Jobs, of the Job controller's first status write after
+  the Job's last pod Succeeded write: SuccessCriteriaMet, which ours ends on;
+  kubectl waits for Complete, written 10-20 ms later in the same sync) to exit.
+  CPU and peak RSS as in figure 3.
 `
+
+function severalBreakdown(samples: SeveralSample[]): string[] {
+  const out: string[] = []
+  for (const g of byContender(samples)) {
+    const s = g.items.find((i) => i.ok) ?? g.items[0]
+    const kinds = Object.entries(s.requestKinds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${n} ${k}`)
+    out.push(`- ${g.label} (run ${s.run}): ${s.requests} = ${kinds.join(', ') || 'none'}`)
+  }
+  return out
+}
 
 export function buildReport(r: Results): { table: string; markdown: string } {
   const rows = buildRows(r)
@@ -589,7 +688,9 @@ export function buildReport(r: Results): { table: string; markdown: string } {
   md.push(
     `${r.date}, ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryMiB} MiB, ${r.machine.os}, load average at start ${r.machine.loadAvgAtStart.join(' ')}; ` +
       `Kubernetes ${r.kubernetes}; Node ${r.node}; kubectl ${r.kubectl.version} (${r.kubectl.path}). ` +
-      `Runs: ${r.config.runs} (scale: ${r.config.scaleRuns}), wait ${r.config.waitSeconds} s, process cost on ${r.config.processPods} pods, scale sizes ${(r.config.scaleSizes as number[]).join(', ')}; took ${r.durationS} s.`,
+      `Runs: ${r.config.runs} (scale: ${r.config.scaleRuns}), wait ${r.config.waitSeconds} s, process cost on ${r.config.processPods} pods, scale sizes ${(r.config.scaleSizes as number[]).join(', ')}` +
+      `${r.config.severalJobs !== undefined ? `, several: ${r.config.severalJobs} jobs × ${r.config.severalPods} pods, ${r.config.severalRuns} run(s)` : ''}` +
+      `; figures ${(r.config.figures as string[]).join(', ')}; took ${r.durationS} s.`,
     ''
   )
   md.push(table, '')
@@ -615,6 +716,14 @@ export function buildReport(r: Results): { table: string; markdown: string } {
       `- Requests of one run of figure 3 (${r.processPodsReady ?? '?'} of ${r.config.processPods} pods ready):`,
       ...requestBreakdown(r.process).map((l) => `  ${l}`)
     )
+  if (r.several?.length) {
+    notes.push('- Requests of one run of figure 7:', ...severalBreakdown(r.several).map((l) => `  ${l}`))
+    const late = r.several.filter((s) => s.lateStart)
+    if (late.length)
+      notes.push(
+        `- Figure 7: ${late.length} sample(s) whose first request came after the decisive write: ${late.map((s) => `${s.label} run ${s.run}`).join(', ')}.`
+      )
+  }
   const g = growth(r)
   if (g.length) notes.push('- Growth with the number of pods (medians):', ...g.map((l) => `  ${l}`))
   if (r.failures.length) notes.push('- Failures:', ...r.failures.map((f) => `  - ${f.split('\n')[0]}`))

@@ -43,6 +43,12 @@ function finishedBefore(s: Snapshot, rules: Rules): boolean {
   return end !== undefined && !Number.isNaN(at) && at < rules.stepStartedAt
 }
 
+/**
+ * Jobs still short named in a progress line: it is printed on every change,
+ * and 20 Jobs named each time made lines of 2 KB (a 6 s wait logged 220 KB).
+ */
+const PROGRESS_JOBS = 3
+
 const ref = (j: JobVerdict) => `${j.snapshot.namespace}/${j.name}`
 /** A Job's own message, with the Job named when the message does not name it (a stuck pod). */
 const named = (j: JobVerdict) => (j.verdict.message.startsWith('job ') ? j.verdict.message : `job ${ref(j)}: ${j.verdict.message}`)
@@ -104,7 +110,10 @@ export function decideJobs(observed: Observed, wanted: Wanted, target: Target, r
       .filter((j) => !ended(j.verdict))
       .map((j) => `${ref(j)}: ${j.verdict.summary}${j.verdict.detail ? ` (${j.verdict.detail})` : ''}`)
     const missing = wanted.selector && !enough ? [`${jobs.length} of ${wanted.expectedJobs} jobs matching ${wanted.selector} found`] : []
-    message = `${met.length} of ${total} jobs met; ${[...missing, ...short].join('; ')}`
+    // The progress line names a few; the final word (timeout, cancel) names every Job still short.
+    const listed =
+      ending || short.length <= PROGRESS_JOBS ? short : [...short.slice(0, PROGRESS_JOBS), `${short.length - PROGRESS_JOBS} more waiting`]
+    message = `${met.length} of ${total} jobs met; ${[...missing, ...listed].join('; ')}`
   }
 
   if (state === 'waiting' && ending) {

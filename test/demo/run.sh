@@ -13,13 +13,19 @@
 #                           # test/demo/fail-imagepull.yaml: a Job stuck in
 #                           # ImagePullBackOff (phase Running, pod-error-grace
 #                           # 10s → failed)
+#   npm run demo -- several # test/demo/several.yaml: three Jobs of a release,
+#                           # one of which exits 3; waits for all three by name
+#                           # with fail-fast false (failed: two met, one failed),
+#                           # then, applied again, by selector release=kjw-demo
+#                           # with expected-jobs 3 and delete on-success (failed
+#                           # at once, fail-fast: nothing deleted)
 #
 # Works on a fresh clone after `npm ci`: builds what is missing (the cluster
 # binaries through up.sh, dist/ through `npm run bundle`), starts the cluster
 # and stops it on the way out, unless it was already up (then it stays up and
 # only the demo's Jobs are deleted). KJW_DEMO_OUT=DIR also writes each
 # summary to DIR/<job>-<n>.md. Exits 0 when every run ended with the result the
-# demo expects (met, met; failed, failed), 1 otherwise.
+# demo expects (met, met; failed, failed; failed, failed), 1 otherwise.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -30,7 +36,8 @@ variant=${1:-ok}
 case "$variant" in
   ok) manifests=("$DEMO/job.yaml") ;;
   fail) manifests=("$DEMO/fail-crash.yaml" "$DEMO/fail-imagepull.yaml") ;;
-  *) echo "usage: bash test/demo/run.sh [ok|fail]" >&2; exit 2 ;;
+  several) manifests=("$DEMO/several.yaml") ;;
+  *) echo "usage: bash test/demo/run.sh [ok|fail|several]" >&2; exit 2 ;;
 esac
 
 say() { printf '\n\033[1m[demo] %s\033[0m\n' "$*"; }
@@ -72,7 +79,8 @@ run_action() {
   local -a envs=(PATH="$PATH" HOME="$dir" RUNNER_TEMP="$dir" GITHUB_OUTPUT="$dir/output" GITHUB_STEP_SUMMARY="$dir/summary")
   for kv in "$@"; do
     name=${kv%%=*}
-    [ "$name" = job ] && job=${kv#*=}
+    [ "$name" = job ] && job=${kv#*=} && job=${job%%,*}
+    [ "$name" = selector ] && [ -z "$job" ] && job=selector
     envs+=("INPUT_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')=${kv#*=}")
   done
   envs+=("INPUT_KUBECONFIG=$(cat "$STATE/admin.kubeconfig")")
@@ -115,6 +123,13 @@ if [ "$variant" = ok ]; then
   apply "$DEMO/job.yaml"
   run_action met "wait until the pods run" job=kjw-demo namespace=kjw-e2e phase=Running timeout=2m
   run_action met "wait until the Job finishes, its logs followed" job=kjw-demo namespace=kjw-e2e condition=Finished timeout=2m logs=follow
+elif [ "$variant" = several ]; then
+  apply "$DEMO/several.yaml"
+  run_action failed "three Jobs of a release, one of which fails: wait for all of them (fail-fast false)" \
+    job=kjw-demo-migrate,kjw-demo-seed,kjw-demo-smoke namespace=kjw-e2e condition=Complete fail-fast=false timeout=2m
+  apply "$DEMO/several.yaml"
+  run_action failed "the same Jobs applied again, by selector: fail fast, delete on success (so nothing is deleted)" \
+    selector=release=kjw-demo expected-jobs=3 namespace=kjw-e2e condition=Complete delete=on-success timeout=2m
 else
   apply "$DEMO/fail-crash.yaml"
   run_action failed "a Job whose pods exit 3: wait for condition Complete" job=kjw-demo-crash namespace=kjw-e2e condition=Complete timeout=2m

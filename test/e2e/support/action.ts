@@ -18,8 +18,8 @@ export type Creds =
   /** no kubeconfig input: KUBECONFIG names the file */
   | { user: User; via: 'KUBECONFIG' }
 
-/** A pod as the `pods` output has it. */
-export type PodOut = PodRow
+/** A pod as the `pods` output has it (with several Jobs, each names its Job). */
+export type PodOut = PodRow & { job?: string }
 
 export interface JobOut {
   name: string
@@ -36,6 +36,15 @@ export interface JobOut {
   inferred?: { type: 'Complete' | 'Failed'; reason: string | null; source: string; message?: string | null } | null
 }
 
+/** One Job of the `jobs` output (several Jobs). */
+export interface JobsEntry {
+  result: string
+  message: string | null
+  count: number
+  phases: Record<string, string>
+  job: JobOut | null
+}
+
 export interface ActionRun extends DistRun {
   result: string
   message: string
@@ -43,6 +52,10 @@ export interface ActionRun extends DistRun {
   phases: Record<string, string>
   pods: PodOut[]
   job: JobOut | null
+  /** keyed by Job name: {} for a single Job's run */
+  jobs: Record<string, JobsEntry>
+  /** namespace/name of the Jobs the step deleted */
+  deleted: string[]
   elapsed: number
   /** where the full record of this run was written */
   record: string
@@ -149,7 +162,7 @@ export async function runAction(o: ActionOptions): Promise<ActionRun> {
   }
   const timeoutS = /^\d+s$/.test(inputs.timeout ?? '') ? parseInt(inputs.timeout, 10) : 120
   const run = await runDist({ inputs, env, killAfterMs: o.killAfterMs ?? (timeoutS + 30) * 1000, onStart: o.onStart, lines: o.lines })
-  const record = writeRecord(inputs.job, run)
+  const record = writeRecord(inputs.job?.split(/[\n,]/)[0].trim() || (inputs.selector ? 'selector' : undefined), run)
   const json = <T>(k: string, empty: T): T => {
     try {
       return run.outputs[k] ? (JSON.parse(run.outputs[k]) as T) : empty
@@ -165,6 +178,8 @@ export async function runAction(o: ActionOptions): Promise<ActionRun> {
     phases: json('phases', {}),
     pods: json('pods', []),
     job: json('job', null),
+    jobs: json('jobs', {}),
+    deleted: json('deleted', []),
     elapsed: Number(run.outputs.elapsed),
     record
   }

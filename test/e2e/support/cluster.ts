@@ -52,6 +52,8 @@ export interface JobSpec {
   image?: string
   /** the pod template's restartPolicy (default Never) */
   restartPolicy?: 'Never' | 'OnFailure'
+  /** labels of the Job, beside kjw.dev/e2e=true (for selectors) */
+  labels?: Record<string, string>
 }
 
 export function jobManifest(j: JobSpec): object {
@@ -74,7 +76,7 @@ export function jobManifest(j: JobSpec): object {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: j.name, namespace: j.namespace ?? NS, labels: { 'kjw.dev/e2e': 'true' } },
+    metadata: { name: j.name, namespace: j.namespace ?? NS, labels: { 'kjw.dev/e2e': 'true', ...j.labels } },
     spec
   }
 }
@@ -102,12 +104,23 @@ export async function deleteJob(
 /** Deletes every Job the tests created (and pods left behind by orphaning deletes). */
 export async function cleanup(): Promise<void> {
   const jobs = created.splice(0)
-  for (const { name, namespace } of jobs) {
-    await deleteJob(name, namespace).catch(() => undefined)
-    // pods orphaned on purpose keep their job-name label
-    await kubectl(['delete', 'pods', '-n', namespace, '-l', `job-name=${name}`, '--wait=false', '--ignore-not-found']).catch(
+  // one kubectl call per namespace for the Jobs, one for their pods (a scenario may create 20 Jobs)
+  for (const namespace of new Set(jobs.map((j) => j.namespace))) {
+    const names = jobs.filter((j) => j.namespace === namespace).map((j) => j.name)
+    await kubectl(['delete', 'job', ...names, '-n', namespace, '--cascade=background', '--wait=false', '--ignore-not-found']).catch(
       () => undefined
     )
+    // pods orphaned on purpose keep their job-name label
+    await kubectl([
+      'delete',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      `job-name in (${names.join(',')})`,
+      '--wait=false',
+      '--ignore-not-found'
+    ]).catch(() => undefined)
   }
 }
 
@@ -133,6 +146,56 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(everyMs)
   }
+}
+
+/** Creates several Jobs with one kubectl call (a List; the template is applied to each object); resolves their uids by name. */
+export async function createJobs(specs: JobSpec[]): Promise<Record<string, string>> {
+  for (const j of specs) created.push({ name: j.name, namespace: j.namespace ?? NS })
+  const list = { apiVersion: 'v1', kind: 'List', items: specs.map(jobManifest) }
+  const out = await kubectl(['create', '-f', '-', '-o', 'jsonpath={.metadata.name}={.metadata.uid}{"\\n"}'], JSON.stringify(list))
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('='))
+  )
+}
+
+/** The audit log's size now: requests after it are read with auditRequests(). */
+export const auditOffset = (): number => fs.statSync(path.join(STATE, 'audit.log')).size
+
+/**
+ * The requests one user made through kube-job-wait since `offset`, one per
+ * auditID ("verb resource": count, and the total), from the API server's
+ * audit log (test/cluster/README.md, "Audit log").
+ */
+export function auditRequests(offset: number, user: string): { total: number; byKind: Record<string, number> } {
+  const fd = fs.openSync(path.join(STATE, 'audit.log'), 'r')
+  let text: string
+  try {
+    const size = fs.fstatSync(fd).size
+    const buf = Buffer.alloc(Math.max(0, size - offset))
+    fs.readSync(fd, buf, 0, buf.length, offset)
+    text = buf.toString('utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+  const seen = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue
+    let e: Obj
+    try {
+      e = JSON.parse(line)
+    } catch {
+      continue // a line being written
+    }
+    if (e.user?.username !== user || !String(e.userAgent).startsWith('kube-job-wait/')) continue
+    const r = e.objectRef ?? {}
+    seen.set(e.auditID, `${e.verb} ${r.resource ?? e.requestURI}${r.subresource ? `/${r.subresource}` : ''}`)
+  }
+  const byKind: Record<string, number> = {}
+  for (const k of seen.values()) byKind[k] = (byKind[k] ?? 0) + 1
+  return { total: seen.size, byKind }
 }
 
 /** Pods of a Job by its name label, with their phases, as kubectl sees them. */

@@ -1,0 +1,167 @@
+// What becomes of the Jobs when the step ends (src/cleanup.ts): whether they
+// go (inputs delete and on-cancel, by the result), which ones, and how a
+// refusal is said. The API is a stand-in that records each DELETE.
+import { beforeEach, describe, expect, jest, test } from '@jest/globals'
+import * as core from '../__fixtures__/core.js'
+import type { Settings } from '../src/inputs.js'
+import { KubeError } from '../src/kube/errors.js'
+import type { KubeHttp } from '../src/kube/http.js'
+import type { JobInfo, Observed, Snapshot } from '../src/model.js'
+import type { Outcome, Result } from '../src/report/outcome.js'
+
+jest.unstable_mockModule('@actions/core', () => core)
+const { cleanUp, jobsToDelete, shouldDelete } = await import('../src/cleanup.js')
+
+const job = (name: string): JobInfo => ({
+  name,
+  namespace: 'ci',
+  uid: `uid-${name}`,
+  suspend: false,
+  active: 0,
+  ready: 0,
+  succeeded: 1,
+  failed: 0,
+  terminating: 0,
+  conditions: []
+})
+const snap = (name: string, o: Partial<Snapshot> = {}): Snapshot => ({
+  namespace: 'ci',
+  name,
+  job: job(name),
+  jobDeleted: false,
+  pods: [],
+  ...o
+})
+const seen = (...jobs: Snapshot[]): Observed => ({ synced: true, jobs })
+
+describe('shouldDelete: by the inputs and the result', () => {
+  const results: Result[] = ['met', 'failed', 'timeout', 'cancelled', 'error']
+  const table = (s: Pick<Settings, 'delete' | 'onCancel'>) => Object.fromEntries(results.map((r) => [r, shouldDelete(s, r)]))
+
+  test('delete: never (the default) deletes nothing, whatever the end', () => {
+    expect(table({ delete: 'never', onCancel: 'keep' })).toEqual({
+      met: false,
+      failed: false,
+      timeout: false,
+      cancelled: false,
+      error: false
+    })
+  })
+  test('delete: on-success deletes on met only: a failed Job stays for debugging', () => {
+    expect(table({ delete: 'on-success', onCancel: 'keep' })).toEqual({
+      met: true,
+      failed: false,
+      timeout: false,
+      cancelled: false,
+      error: false
+    })
+  })
+  test('delete: always deletes on met, failed and timeout; a cancel is for on-cancel to say', () => {
+    expect(table({ delete: 'always', onCancel: 'keep' })).toEqual({
+      met: true,
+      failed: true,
+      timeout: true,
+      cancelled: false,
+      error: false
+    })
+  })
+  test('on-cancel: delete deletes on cancel, and only then', () => {
+    expect(table({ delete: 'never', onCancel: 'delete' })).toEqual({
+      met: false,
+      failed: false,
+      timeout: false,
+      cancelled: true,
+      error: false
+    })
+  })
+  test('an error (bad input, credentials, an API error) never deletes: what was waited for may not be known', () => {
+    expect(shouldDelete({ delete: 'always', onCancel: 'delete' }, 'error')).toBe(false)
+  })
+})
+
+describe('jobsToDelete: the Jobs the step waited for, still there', () => {
+  test('one Job by name', () => {
+    expect(jobsToDelete({ job: 'a' }, seen(snap('a'))).map((j) => j.name)).toEqual(['a'])
+  })
+  test('not an earlier run’s Job that the selector matched but did not count', () => {
+    const outcome = { jobs: [{ name: 'new' }, { name: 'also-new' }] } as Pick<Outcome, 'jobs'>
+    expect(jobsToDelete(outcome, seen(snap('old'), snap('new'), snap('also-new'))).map((j) => j.name)).toEqual(['new', 'also-new'])
+  })
+  test('not a Job already gone (TTL), nor one never found', () => {
+    const outcome = { jobs: [{ name: 'gone' }, { name: 'never' }, { name: 'here' }] } as Pick<Outcome, 'jobs'>
+    const observed = seen(snap('gone', { jobDeleted: true }), snap('never', { job: undefined }), snap('here'))
+    expect(jobsToDelete(outcome, observed).map((j) => j.name)).toEqual(['here'])
+  })
+})
+
+describe('cleanUp', () => {
+  const settings = { delete: 'on-success', onCancel: 'keep' } as Settings
+  const several = (names: string[]): Outcome =>
+    ({ result: 'met', message: 'ok', namespace: 'ci', jobs: names.map((name) => ({ name })), elapsedMs: 1000 }) as unknown as Outcome
+  type Answer = number | KubeError
+  function api(answer: (name: string) => Answer) {
+    const calls: { path: string; body: unknown }[] = []
+    const http = {
+      delete: async (path: string, body: unknown) => {
+        calls.push({ path, body })
+        const a = answer(path.split('/').pop()!)
+        if (a instanceof KubeError) throw a
+        return a
+      }
+    } as unknown as KubeHttp
+    return { http, calls }
+  }
+  const forbidden = (name: string) =>
+    new KubeError(`delete job ${name}: jobs.batch "${name}" is forbidden: User "u" cannot delete resource "jobs"`, {
+      code: 403,
+      reason: 'Forbidden',
+      transient: false
+    })
+
+  beforeEach(() => core.reset())
+
+  test('each Job waited for is deleted with propagation Background and its uid as a precondition; output deleted', async () => {
+    const { http, calls } = api(() => 200)
+    const o = several(['b', 'a'])
+    await cleanUp(http, settings, o, seen(snap('old'), snap('a'), snap('b')))
+    expect(calls.map((c) => c.path).sort()).toEqual(['/apis/batch/v1/namespaces/ci/jobs/a', '/apis/batch/v1/namespaces/ci/jobs/b'])
+    expect(calls.find((c) => c.path.endsWith('/a'))!.body).toEqual({
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: 'Background',
+      preconditions: { uid: 'uid-a' }
+    })
+    expect(core.state.outputs.deleted).toBe('["ci/a","ci/b"]')
+    expect(o.deleted).toEqual(['ci/a', 'ci/b'])
+    expect(core.state.log.filter((l) => l.level === 'warning')).toEqual([])
+  })
+
+  test('without the delete right: one warning naming the right and every Job kept; no deleted output', async () => {
+    const { http } = api((name) => forbidden(name))
+    const o = several(['a', 'b', 'c'])
+    await cleanUp(http, settings, o, seen(snap('a'), snap('b'), snap('c')))
+    const warnings = core.state.log.filter((l) => l.level === 'warning')
+    expect(warnings.map((w) => w.message)).toEqual([
+      'no permission to delete jobs in namespace ci: kept job a, job b, job c (grant delete on batch jobs to the credentials, or set delete: never)'
+    ])
+    expect(core.state.outputs.deleted).toBeUndefined()
+    expect(o.deleted).toBeUndefined()
+  })
+
+  test('a Job gone meanwhile (404) is not listed as deleted; another error is a warning of its own', async () => {
+    const { http } = api((name) =>
+      name === 'gone' ? 404 : name === 'busy' ? new KubeError('delete job busy: no answer in time', { transient: true }) : 200
+    )
+    await cleanUp(http, settings, several(['gone', 'busy', 'ok']), seen(snap('gone'), snap('busy'), snap('ok')))
+    expect(core.state.outputs.deleted).toBe('["ci/ok"]')
+    expect(core.state.log.filter((l) => l.level === 'warning').map((w) => w.message)).toEqual([
+      'job ci/busy not deleted: delete job busy: no answer in time'
+    ])
+  })
+
+  test('a result the inputs keep: no request at all', async () => {
+    const { http, calls } = api(() => 200)
+    await cleanUp(http, settings, { ...several(['a']), result: 'failed' }, seen(snap('a')))
+    expect(calls).toEqual([])
+  })
+})
