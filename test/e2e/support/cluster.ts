@@ -54,6 +54,10 @@ export interface JobSpec {
   restartPolicy?: 'Never' | 'OnFailure'
   /** labels of the Job, beside kjw.dev/e2e=true (for selectors) */
   labels?: Record<string, string>
+  /** spec.successPolicy (Indexed Jobs) */
+  successPolicy?: { rules: { succeededIndexes?: string; succeededCount?: number }[] }
+  /** spec.managedBy: another controller than the Job controller */
+  managedBy?: string
 }
 
 export function jobManifest(j: JobSpec): object {
@@ -69,7 +73,16 @@ export function jobManifest(j: JobSpec): object {
       }
     }
   }
-  for (const k of ['parallelism', 'completions', 'completionMode', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex', 'suspend'] as const) {
+  for (const k of [
+    'parallelism',
+    'completions',
+    'completionMode',
+    'ttlSecondsAfterFinished',
+    'backoffLimitPerIndex',
+    'suspend',
+    'successPolicy',
+    'managedBy'
+  ] as const) {
     if (j[k] !== undefined) spec[k] = j[k]
   }
   if (j.backoffLimitPerIndex !== undefined) delete spec.backoffLimit
