@@ -104,7 +104,7 @@ export function outputs(o: Outcome): Record<string, string> {
       r.name,
       {
         result: r.verdict?.state ?? o.result,
-        message: r.verdict?.message ?? null,
+        message: r.verdict?.message ?? o.message,
         count: r.verdict?.count ?? 0,
         phases: Object.fromEntries(sortedPods(r.snapshot).map((p) => [p.name, podRow(p).phase])),
         job: jobJson(r.snapshot)

@@ -3,7 +3,7 @@
 // a wait that times out.
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { expectResult, runAction } from './support/action.js'
-import { NS, cleanup, createJob, uniqueName } from './support/cluster.js'
+import { NS, cleanup, createJob, podPhases, uniqueName, until } from './support/cluster.js'
 
 afterEach(cleanup)
 
@@ -119,11 +119,17 @@ describe('match: exact', () => {
     const two = uniqueName('exacttwo')
     await createJob({ name: two, parallelism: 2, sim: { 'run-ms': '-1' } })
     // (expected-count given: the default follows the completions still to go)
-    const [atLeast, exact, equal] = await Promise.all([
+    const fastRuns = Promise.all([
       runAction({ inputs: wait(fast, { phase: 'Running', 'expected-count': '2' }) }),
-      runAction({ inputs: wait(fast, { phase: 'Running', 'expected-count': '2', match: 'exact' }) }),
-      runAction({ inputs: wait(two, { phase: 'Running', match: 'exact', 'expected-count': '1', timeout: '6s' }) })
+      runAction({ inputs: wait(fast, { phase: 'Running', 'expected-count': '2', match: 'exact' }) })
     ])
+    // Both pods Running first: while one was Running and the other not yet, "exactly 1" was true (the rule's race).
+    await until('both pods Running', async () => {
+      const phases = Object.values(await podPhases(two))
+      return phases.length === 2 && phases.every((p) => p === 'Running')
+    })
+    const equal = await runAction({ inputs: wait(two, { phase: 'Running', match: 'exact', 'expected-count': '1', timeout: '6s' }) })
+    const [atLeast, exact] = await fastRuns
     // at-least counts the Succeeded pods as past Running; exact does not, and the Job's end settles it
     expectResult(atLeast, 'met')
     expect(atLeast.count).toBe(2)
