@@ -2,7 +2,7 @@
 // the bundler's stats (ncc --stats-out). ncc's own --license lists, for a lazy
 // chunk (the PR comment's @actions/github), only the first package of each
 // concatenated module, and writes one file per chunk over the same name.
-//   node script/licenses.mjs STATS.json OUT.txt
+//   node scripts/licenses.mjs STATS.json OUT.txt
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
