@@ -196,3 +196,57 @@ describe('several Jobs in one state', () => {
     expect(s.jobs.get('b')!.jobDeleted).toBe(false)
   })
 })
+
+describe('several Jobs: one pod watch on every Job pod, opened once', () => {
+  const a = job('uid-a', { name: 'a' })
+  const b = job('uid-b', { name: 'b' })
+  const podOf = (name: string, owner: string, phase: PodInfo['phase'] = 'Running') => pod(name, phase, owner)
+  const all = (pods: PodInfo[]): ObserveEvent => ({ type: 'pods-listed', uids: 'all', pods })
+  const allEvent = (kind: 'ADDED' | 'MODIFIED' | 'DELETED', p: PodInfo): ObserveEvent => ({ type: 'pod-event', uids: 'all', kind, pod: p })
+  test('pods listed before their Job is seen are kept aside, and the Job takes them when it comes', () => {
+    const s = run([all([podOf('a-1', 'uid-a'), podOf('x-1', 'uid-x')]), { type: 'jobs-listed', jobs: [a] }], initialState('ci', ['a', 'b']))
+    expect(names(s, 'a')).toEqual(['a-1:Running'])
+    expect(snapshotOfJob(s, 'a').podsListed).toBe(true)
+    expect([...s.parked.keys()]).toEqual(['pod-x-1'])
+  })
+  test('a Job seen after the pod list has its pods from the watch, with no LIST of its own', () => {
+    const s = run(
+      [
+        { type: 'jobs-listed', jobs: [a] },
+        all([podOf('a-1', 'uid-a')]),
+        allEvent('ADDED', podOf('b-1', 'uid-b')),
+        { type: 'job-event', kind: 'ADDED', job: b },
+        allEvent('ADDED', podOf('b-2', 'uid-b'))
+      ],
+      initialState('ci', ['a', 'b'])
+    )
+    expect(names(s, 'b')).toEqual(['b-1:Running', 'b-2:Running'])
+    expect(snapshotOfJob(s, 'b').podsListed).toBe(true)
+    expect(s.parked.size).toBe(0)
+  })
+  test('a Job is not decided on before the pod list came', () => {
+    const s = run([{ type: 'jobs-listed', jobs: [a] }], initialState('ci', ['a']))
+    expect(snapshotOfJob(s, 'a').podsListed).toBe(false)
+  })
+  test('a pod of no Job waited for stays aside until deleted, and counts for none', () => {
+    const s = run([{ type: 'jobs-listed', jobs: [a] }, all([]), allEvent('ADDED', podOf('x-1', 'uid-x'))], initialState('ci'))
+    expect(names(s, 'a')).toEqual([])
+    expect(s.parked.size).toBe(1)
+    expect(apply(s, allEvent('DELETED', podOf('x-1', 'uid-x'))).parked.size).toBe(0)
+  })
+  test('a Job created again takes the new uid’s pods, not the old ones', () => {
+    const a2 = job('uid-a2', { name: 'a' })
+    const s = run(
+      [
+        { type: 'jobs-listed', jobs: [a] },
+        all([podOf('a-1', 'uid-a')]),
+        { type: 'job-event', kind: 'DELETED', job: a },
+        allEvent('ADDED', podOf('a2-1', 'uid-a2')),
+        { type: 'job-event', kind: 'ADDED', job: a2 },
+        allEvent('MODIFIED', podOf('a-1', 'uid-a', 'Succeeded'))
+      ],
+      initialState('ci', ['a'])
+    )
+    expect(names(s, 'a')).toEqual(['a2-1:Running'])
+  })
+})

@@ -16,6 +16,9 @@ import type { ObserveEvent, ObservedState, WatchKind } from './state.js'
 
 export type NoteLevel = 'info' | 'warning' | 'debug'
 
+/** The label the API server puts on every pod of a Job (1.27+), with the Job's name. */
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name'
+
 export interface SourceOptions {
   http: KubeHttp
   namespace: string
@@ -97,7 +100,8 @@ export class Sources {
         void this.inferEnd(e.job)
       }
     }
-    if (this.status.mode === 'watch' && jobs.length) {
+    // Several Jobs: one pod watch on every Job's pods, opened at the start (run()), never again.
+    if (this.status.mode === 'watch' && jobs.length && !this.several) {
       const key = jobs.map((j) => j.uid).join(',')
       if (key !== this.podWatchFor) {
         this.podWatchFor = key
@@ -117,9 +121,25 @@ export class Sources {
     if (!this.stop.signal.aborted) this.emit(events)
   }
 
+  /** Several Jobs (names or a selector): their pods are watched by name, not by uid, so that a Job seen later needs no new watch. */
+  private get several(): boolean {
+    return this.o.selector !== undefined || this.o.names.length > 1
+  }
+
+  /**
+   * The pods of several Jobs, by the label the API server gives every Job's
+   * pods: on the names given, or, with a selector (which pods do not carry),
+   * on every Job pod of the namespace; the state keeps those whose Job is
+   * not known yet until it is.
+   */
+  private static severalSelector(o: Pick<SourceOptions, 'names' | 'selector'>): string {
+    return o.selector !== undefined ? JOB_NAME_LABEL : `${JOB_NAME_LABEL} in (${o.names.join(',')})`
+  }
+
   private async run(): Promise<void> {
     const signal = this.stop.signal
     if (this.status.mode === 'watch') {
+      if (this.several) this.watchPods(undefined)
       try {
         await this.watchJob(AbortSignal.any([signal, this.watching.signal]))
       } catch (err) {
@@ -202,17 +222,18 @@ export class Sources {
     )
   }
 
-  private watchPods(jobs: JobInfo[]): void {
+  /** The pods of these Jobs (one Job: by its own selector), or, without Jobs, of every Job waited for (several). */
+  private watchPods(jobs: JobInfo[] | undefined): void {
     this.podWatch?.abort()
     const loop = new AbortController()
     this.podWatch = loop
     const signal = AbortSignal.any([this.stop.signal, this.watching.signal, loop.signal])
-    const uids = jobs.map((j) => j.uid)
+    const uids = jobs ? jobs.map((j) => j.uid) : 'all'
     listWatch(
       {
         http: this.o.http,
         path: this.podsPath,
-        query: { labelSelector: Sources.podSelector(jobs) },
+        query: { labelSelector: jobs ? Sources.podSelector(jobs) : Sources.severalSelector(this.o) },
         resource: 'pods',
         idleTimeoutMs: this.o.idleTimeoutMs,
         backoff: new Backoff(),
@@ -235,9 +256,16 @@ export class Sources {
   }
 
   /** One LIST of the Jobs' pods (also for the report: a condition can end the wait before the watch brought the pods' last state). */
-  static async listPods(http: KubeHttp, namespace: string, jobs: JobInfo[]): Promise<ObserveEvent> {
-    const list = await http.listAll<Any>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: Sources.podSelector(jobs) }, 'list pods')
-    return { type: 'pods-listed', uids: jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
+  static async listPods(
+    http: KubeHttp,
+    namespace: string,
+    jobs: JobInfo[],
+    o: Pick<SourceOptions, 'names' | 'selector'>
+  ): Promise<ObserveEvent> {
+    const several = o.selector !== undefined || o.names.length > 1
+    const labelSelector = several ? Sources.severalSelector(o) : Sources.podSelector(jobs)
+    const list = await http.listAll<Any>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector }, 'list pods')
+    return { type: 'pods-listed', uids: several ? 'all' : jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
   }
 
   /** The Job vanished without our seeing its end: its events may still tell it. */
@@ -289,7 +317,7 @@ export class Sources {
         const jobs = await this.pollJobs()
         this.connected = true
         const events: ObserveEvent[] = [{ type: 'jobs-listed', jobs }]
-        if (jobs.length) events.push(await Sources.listPods(this.o.http, this.o.namespace, jobs))
+        if (jobs.length) events.push(await Sources.listPods(this.o.http, this.o.namespace, jobs, this.o))
         // The Jobs and their pods as one picture: never a new Job with old pods.
         this.send(events)
         await sleep(this.o.pollIntervalMs, signal)

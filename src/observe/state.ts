@@ -11,10 +11,14 @@ export type ObserveEvent =
   /** A complete LIST (or GET) of the Jobs waited for: a Job known before and missing now is gone. */
   | { type: 'jobs-listed'; jobs: JobInfo[] }
   | { type: 'job-event'; kind: WatchKind; job: JobInfo }
-  /** A complete list of the pods of the Jobs with these uids. */
-  | { type: 'pods-listed'; uids: string[]; pods: PodInfo[] }
-  /** A pod of one of the Jobs with these uids (the watch's selector). */
-  | { type: 'pod-event'; uids: string[]; kind: WatchKind; pod: PodInfo }
+  /**
+   * A complete list of the pods of the Jobs with these uids; 'all': of every
+   * Job waited for, now and later (several Jobs: one pod watch by the Jobs'
+   * names or on every Job pod, opened once).
+   */
+  | { type: 'pods-listed'; uids: string[] | 'all'; pods: PodInfo[] }
+  /** A pod of one of the Jobs with these uids (the watch's selector), or of any ('all'). */
+  | { type: 'pod-event'; uids: string[] | 'all'; kind: WatchKind; pod: PodInfo }
   /** The Job controller's events tell how the deleted Job with this uid ended. */
   | { type: 'end-inferred'; uid: string; condition: JobCondition }
 
@@ -35,13 +39,20 @@ export interface ObservedState {
   readonly synced: boolean
   /** by Job name, in the order first seen (names given are there from the start) */
   readonly jobs: ReadonlyMap<string, JobEntry>
+  /**
+   * Pods an 'all' list or watch brought whose Job is not known (yet): a Job
+   * seen later takes its own from here, so its pods need no LIST of their own.
+   */
+  readonly parked: ReadonlyMap<string, PodInfo>
+  /** an 'all' pod list came: every Job seen from then on has its pods */
+  readonly podsSynced: boolean
 }
 
 const EMPTY: JobEntry = { jobDeleted: false, pods: new Map() }
 
 /** The Jobs waited for by name are there from the start, not found yet; a selector's Jobs come as they are listed. */
 export function initialState(namespace: string, names: readonly string[] = []): ObservedState {
-  return { namespace, synced: false, jobs: new Map(names.map((n) => [n, EMPTY])) }
+  return { namespace, synced: false, jobs: new Map(names.map((n) => [n, EMPTY])), parked: new Map(), podsSynced: false }
 }
 
 /** One event. */
@@ -58,7 +69,17 @@ type MutableEntry = { -readonly [K in keyof JobEntry]: JobEntry[K] }
 export function applyAll(state: ObservedState, events: readonly ObserveEvent[]): ObservedState {
   if (events.length === 0) return state
   let synced = state.synced
+  let podsSynced = state.podsSynced
   const jobs = new Map(state.jobs)
+  let parked = state.parked as Map<string, PodInfo>
+  let parkedOwn = false
+  const park = (): Map<string, PodInfo> => {
+    if (!parkedOwn) {
+      parked = new Map(parked)
+      parkedOwn = true
+    }
+    return parked
+  }
   // The entries and pod maps this batch made (and so may change); any other is copied first.
   const ownEntries = new Set<MutableEntry>()
   const ownPods = new Set<Map<string, PodInfo>>()
@@ -93,6 +114,16 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
     }
     e.job = job
     e.jobDeleted = deleted
+    // Its pods may have come before it, through the pod watch on every Job's pods.
+    if (e.podsListedFor !== job.uid && podsSynced) {
+      const pods = podsOf(e)
+      for (const [uid, p] of parked) {
+        if (p.ownerUid !== job.uid) continue
+        pods.set(uid, p)
+        park().delete(uid)
+      }
+      e.podsListedFor = job.uid
+    }
   }
 
   for (const ev of events) {
@@ -112,6 +143,30 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
         break
       }
       case 'pods-listed': {
+        if (ev.uids === 'all') {
+          podsSynced = true
+          const known = new Map<string, MutableEntry>()
+          for (const [name, e] of jobs) if (e.job) known.set(e.job.uid, entry(name))
+          const byOwner = new Map<string, Map<string, PodInfo>>()
+          const rest = new Map<string, PodInfo>()
+          for (const p of ev.pods) {
+            if (p.ownerUid && known.has(p.ownerUid)) {
+              const m = byOwner.get(p.ownerUid) ?? new Map<string, PodInfo>()
+              m.set(p.uid, p)
+              byOwner.set(p.ownerUid, m)
+            } else rest.set(p.uid, p)
+          }
+          for (const [uid, e] of known) {
+            const next = byOwner.get(uid) ?? new Map<string, PodInfo>()
+            for (const [puid, p] of e.pods) if (!next.has(puid)) next.set(puid, p.deleted ? p : { ...p, deleted: true })
+            e.pods = next
+            ownPods.add(next)
+            e.podsListedFor = uid
+          }
+          parked = rest
+          parkedOwn = true
+          break
+        }
         const uids = new Set(ev.uids)
         const byJob = new Map<string, PodInfo[]>()
         for (const p of ev.pods) {
@@ -136,9 +191,16 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
         break
       }
       case 'pod-event': {
-        if (!ev.pod.ownerUid || !ev.uids.includes(ev.pod.ownerUid)) break
+        if (!ev.pod.ownerUid || (ev.uids !== 'all' && !ev.uids.includes(ev.pod.ownerUid))) break
         const name = byUid(ev.pod.ownerUid)
-        if (!name) break
+        if (!name) {
+          if (ev.uids === 'all') {
+            if (ev.kind === 'DELETED') {
+              if (parked.has(ev.pod.uid)) park().delete(ev.pod.uid)
+            } else park().set(ev.pod.uid, ev.pod)
+          }
+          break
+        }
         podsOf(entry(name)).set(ev.pod.uid, ev.kind === 'DELETED' ? { ...ev.pod, deleted: true } : ev.pod)
         break
       }
@@ -149,7 +211,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
       }
     }
   }
-  return { namespace: state.namespace, synced, jobs }
+  return { namespace: state.namespace, synced, jobs, parked, podsSynced }
 }
 
 /** One Job as the verdict and the report read it. */

@@ -141,10 +141,13 @@ describe('a selector', () => {
     let started: () => void = () => undefined
     const onStart = new Promise<void>((r) => (started = r))
     const lines: { t: number; line: string }[] = []
+    const offset = auditOffset()
+    // as its own user (cert), so that the audit log tells its requests from the test's kubectl calls
     const running = runAction({
       inputs: { selector, 'expected-jobs': '2', namespace: NS, condition: 'Complete', delete: 'on-success', timeout: '60s' },
       onStart: () => started(),
-      lines
+      lines,
+      creds: { user: 'cert' }
     })
     await onStart
     await sleep(5_000)
@@ -166,6 +169,10 @@ describe('a selector', () => {
     // delete: on-success deletes what the step waited for, not the earlier run's Job
     expect(run.deleted).toEqual([`${NS}/${first}`, `${NS}/${second}`].sort())
     await sleep(500)
+    // the Job that came 5 s later needed no pod watch of its own: one pod LIST and one pod WATCH for the whole wait
+    const requests = auditRequests(offset, 'kjw-cert-admin')
+    expect({ watches: requests.byKind['watch pods'] ?? 0, requests }).toEqual({ watches: 1, requests })
+    expect({ lists: (requests.byKind['list pods'] ?? 0) <= 2, requests }).toEqual({ lists: true, requests })
     expect((await getJob(old))?.metadata.deletionTimestamp).toBeUndefined()
   })
 
