@@ -4,12 +4,12 @@
 // `npm run bench` runs too).
 //
 //   node bench/startup.ts [--runs 10] [--dist dist] [--no-kubectl] [--node-arg=--cpu-prof]
-import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 import { ROOT } from '../__tests__/support/run-dist.ts'
+import { resolveKubectl } from './lib/cluster.ts'
 import { measureStartup } from './lib/startup.ts'
 
 const { values: args } = parseArgs({
@@ -23,7 +23,8 @@ const { values: args } = parseArgs({
 })
 const RUNS = Number(args.runs)
 const DIST = path.resolve(args.dist, 'index.js')
-const kubectl = args['no-kubectl'] ? undefined : spawnSync('which', ['kubectl']).stdout?.toString().trim() || undefined
+// BENCH_KUBECTL, else kubectl on PATH (the plain kubectl.1.NN instead of a Google Cloud SDK dispatcher, as npm run bench)
+const kubectl = args['no-kubectl'] ? undefined : resolveKubectl().path
 
 const { results, cacheFiles } = await measureStartup({ runs: RUNS, entry: DIST, kubectl, nodeArgs: args['node-arg'] })
 
