@@ -336,7 +336,8 @@ async function main(): Promise<number> {
     results.bundle.changedDuringRun = true
     log('note: dist/ was rebuilt during the run; the benchmark ran its own copy taken at the start')
   }
-  const table = save(true)
+  // an interrupted run keeps the mark of a partial one
+  const table = save(!interrupted)
   process.stdout.write(table + '\n')
   if (results.logs?.length) process.stdout.write('\n' + logsSection(results.logs, cfg.logs).join('\n') + '\n')
   log(`wrote ${path.relative(ROOT, cfg.out)}.json and .md in ${results.durationS} s`)
