@@ -9,7 +9,19 @@ import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { ROOT } from '../../__tests__/support/run-dist.js'
 import { expectResult, runAction, type ActionRun } from './support/action.js'
-import { APISERVER_PORT, NS, STATE, auditOffset, auditRequests, cleanup, createJob, sleep, uniqueName, until } from './support/cluster.js'
+import {
+  APISERVER_PORT,
+  NS,
+  STATE,
+  auditOffset,
+  auditRequests,
+  cleanup,
+  createJob,
+  podPhases,
+  sleep,
+  uniqueName,
+  until
+} from './support/cluster.js'
 import { startProxy, type Proxy } from './support/proxy.js'
 
 afterEach(cleanup)
@@ -140,10 +152,32 @@ describe('a proxy that freezes the open connection (a load balancer that lost it
   })
   afterAll(() => proxy.close())
 
-  /** A 1-pod Job whose pod runs 8 s, waited for (condition Complete) through the proxy; freeze() is called once both watches are open. */
+  /** When the API server received the first request of ours after `t` (epoch ms), from the audit log. */
+  function firstRequestAfter(offset: number, t: number): number | undefined {
+    const text = fs.readFileSync(path.join(STATE, 'audit.log')).subarray(offset).toString('utf8')
+    let first: number | undefined
+    for (const line of text.split('\n')) {
+      if (!line.includes('"kube-job-wait/')) continue
+      try {
+        const e = JSON.parse(line)
+        const at = Date.parse(e.requestReceivedTimestamp)
+        if (e.user?.username === 'kjw-admin' && at > t && (first === undefined || at < first)) first = at
+      } catch {
+        // a line being written
+      }
+    }
+    return first
+  }
+
+  /**
+   * A 1-pod Job whose pod runs 8 s, waited for (condition Complete) through
+   * the proxy from the moment its pod runs (so that it ends while the
+   * connection is frozen); freeze() is called once both watches are open.
+   */
   async function wait(prefix: string, freeze?: () => void) {
     const name = uniqueName(prefix)
     await createJob({ name, sim: { 'run-ms': '8000' } })
+    await until(`the pod of ${name} Running`, async () => Object.values(await podPhases(name)).includes('Running'), 60_000)
     const offset = auditOffset()
     const connections = proxy.connections()
     let endedAt = 0
@@ -165,6 +199,9 @@ describe('a proxy that freezes the open connection (a load balancer that lost it
     return {
       name,
       run,
+      /** the freeze → the first request that reached the API server after it (on the new connection) */
+      resumedMs: (firstRequestAfter(offset, frozenAt) ?? NaN) - frozenAt,
+      /** the freeze → the exit */
       recoveredMs: endedAt - frozenAt,
       requests: auditRequests(offset, 'kjw-admin'),
       connections: proxy.connections() - connections
@@ -186,7 +223,8 @@ describe('a proxy that freezes the open connection (a load balancer that lost it
     // one connection without the fault; one more after it
     expect({ calm: calm.connections, frozen: frozen.connections }).toEqual({ calm: 1, frozen: 2 })
     // noticed by the PING (15 s, then 15 s for the answer), not by anything sooner, and well before the 90 s silence rule
-    expect(frozen.recoveredMs).toBeGreaterThan(14_000)
+    expect(frozen.resumedMs).toBeGreaterThan(14_000)
+    expect(frozen.resumedMs).toBeLessThan(40_000)
     expect(frozen.recoveredMs).toBeLessThan(40_000)
     // No request spent on noticing: beyond the calm wait's, at most a LIST and
     // a WATCH for each of the two watches, opened again on the new connection.
