@@ -39,8 +39,9 @@ import { fileSize, readAudit, readSimWrites, requestsOf, simWritesFor, type Audi
 import { killAll, measuring, runProc, type ProcResult } from './lib/proc.ts'
 import { startProxy, type Proxy } from './lib/proxy.ts'
 import { figLogs, logsSection, type LogsConfig } from './lib/logs-figure.ts'
-import { buildReport, type Results, type SeveralSample } from './lib/report.ts'
-import { envInt, envList, log, randomSuffix, sleep } from './lib/util.ts'
+import { measureStartup } from './lib/startup.ts'
+import { buildReport, type Results, type ScaleSample, type SeveralSample } from './lib/report.ts'
+import { envInt, envList, log, randomSuffix, sleep, stat } from './lib/util.ts'
 
 // ---------------------------------------------------------------- configuration
 
@@ -49,10 +50,13 @@ type Figure = (typeof FIGURES)[number]
 
 const cfg = {
   runs: envInt('BENCH_RUNS', 10),
+  // runs of the pairs that issue 13's targets compare at p50 and p90 (ours in watch mode and kubectl wait): figure 1 and start-up
+  latencyRuns: envInt('BENCH_LATENCY_RUNS', 30),
   waitSeconds: envInt('BENCH_WAIT_SECONDS', 60),
   processPods: envInt('BENCH_PROCESS_PODS', 1000),
   scaleSizes: envList('BENCH_SCALE_SIZES', ['100', '1000', '5000']).map(Number),
-  scaleRuns: envInt('BENCH_SCALE_RUNS', envInt('BENCH_RUNS', 10)),
+  // each run: three Jobs of every size, one after the other (a 5,000-pod Job takes about 3 min with its clean-up)
+  scaleRuns: envInt('BENCH_SCALE_RUNS', Math.min(3, envInt('BENCH_RUNS', 10))),
   severalJobs: envInt('BENCH_SEVERAL_JOBS', 20),
   severalPods: envInt('BENCH_SEVERAL_PODS', 5),
   severalRuns: envInt('BENCH_SEVERAL_RUNS', Math.min(5, envInt('BENCH_RUNS', 10))),
@@ -247,6 +251,29 @@ async function main(): Promise<number> {
     failures,
     durationS: 0
   }
+  // What is measured is on disk as the run goes: a run interrupted after an hour keeps it.
+  const save = (final: boolean) => {
+    results.durationS = Math.round((Date.now() - t0) / 1000)
+    if (final) delete results.inProgress
+    else results.inProgress = true
+    const { table, markdown } = buildReport(results)
+    fs.mkdirSync(path.dirname(cfg.out), { recursive: true })
+    for (const [file, text] of [
+      [`${cfg.out}.json`, JSON.stringify(results, null, 2) + '\n'],
+      [`${cfg.out}.md`, markdown]
+    ]) {
+      fs.writeFileSync(`${file}.tmp`, text)
+      fs.renameSync(`${file}.tmp`, file)
+    }
+    return table
+  }
+  const saveSoFar = () => {
+    try {
+      save(false)
+    } catch (err) {
+      log(`could not write the results so far: ${(err as Error).stack ?? err}`)
+    }
+  }
   try {
     const v = await apiGet(cluster, '/version', tokenOf(cluster.admin))
     results.kubernetes = JSON.parse(v.body).gitVersion
@@ -258,10 +285,12 @@ async function main(): Promise<number> {
     )
     if (kubectlInfo.note) log(kubectlInfo.note)
     const direct = kubeconfigFor(cluster.admin, cluster.port, tmp, 'direct.kubeconfig')
-    const ctx: FigureContext = { cluster, h, tmp, direct, kubectlInfo, results, stop: () => interrupted }
+    const ctx: FigureContext = { cluster, h, tmp, direct, kubectlInfo, results, stop: () => interrupted, save: saveSoFar }
     if (cfg.figures.includes('latency')) {
       await figLatency(ctx)
-      await figStartupFloor(ctx)
+      if (!interrupted) await figStartup(ctx, path.join(distCopy, path.basename(DIST)))
+      if (!interrupted) await figStartupFloor(ctx)
+      saveSoFar()
     }
     if (cfg.figures.includes('api') && !interrupted) await figApi(ctx)
     if (cfg.figures.includes('process') && !interrupted) await figProcess(ctx)
@@ -280,6 +309,7 @@ async function main(): Promise<number> {
         if (s.code !== 0 && !(s.contender === 'ours' && s.scenario === 'retries' && s.code === 1))
           failures.push(`logs ${s.scenario}: ${s.contender} exited ${s.code}`)
       }
+      saveSoFar()
     }
     if (cfg.figures.includes('several') && !interrupted) await figSeveral(ctx)
     if (interrupted) failures.push('interrupted')
@@ -296,7 +326,6 @@ async function main(): Promise<number> {
     if (started) stopCluster()
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  results.durationS = Math.round((Date.now() - t0) / 1000)
   let now: string | undefined
   try {
     now = fingerprint().sha256
@@ -307,10 +336,8 @@ async function main(): Promise<number> {
     results.bundle.changedDuringRun = true
     log('note: dist/ was rebuilt during the run; the benchmark ran its own copy taken at the start')
   }
-  const { table, markdown } = buildReport(results)
-  fs.mkdirSync(path.dirname(cfg.out), { recursive: true })
-  fs.writeFileSync(`${cfg.out}.json`, JSON.stringify(results, null, 2) + '\n')
-  fs.writeFileSync(`${cfg.out}.md`, markdown)
+  // an interrupted run keeps the mark of a partial one
+  const table = save(!interrupted)
   process.stdout.write(table + '\n')
   if (results.logs?.length) process.stdout.write('\n' + logsSection(results.logs, cfg.logs).join('\n') + '\n')
   log(`wrote ${path.relative(ROOT, cfg.out)}.json and .md in ${results.durationS} s`)
@@ -330,6 +357,8 @@ interface FigureContext {
   kubectlInfo: KubectlInfo
   results: Results
   stop(): boolean
+  /** writes the results so far (after each run of a figure) */
+  save(): void
 }
 
 // ---------------------------------------------------------------- 1 + 4: detection latency, start-up
@@ -358,10 +387,15 @@ async function figLatency(x: FigureContext): Promise<void> {
     }
   ]
   for (const k of cases) results.latency[k.id] = []
-  for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
+  // ours in watch mode and kubectl wait: BENCH_LATENCY_RUNS (their p50 and p90 are the targets); the others BENCH_RUNS
+  const runsOf = (c: Contender) => (c.id === 'ours-watch' || c.id === 'kubectl' ? cfg.latencyRuns : cfg.runs)
+  const runs = Math.max(cfg.latencyRuns, cfg.runs)
+  for (let run = 1; run <= runs && !x.stop(); run++) {
     for (const k of cases) {
-      log(`latency, ${k.id}, run ${run}/${cfg.runs}`)
-      for (const c of rotate(k.contenders, run - 1)) {
+      const now = k.contenders.filter((c) => run <= runsOf(c))
+      if (!now.length) continue
+      log(`latency, ${k.id}, run ${run}/${runs}: ${now.map((c) => c.label).join(', ')}`)
+      for (const c of rotate(now, run - 1)) {
         if (x.stop()) return
         const name = `lat-${k.id.slice(0, 4)}-${c.id}-${run}-${randomSuffix()}`
         const simOff = fileSize(cluster.simWrites)
@@ -393,6 +427,11 @@ async function figLatency(x: FigureContext): Promise<void> {
           controllerFirstMs: decisive && firstJobWrite ? firstJobWrite - decisive.t : undefined,
           controllerMs: decisive && lastJobWrite ? lastJobWrite - decisive.t : undefined,
           afterJobWriteMs: firstJobWrite && ok && c.id !== 'ours-watch-phase' ? t.proc.exitAt - firstJobWrite : undefined,
+          // ours ends on SuccessCriteriaMet (the first write); kubectl, the e2e helper and the seed on Complete (the last before their exit)
+          endsOnJobWriteMs:
+            k.id === 'completion' && ok && c.id !== 'ours-watch-phase'
+              ? t.proc.exitAt - ((c.id.startsWith('ours') ? firstJobWrite : lastJobWrite) ?? NaN)
+              : undefined,
           startupMs: req.firstReceived !== undefined ? req.firstReceived - t.proc.spawnAt : NaN,
           // its first request came after the decisive write: it was not yet waiting, the figure says little
           // (not for the e2e helper: its first check comes 2 s after its start by design)
@@ -413,6 +452,26 @@ async function figLatency(x: FigureContext): Promise<void> {
         )
       }
     }
+    x.save()
+  }
+}
+
+/**
+ * Spawn → first API request against a local HTTPS server (lib/startup.ts, as
+ * bench/startup.ts): ours with the compile cache emptied before each run
+ * (a hosted runner's first step) and kept (a later step of the same job),
+ * kubectl wait and node -e, interleaved, BENCH_LATENCY_RUNS runs.
+ */
+async function figStartup(x: FigureContext, entry: string): Promise<void> {
+  log(`start-up: spawn → first request, ${cfg.latencyRuns} runs (ours cold, ours warm, kubectl wait, node -e)`)
+  try {
+    const r = await measureStartup({ runs: cfg.latencyRuns, entry, kubectl: x.kubectlInfo.path })
+    x.results.startup = r.results
+    for (const [who, xs] of Object.entries(r.results))
+      if (xs.length) log(`  ${who.padEnd(26)} p50 ${Math.round(stat(xs)?.median ?? NaN)} ms, p90 ${Math.round(stat(xs)?.p90 ?? NaN)} ms`)
+  } catch (err) {
+    failures.push(`start-up: ${(err as Error).message}`)
+    log(`  FAILED start-up: ${(err as Error).message}`)
   }
 }
 
@@ -537,6 +596,7 @@ async function figApi(x: FigureContext): Promise<void> {
     const samples = await sideBySide(x, 'api', contenders, { kind: 'complete' }, { name, uid }, cfg.waitSeconds + 120, 'met', run)
     x.results.api.push(...samples)
     await x.h.deleteJob(name)
+    x.save()
   }
 }
 
@@ -563,6 +623,7 @@ async function figProcess(x: FigureContext): Promise<void> {
         run
       )
       x.results.process.push(...samples)
+      x.save()
     }
   } finally {
     await x.h.deleteJob(name)
@@ -571,44 +632,56 @@ async function figProcess(x: FigureContext): Promise<void> {
 
 // ---------------------------------------------------------------- 5: scale
 
+/**
+ * Jobs of each size (parallelism = completions = N, run-ms 2000), one waiter
+ * alone on each, one after the other on identical Jobs (order rotated each
+ * run): ours waiting for phase Succeeded, ours for condition Complete, and
+ * kubectl wait --for=condition=complete. Latency: the last pod's Succeeded
+ * write → exit; CPU and peak RSS of the process.
+ */
 async function figScale(x: FigureContext): Promise<void> {
   const { cluster, h } = x
-  const phaseWaiter = oursWatch()
-  const conditionWaiter = { ...oursWatch(), id: 'ours-watch-complete', label: 'ours (watch), condition Complete' }
+  const cases: { kind: ScaleSample['kind']; contender: Contender; goal: (size: number) => Goal; label: string }[] = [
+    { kind: 'phase', contender: oursWatch(), goal: (size) => ({ kind: 'succeeded', count: size }), label: 'ours (watch), phase Succeeded' },
+    { kind: 'condition', contender: oursWatch(), goal: () => ({ kind: 'complete' }), label: 'ours (watch), condition Complete' },
+    {
+      kind: 'kubectl',
+      contender: kubectlJob(x.kubectlInfo),
+      goal: () => ({ kind: 'complete' }),
+      label: 'kubectl wait --for=condition=complete'
+    }
+  ]
   for (let run = 1; run <= cfg.scaleRuns && !x.stop(); run++) {
     for (const size of cfg.scaleSizes) {
-      if (x.stop()) return
-      log(`scale: ${size} pods, run ${run}/${cfg.scaleRuns}`)
-      const settledMs = await h.settle(300_000)
-      const name = `scale-${size}-${run}-${randomSuffix()}`
-      const simOff = fileSize(cluster.simWrites)
-      const created = Date.now()
-      const uid = await h.createJob({ name, completions: size, parallelism: size, sim: { 'start-ms': '200', 'run-ms': '2000' } })
-      const timeoutS = Math.max(600, Math.ceil(size / 10))
-      const [tp, tc] = await Promise.all([
-        runContender(phaseWaiter, { kind: 'succeeded', count: size }, { name, uid }, timeoutS, x.direct),
-        runContender(conditionWaiter, { kind: 'complete' }, { name, uid }, timeoutS, x.direct)
-      ])
-      await h.deleteJob(name)
-      const okP = expect(`scale ${size} run ${run} ${phaseWaiter.label}, phase Succeeded`, tp, tp.proc, 'met')
-      const okC = expect(`scale ${size} run ${run} ${conditionWaiter.label}`, tc, tc.proc, 'met')
-      const writes = await simWritesFor(
-        cluster.simWrites,
-        simOff,
-        cfg.namespace,
-        name,
-        (w) => w.filter((i) => i.phase === 'Succeeded').length >= size,
-        10_000
-      )
-      const done = writes.filter((i) => i.phase === 'Succeeded')
-      const last = done.reduce((m, i) => Math.max(m, i.t), 0)
-      if (done.length < size) failures.push(`scale ${size} run ${run}: only ${done.length} Succeeded writes in sim-writes.jsonl`)
-      const one = (t: Trial, ok: boolean, kind: 'phase' | 'condition') => {
-        const dl = decisionLineAt(t)
-        return {
+      for (const k of rotate(cases, run - 1)) {
+        if (x.stop()) return
+        log(`scale: ${size} pods, run ${run}/${cfg.scaleRuns}, ${k.label}`)
+        const settledMs = await h.settle(300_000)
+        const name = `scale-${size}-${k.kind.slice(0, 4)}-${run}-${randomSuffix()}`
+        const simOff = fileSize(cluster.simWrites)
+        const created = Date.now()
+        const uid = await h.createJob({ name, completions: size, parallelism: size, sim: { 'start-ms': '200', 'run-ms': '2000' } })
+        const timeoutS = Math.max(600, Math.ceil(size / 10))
+        const t = await runContender(k.contender, k.goal(size), { name, uid }, timeoutS, x.direct)
+        await h.deleteJob(name)
+        const ok = expect(`scale ${size} run ${run} ${k.label}`, t, t.proc, 'met')
+        const writes = await simWritesFor(
+          cluster.simWrites,
+          simOff,
+          cfg.namespace,
+          name,
+          (w) => w.filter((i) => i.phase === 'Succeeded').length >= size,
+          10_000
+        )
+        const done = writes.filter((i) => i.phase === 'Succeeded')
+        const last = done.reduce((m, i) => Math.max(m, i.t), 0)
+        if (done.length < size)
+          failures.push(`scale ${size} run ${run} ${k.label}: only ${done.length} Succeeded writes in sim-writes.jsonl`)
+        const dl = k.kind === 'kubectl' ? undefined : decisionLineAt(t)
+        const sample: ScaleSample = {
           run,
           size,
-          kind,
+          kind: k.kind,
           ok,
           result: t.result,
           latencyMs: ok && last ? t.proc.exitAt - last : NaN,
@@ -619,15 +692,14 @@ async function figScale(x: FigureContext): Promise<void> {
           cpuS: cpuOf(t.proc),
           maxRssKB: t.proc.maxRssKB ?? NaN
         }
+        x.results.scale.push(sample)
+        log(
+          `  last Succeeded write ${(sample.jobRunMs / 1000).toFixed(1)} s after the Job's creation; exit +${Math.round(sample.latencyMs)} ms` +
+            `${sample.decisionLineMs !== undefined ? ` (decision line +${Math.round(sample.decisionLineMs)} ms)` : ''}, ` +
+            `peak RSS ${(sample.maxRssKB / 1024).toFixed(1)} MiB, CPU ${sample.cpuS.toFixed(2)} s`
+        )
+        x.save()
       }
-      const sp = one(tp, okP, 'phase')
-      const sc = one(tc, okC, 'condition')
-      x.results.scale.push(sp, sc)
-      log(
-        `  last Succeeded write ${(sp.jobRunMs / 1000).toFixed(1)} s after the Job's creation; phase Succeeded: exit +${Math.round(sp.latencyMs)} ms ` +
-          `(decision line +${Math.round(sp.decisionLineMs ?? NaN)} ms), peak RSS ${(sp.maxRssKB / 1024).toFixed(1)} MiB, CPU ${sp.cpuS.toFixed(2)} s; ` +
-          `condition Complete: exit +${Math.round(sc.latencyMs)} ms, peak RSS ${(sc.maxRssKB / 1024).toFixed(1)} MiB`
-      )
     }
   }
 }
@@ -708,6 +780,7 @@ async function figSeveral(x: FigureContext): Promise<void> {
       if (sample.lateStart) log(`  note: ${k.label} made its first request after the decisive write (it started late)`)
       x.results.several ??= []
       x.results.several.push(sample)
+      x.save()
       log(
         `  ${k.label.padEnd(34)} ${t.result}: exit ${Math.round(sample.latencyMs)} ms after the last Job's decisive write; ${sample.requests} requests ` +
           `(${Object.entries(sample.requestKinds)

@@ -1,26 +1,16 @@
-// Start-up: spawn → first API request, for the action's bundle (cold and warm
-// compile cache) and for `kubectl wait`, against one local HTTPS server on
-// 127.0.0.1 that offers h2 and HTTP/1.1 and answers every request with 404
-// (the Job is not there) or an empty list. The time is taken in this process:
-// just before spawn(), and when the server sees the first request's headers;
-// the child is killed then. Runs are interleaved (ours cold, ours warm,
-// kubectl) so that the machine's load falls on all alike.
+// Start-up alone, without a cluster: spawn → first API request for the
+// action's bundle (cold and warm compile cache), `kubectl wait` and `node -e`,
+// against a local HTTPS server (lib/startup.ts, which figure 4 of
+// `npm run bench` runs too).
 //
-//   node bench/startup.ts [--runs 10] [--dist dist] [--no-kubectl]
-//
-// Cold: the compile cache folder is emptied before each run (the child gets a
-// TMPDIR of its own, so other runs on the machine are not touched). Warm: the
-// same folder kept, after one run that fills it.
-import { spawn, spawnSync } from 'node:child_process'
+//   node bench/startup.ts [--runs 10] [--dist dist] [--no-kubectl] [--node-arg=--cpu-prof]
 import * as fs from 'node:fs'
-import * as http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { b64, testPki } from '../__tests__/support/certs.ts'
 import { ROOT } from '../__tests__/support/run-dist.ts'
+import { resolveKubectl } from './lib/cluster.ts'
+import { measureStartup } from './lib/startup.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -33,117 +23,10 @@ const { values: args } = parseArgs({
 })
 const RUNS = Number(args.runs)
 const DIST = path.resolve(args.dist, 'index.js')
+// BENCH_KUBECTL, else kubectl on PATH (the plain kubectl.1.NN instead of a Google Cloud SDK dispatcher, as npm run bench)
+const kubectl = args['no-kubectl'] ? undefined : resolveKubectl().path
 
-const pki = testPki()
-let firstRequest: { at: number; path: string; alpn: string } | undefined
-let onFirst: (() => void) | undefined
-const server = http2.createSecureServer({ key: pki.server.key, cert: pki.server.cert, allowHTTP1: true }, (req, res) => {
-  const url = req.url ?? '/'
-  if (!firstRequest) {
-    firstRequest = { at: performance.now(), path: url, alpn: req.httpVersion }
-    onFirst?.()
-  }
-  const list = /\/(jobs|pods|events)(\?|$)/.test(url)
-  const body = list
-    ? JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] })
-    : JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' })
-  res.writeHead(list ? 200 : 404, { 'content-type': 'application/json' })
-  res.end(body)
-})
-const sessions = new Set<{ destroy(): void }>()
-server.on('session', (s) => (sessions.add(s), s.on('close', () => sessions.delete(s))))
-server.on(
-  'connection',
-  (s: { destroy(): void; on(e: string, f: () => void): void }) => (sessions.add(s), s.on('close', () => sessions.delete(s)))
-)
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
-
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-startup-'))
-const kubeconfig = [
-  'apiVersion: v1',
-  'kind: Config',
-  'clusters:',
-  '- name: bench',
-  '  cluster:',
-  `    server: ${url}`,
-  `    certificate-authority-data: ${b64(pki.ca.cert)}`,
-  'users:',
-  '- name: bench',
-  '  user:',
-  '    token: startup-bench-token',
-  'contexts:',
-  '- name: bench',
-  '  context: {cluster: bench, user: bench, namespace: default}',
-  'current-context: bench',
-  ''
-].join('\n')
-const kubeconfigFile = path.join(work, 'kubeconfig')
-fs.writeFileSync(kubeconfigFile, kubeconfig)
-
-/** Spawns, waits for the first request, kills; returns ms from spawn to it. */
-async function once(cmd: string, argv: string[], env: Record<string, string>): Promise<number> {
-  firstRequest = undefined
-  const seen = new Promise<void>((resolve) => (onFirst = resolve))
-  const t0 = performance.now()
-  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr += d))
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()))
-  const ok = await Promise.race([seen.then(() => true), closed.then(() => false)])
-  child.kill('SIGKILL')
-  await closed
-  for (const s of sessions) s.destroy()
-  const first = firstRequest as { at: number } | undefined // set by the server's handler
-  if (!ok || !first) throw new Error(`${cmd} ${argv.join(' ')} exited before any request: ${stderr.slice(0, 500)}`)
-  return first.at - t0
-}
-
-function ours(cacheRoot: string): Promise<number> {
-  const out = path.join(work, 'output')
-  fs.writeFileSync(out, '')
-  return once(process.execPath, [...args['node-arg'], DIST], {
-    PATH: process.env.PATH ?? '',
-    HOME: work,
-    TMPDIR: cacheRoot,
-    GITHUB_OUTPUT: out,
-    GITHUB_STEP_SUMMARY: path.join(work, 'summary'),
-    RUNNER_TEMP: work,
-    INPUT_JOB: 'x',
-    INPUT_NAMESPACE: 'default',
-    INPUT_TIMEOUT: '2s',
-    INPUT_KUBECONFIG: kubeconfig
-  })
-}
-
-const kubectl = args['no-kubectl'] ? undefined : spawnSync('which', ['kubectl']).stdout?.toString().trim() || undefined
-function kubectlWait(): Promise<number> {
-  return once(kubectl!, ['wait', '--for=condition=complete', 'job/x', '--timeout=2s', '--kubeconfig', kubeconfigFile], {
-    PATH: process.env.PATH ?? '',
-    HOME: work
-  })
-}
-
-/** The floor for any Node program: node itself, one HTTPS GET, nothing loaded. */
-function nodeFloor(): Promise<number> {
-  const script = `require('node:https').get(${JSON.stringify(url + '/version')}, { rejectUnauthorized: false }).on('error', () => {})`
-  return once(process.execPath, ['-e', script], { PATH: process.env.PATH ?? '', HOME: work })
-}
-
-const coldDir = path.join(work, 'cold')
-const warmDir = path.join(work, 'warm')
-fs.mkdirSync(warmDir)
-await ours(warmDir) // fills the warm cache
-const results: Record<string, number[]> = { cold: [], warm: [], kubectl: [], 'node -e': [] }
-for (let i = 0; i < RUNS; i++) {
-  fs.rmSync(coldDir, { recursive: true, force: true })
-  fs.mkdirSync(coldDir)
-  results.cold.push(await ours(coldDir))
-  results.warm.push(await ours(warmDir))
-  if (kubectl) results.kubectl.push(await kubectlWait())
-  results['node -e'].push(await nodeFloor())
-}
-const cacheFiles = fs.readdirSync(warmDir, { recursive: true }).length
+const { results, cacheFiles } = await measureStartup({ runs: RUNS, entry: DIST, kubectl, nodeArgs: args['node-arg'] })
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -156,7 +39,7 @@ console.log(`spawn → first API request, ${RUNS} runs each (ms): p50 / min / ma
 for (const [name, xs] of Object.entries(results)) {
   if (!xs.length) continue
   console.log(
-    `  ${name.padEnd(8)} ${pct(xs, 50).toFixed(0).padStart(5)} ${Math.min(...xs)
+    `  ${name.padEnd(26)} ${pct(xs, 50).toFixed(0).padStart(5)} ${Math.min(...xs)
       .toFixed(0)
       .padStart(5)} ${Math.max(...xs)
       .toFixed(0)
@@ -170,6 +53,3 @@ console.log(
     .join(' ')}`
 )
 console.log(JSON.stringify({ dist: DIST, bytes, runs: RUNS, results }))
-
-await new Promise<void>((resolve) => server.close(() => resolve()))
-fs.rmSync(work, { recursive: true, force: true })

@@ -9,6 +9,8 @@ export function log(msg: string): void {
 
 export interface Stat {
   median: number
+  /** nearest rank: the smallest value with at least 90 % of the runs at or below it */
+  p90: number
   min: number
   max: number
   n: number
@@ -19,7 +21,8 @@ export function stat(values: number[]): Stat | undefined {
   if (v.length === 0) return undefined
   const mid = Math.floor(v.length / 2)
   const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
-  return { median, min: v[0], max: v[v.length - 1], n: v.length }
+  const p90 = v[Math.min(v.length - 1, Math.ceil(0.9 * v.length) - 1)]
+  return { median, p90, min: v[0], max: v[v.length - 1], n: v.length }
 }
 
 export function randomSuffix(): string {

@@ -1,14 +1,28 @@
 // Faults of the real control plane in the middle of a wait: kube-apiserver
-// killed with SIGKILL and started again while the pods move on, and an API
-// server that ends every watch after a few seconds (--min-request-timeout).
+// killed with SIGKILL and started again while the pods move on, an API
+// server that ends every watch after a few seconds (--min-request-timeout),
+// and a proxy that freezes the open connection (open, no byte either way).
 // The verdicts must be the same as without the fault.
 import { execFile } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { afterAll, afterEach, describe, expect, test } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { ROOT } from '../../__tests__/support/run-dist.js'
-import { expectResult, runAction } from './support/action.js'
-import { NS, STATE, cleanup, createJob, sleep, uniqueName } from './support/cluster.js'
+import { expectResult, runAction, type ActionRun } from './support/action.js'
+import {
+  APISERVER_PORT,
+  NS,
+  STATE,
+  auditOffset,
+  auditRequests,
+  cleanup,
+  createJob,
+  podPhases,
+  sleep,
+  uniqueName,
+  until
+} from './support/cluster.js'
+import { startProxy, type Proxy } from './support/proxy.js'
 
 afterEach(cleanup)
 
@@ -129,4 +143,99 @@ describe('an API server that ends every watch after a few seconds', () => {
     ])
     for (const c of counts) expect({ ...c, reWatched: c.finished >= 2 }).toEqual({ ...c, reWatched: true })
   })
+})
+
+describe('a proxy that freezes the open connection (a load balancer that lost it): noticed by HTTP/2 PING', () => {
+  let proxy: Proxy
+  beforeAll(async () => {
+    proxy = await startProxy(APISERVER_PORT)
+  })
+  afterAll(() => proxy.close())
+
+  /** When the API server received the first request of ours after `t` (epoch ms), from the audit log. */
+  function firstRequestAfter(offset: number, t: number): number | undefined {
+    const text = fs.readFileSync(path.join(STATE, 'audit.log')).subarray(offset).toString('utf8')
+    let first: number | undefined
+    for (const line of text.split('\n')) {
+      if (!line.includes('"kube-job-wait/')) continue
+      try {
+        const e = JSON.parse(line)
+        const at = Date.parse(e.requestReceivedTimestamp)
+        if (e.user?.username === 'kjw-admin' && at > t && (first === undefined || at < first)) first = at
+      } catch {
+        // a line being written
+      }
+    }
+    return first
+  }
+
+  /**
+   * A 1-pod Job whose pod runs 8 s, waited for (condition Complete) through
+   * the proxy from the moment its pod runs (so that it ends while the
+   * connection is frozen); freeze() is called once both watches are open.
+   */
+  async function wait(prefix: string, freeze?: () => void) {
+    const name = uniqueName(prefix)
+    await createJob({ name, sim: { 'run-ms': '8000' } })
+    await until(`the pod of ${name} Running`, async () => Object.values(await podPhases(name)).includes('Running'), 60_000)
+    const offset = auditOffset()
+    const connections = proxy.connections()
+    let endedAt = 0
+    const running = runAction({
+      inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '90s' },
+      server: `https://127.0.0.1:${proxy.port}`
+    }).then((r) => ((endedAt = Date.now()), r))
+    let frozenAt = 0
+    if (freeze) {
+      await until(`both watches of ${name} open`, async () => {
+        const k = auditRequests(offset, 'kjw-admin').byKind
+        return (k['watch jobs'] ?? 0) > 0 && (k['watch pods'] ?? 0) > 0
+      })
+      freeze()
+      frozenAt = Date.now()
+    }
+    const run: ActionRun = await running
+    await sleep(500) // the audit log's last lines
+    return {
+      name,
+      run,
+      /** the freeze → the first request that reached the API server after it (on the new connection) */
+      resumedMs: (firstRequestAfter(offset, frozenAt) ?? NaN) - frozenAt,
+      /** the freeze → the exit */
+      recoveredMs: endedAt - frozenAt,
+      requests: auditRequests(offset, 'kjw-admin'),
+      connections: proxy.connections() - connections
+    }
+  }
+
+  test('the wait recovers within 40 s of the freeze on a second connection, with only the LIST and WATCH it resumes with, the same verdict', async () => {
+    const calm = await wait('calm')
+    const frozen = await wait('frozen', () => proxy.freezeOpen())
+    // the verdict is unchanged
+    for (const w of [calm, frozen]) {
+      expectResult(w.run, 'met')
+      expect(w.run.job).toMatchObject({ name: w.name, succeeded: 1 })
+      expect(Object.values(w.run.phases)).toEqual(['Succeeded'])
+    }
+    // (after the new LIST the Job may already say Complete besides SuccessCriteriaMet)
+    const same = (w: typeof calm) => w.run.message.replaceAll(w.name, 'JOB').replace(/\((SuccessCriteriaMet|Complete)\)/, '(END)')
+    expect(same(frozen)).toBe(same(calm))
+    // one connection without the fault; one more after it
+    expect({ calm: calm.connections, frozen: frozen.connections }).toEqual({ calm: 1, frozen: 2 })
+    // noticed by the PING (15 s, then 15 s for the answer), not by anything sooner, and well before the 90 s silence rule
+    expect(frozen.resumedMs).toBeGreaterThan(14_000)
+    expect(frozen.resumedMs).toBeLessThan(40_000)
+    expect(frozen.recoveredMs).toBeLessThan(40_000)
+    // No request spent on noticing: beyond the calm wait's, at most a LIST and
+    // a WATCH for each of the two watches, opened again on the new connection.
+    const extra: Record<string, number> = {}
+    for (const [kind, n] of Object.entries(frozen.requests.byKind)) {
+      const d = n - (calm.requests.byKind[kind] ?? 0)
+      if (d > 0) extra[kind] = d
+    }
+    const resumed = ['list jobs', 'watch jobs', 'list pods', 'watch pods']
+    expect(Object.keys(extra).filter((k) => !resumed.includes(k) || extra[k] > 1)).toEqual([])
+    expect(frozen.requests.total - calm.requests.total).toBeLessThanOrEqual(4)
+    expect((extra['list jobs'] ?? 0) + (extra['list pods'] ?? 0)).toBeGreaterThan(0) // it did start over on the new connection
+  }, 150_000)
 })

@@ -7,6 +7,9 @@
 // freeze(): nothing more is forwarded either way (bytes are held, the
 // connections stay open, as with a frozen load balancer); thaw(): the held
 // bytes go out, each direction in one write, and forwarding resumes;
+// freezeOpen(): only the connections open now are frozen, for good (their
+// bytes are held until thaw()); new connections pass, as through a load
+// balancer that lost its state for the old ones;
 // cut(): every connection is destroyed (held bytes are dropped), as a reset
 // does; new connections are accepted (and frozen while frozen).
 import * as net from 'node:net'
@@ -17,6 +20,8 @@ export interface Proxy {
   /** connections accepted so far */
   connections(): number
   freeze(): void
+  /** freezes the connections open now; later ones pass */
+  freezeOpen(): void
   thaw(): void
   cut(): void
   close(): Promise<void>
@@ -28,6 +33,8 @@ interface Pipe {
   /** held while frozen: client → server, server → client */
   up: Buffer[]
   down: Buffer[]
+  /** frozen on its own (freezeOpen) */
+  frozen: boolean
 }
 
 export async function startProxy(targetPort: number): Promise<Proxy> {
@@ -37,12 +44,12 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
   const server = net.createServer((client) => {
     accepted++
     const upstream = net.connect({ port: targetPort, host: '127.0.0.1' })
-    const pipe: Pipe = { client, upstream, up: [], down: [] }
+    const pipe: Pipe = { client, upstream, up: [], down: [], frozen: false }
     pipes.add(pipe)
     client.setNoDelay(true)
     upstream.setNoDelay(true)
-    client.on('data', (d: Buffer) => (frozen ? pipe.up.push(d) : upstream.write(d)))
-    upstream.on('data', (d: Buffer) => (frozen ? pipe.down.push(d) : client.write(d)))
+    client.on('data', (d: Buffer) => (frozen || pipe.frozen ? pipe.up.push(d) : upstream.write(d)))
+    upstream.on('data', (d: Buffer) => (frozen || pipe.frozen ? pipe.down.push(d) : client.write(d)))
     const end = () => {
       pipes.delete(pipe)
       client.destroy()
@@ -70,9 +77,13 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     freeze: () => {
       frozen = true
     },
+    freezeOpen: () => {
+      for (const p of pipes) p.frozen = true
+    },
     thaw: () => {
       frozen = false
       for (const p of pipes) {
+        p.frozen = false
         if (p.up.length) p.upstream.write(Buffer.concat(p.up.splice(0)))
         if (p.down.length) p.client.write(Buffer.concat(p.down.splice(0)))
       }
