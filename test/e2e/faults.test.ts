@@ -111,6 +111,14 @@ describe('an API server that ends every watch after a few seconds', () => {
     const bad = uniqueName('shortwf')
     const okJob = await createJob({ name: ok, parallelism: 2, completions: 2, sim: { 'run-ms': '15000' } })
     const badJob = await createJob({ name: bad, backoffLimit: 0, sim: { 'run-ms': '15000', 'exit-code': '2' } })
+    // After an API server restart the Job controller can take a minute to act again (its own watches come
+    // back after their backoff): the waits start once it has made the pods, so that their timeout is theirs.
+    await until(
+      'the Job controller making the pods after the restart',
+      async () => Object.keys(await podPhases(ok)).length === 2 && Object.keys(await podPhases(bad)).length === 1,
+      150_000,
+      500
+    )
     const [met, failed] = await Promise.all([
       runAction({ inputs: { job: ok, namespace: NS, condition: 'Complete', timeout: '90s' } }),
       runAction({ inputs: { job: bad, namespace: NS, condition: 'Finished', timeout: '90s' } })
@@ -142,7 +150,7 @@ describe('an API server that ends every watch after a few seconds', () => {
       { watch: `pods of ${job.name}`, finished: watchesOf('pods', job.uid).length }
     ])
     for (const c of counts) expect({ ...c, reWatched: c.finished >= 2 }).toEqual({ ...c, reWatched: true })
-  })
+  }, 300_000)
 })
 
 describe('a proxy that freezes the open connection (a load balancer that lost it): noticed by HTTP/2 PING', () => {
