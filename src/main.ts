@@ -10,7 +10,7 @@ import { formatDuration } from './duration.js'
 import { readSettings, InputError, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
-import { jobEnd, type Observed, type PodInfo, type Snapshot, type Target } from './model.js'
+import { jobEnd, severalJobs, type Observed, type PodInfo, type Snapshot, type Target } from './model.js'
 import { sleep } from './observe/backoff.js'
 import { LogFollower } from './observe/logs/follower.js'
 import { observe, type Observation } from './observe/observe.js'
@@ -123,7 +123,7 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
     if (d && follower) d.notes.push(...follower.notes)
     return d
   }
-  if (!severalJobs(settings)) {
+  if (!several(settings)) {
     const [one] = overall.jobs
     return {
       result: overall.state as Outcome['result'],
@@ -145,7 +145,7 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   }
 }
 
-const severalJobs = (s: Settings) => s.selector !== undefined || s.jobs.length > 1
+const several = (s: Settings) => severalJobs({ names: s.jobs, selector: s.selector })
 
 function whatJobs(s: Settings, namespace: string): string {
   if (s.selector) return `${s.expectedJobs > 1 ? `at least ${s.expectedJobs} jobs` : 'the jobs'} matching ${s.selector} in ${namespace}`
@@ -320,11 +320,11 @@ async function diagnose(
 function failure(err: unknown, known: Progress, started: number): Outcome {
   known.gate.own(() => core.debug((err as Error)?.stack ?? String(err)))
   const seen = known.observation?.latest().jobs ?? []
-  const several = known.settings !== undefined && severalJobs(known.settings)
+  const many = known.settings !== undefined && several(known.settings)
   return {
     result: 'error',
     message: errorMessage(err),
-    ...(several ? {} : { snapshot: seen[0] }),
+    ...(many ? {} : { snapshot: seen[0] }),
     elapsedMs: Date.now() - started
   }
 }
@@ -332,7 +332,7 @@ function failure(err: unknown, known: Progress, started: number): Outcome {
 /** Outputs, annotations and summary; then the optional PR comment. */
 async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.namespace ??= known.namespace
-  if (known.settings && !severalJobs(known.settings)) outcome.job ??= known.settings.jobs[0]
+  if (known.settings && !several(known.settings)) outcome.job ??= known.settings.jobs[0]
   outcome.target ??= known.settings?.target
   outcome.mode ??= known.observation?.status.mode
   outcome.requests ??= known.http?.requests

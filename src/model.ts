@@ -118,6 +118,11 @@ export type Match = 'at-least' | 'exact'
 export type Target =
   { kind: 'phase'; phase: WaitPhase; expectedCount?: number; match: Match } | { kind: 'condition'; condition: WaitCondition }
 
+/** Several Jobs are waited for (several names, or a selector), not one named Job. */
+export function severalJobs(w: { names: readonly string[]; selector?: string }): boolean {
+  return w.selector !== undefined || w.names.length > 1
+}
+
 /** The Job controller writes this into spec.managedBy when it drives the Job itself. */
 export const JOB_CONTROLLER = 'kubernetes.io/job-controller'
 

@@ -3,7 +3,7 @@
 // the one message that says so. One Job named by the user is the verdict of
 // that Job, unchanged.
 import { formatDuration } from '../duration.js'
-import { jobEnd, type Observed, type Snapshot, type Target } from '../model.js'
+import { jobEnd, severalJobs, type Observed, type Snapshot, type Target } from '../model.js'
 import { decide, type Ending, type Rules, type Verdict, type VerdictNote } from './verdict.js'
 
 export interface Wanted {
@@ -57,7 +57,7 @@ const ended = (v: Verdict) => v.state === 'met' || v.state === 'failed'
 export function decideJobs(observed: Observed, wanted: Wanted, target: Target, rules: Rules, now: number, ending?: Ending): Overall {
   const snapshots = observed.jobs
   // One Job by name: its verdict is the answer, word for word.
-  if (!wanted.selector && wanted.names.length === 1) {
+  if (!severalJobs(wanted)) {
     const s = snapshots.find((x) => x.name === wanted.names[0]) ?? {
       namespace: '',
       name: wanted.names[0],

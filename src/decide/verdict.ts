@@ -97,9 +97,10 @@ function describe(pods: PodInfo[], max = 3): string | undefined {
 
 const jobRef = (s: Snapshot) => `job ${s.namespace}/${s.name}`
 
-type Partial_ = Pick<Verdict, 'state' | 'summary' | 'count' | 'expected'> & Partial<Pick<Verdict, 'detail' | 'decidedBy'>>
+/** A verdict before its final word (message, problems, notes) is added. */
+type Judgement = Pick<Verdict, 'state' | 'summary' | 'count' | 'expected'> & Partial<Pick<Verdict, 'detail' | 'decidedBy'>>
 
-function failedByJob(s: Snapshot, end: JobEnd, base: Pick<Verdict, 'count' | 'expected'>): Partial_ {
+function failedByJob(s: Snapshot, end: JobEnd, base: Pick<Verdict, 'count' | 'expected'>): Judgement {
   const why = [end.reason, end.message].filter(Boolean).join(': ')
   return {
     state: 'failed',
@@ -110,7 +111,7 @@ function failedByJob(s: Snapshot, end: JobEnd, base: Pick<Verdict, 'count' | 'ex
   }
 }
 
-function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict, 'count' | 'expected'>): Partial_ | undefined {
+function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict, 'count' | 'expected'>): Judgement | undefined {
   if (rules.podErrorGraceMs <= 0) return undefined
   const stuck: { pod: PodInfo; reason: string; forMs: number }[] = []
   for (const pod of s.pods) {
@@ -154,7 +155,7 @@ function hindrances(s: Snapshot, now: number): string[] {
 }
 
 /** The state of the wait as it stands, ended from outside or not. */
-function judge(s: Snapshot, target: Target, rules: Rules, now: number): Partial_ {
+function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgement {
   const job = s.job
   if (!job) return { state: 'waiting', summary: `${jobRef(s)} not found yet`, count: 0, expected: 0 }
   if (s.podsListed === false) return { state: 'waiting', summary: `${jobRef(s)} found; listing its pods`, count: 0, expected: 0 }
@@ -236,7 +237,7 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Partial_
 }
 
 /** Warnings that do not change the verdict: restarts, a stale Job, what holds a Job back. */
-function notesFor(s: Snapshot, v: Partial_, rules: Rules, now: number): VerdictNote[] {
+function notesFor(s: Snapshot, v: Judgement, rules: Rules, now: number): VerdictNote[] {
   const notes: VerdictNote[] = []
   const restarted = s.pods.filter((p) => p.restarts > 0)
   if (restarted.length) {
@@ -288,7 +289,7 @@ export function decide(s: Snapshot, target: Target, rules: Rules, now: number, e
   }
 }
 
-function message(s: Snapshot, v: Partial_, ending: Ending | undefined): string {
+function message(s: Snapshot, v: Judgement, ending: Ending | undefined): string {
   const detail = v.detail ? `: ${v.detail}` : ''
   switch (v.state) {
     case 'met':

@@ -7,7 +7,7 @@
 import { KubeError } from '../kube/errors.js'
 import type { KubeHttp } from '../kube/http.js'
 import type { WatchEvent } from '../kube/watch.js'
-import { jobEnd, type JobInfo } from '../model.js'
+import { jobEnd, severalJobs, type JobInfo } from '../model.js'
 import { Backoff, sleep } from './backoff.js'
 import { jobInfo, podInfo } from './convert.js'
 import { finishedFromEvents, type JobEvent } from './job-events.js'
@@ -123,7 +123,7 @@ export class Sources {
 
   /** Several Jobs (names or a selector): their pods are watched by name, not by uid, so that a Job seen later needs no new watch. */
   private get several(): boolean {
-    return this.o.selector !== undefined || this.o.names.length > 1
+    return severalJobs(this.o)
   }
 
   /**
@@ -262,7 +262,7 @@ export class Sources {
     jobs: JobInfo[],
     o: Pick<SourceOptions, 'names' | 'selector'>
   ): Promise<ObserveEvent> {
-    const several = o.selector !== undefined || o.names.length > 1
+    const several = severalJobs(o)
     const labelSelector = several ? Sources.severalSelector(o) : Sources.podSelector(jobs)
     const list = await http.listAll<Any>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector }, 'list pods')
     return { type: 'pods-listed', uids: several ? 'all' : jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
