@@ -1,14 +1,25 @@
 // A stand-in for @actions/core that records what the action says, for the
 // in-process tests (jest.unstable_mockModule, as GitHub's action template does).
 // The test of dist/index.js uses the real @actions/core.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { jest } from '@jest/globals'
+
+// The action appends its summary to the file GITHUB_STEP_SUMMARY names, as
+// the runner expects: each reset() points it at a fresh file of its own.
+let summaryFile = ''
+let resets = 0
 
 export const state = {
   inputs: {} as Record<string, string>,
   outputs: {} as Record<string, string>,
   secrets: [] as string[],
   log: [] as { level: string; message: string; props?: unknown }[],
-  summary: '',
+  /** The job summary written so far */
+  get summary(): string {
+    return summaryFile && fs.existsSync(summaryFile) ? fs.readFileSync(summaryFile, 'utf8') : ''
+  },
   failed: undefined as string | undefined
 }
 
@@ -17,7 +28,10 @@ export function reset(inputs: Record<string, string> = {}): void {
   state.outputs = {}
   state.secrets = []
   state.log = []
-  state.summary = ''
+  if (summaryFile) fs.rmSync(summaryFile, { force: true })
+  summaryFile = path.join(os.tmpdir(), `kjw-test-summary-${process.pid}-${++resets}.md`)
+  fs.writeFileSync(summaryFile, '')
+  process.env.GITHUB_STEP_SUMMARY = summaryFile
   state.failed = undefined
 }
 
@@ -55,7 +69,7 @@ class Summary {
     return this
   }
   async write(): Promise<Summary> {
-    state.summary += this.buffer
+    fs.appendFileSync(summaryFile, this.buffer)
     this.buffer = ''
     return this
   }

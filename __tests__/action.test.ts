@@ -13,7 +13,6 @@ const NS = 'ci'
 let server: FakeApiServer
 
 beforeEach(async () => {
-  process.env.GITHUB_STEP_SUMMARY = '/dev/null' // the summary goes to the recording stand-in
   server = new FakeApiServer({ namespaces: ['default', NS] })
   await server.start()
 })

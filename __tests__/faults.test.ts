@@ -45,7 +45,6 @@ const NS = 'ci'
 let server: FakeApiServer
 
 beforeEach(async () => {
-  process.env.GITHUB_STEP_SUMMARY = '/dev/null' // the summary goes to the recording stand-in
   jest.spyOn(Math, 'random').mockReturnValue(0)
   server = new FakeApiServer({ namespaces: ['default', NS] })
   await server.start()

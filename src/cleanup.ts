@@ -10,6 +10,7 @@ import { KubeError } from './kube/errors.js'
 import type { KubeHttp } from './kube/http.js'
 import type { JobInfo, Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
+import { appendSummary } from './report/report.js'
 
 /** Every request of the clean-up together: on cancel it must fit in the runner's grace (SIGINT to SIGTERM is 7.5 s). */
 const CLEANUP_BOUND_MS = 5_000
@@ -67,11 +68,7 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
   core.setOutput('deleted', JSON.stringify(deleted))
   core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
   try {
-    if (process.env.GITHUB_STEP_SUMMARY) {
-      await core.summary
-        .addRaw(`\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n`)
-        .write()
-    }
+    appendSummary(`\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n`)
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`)
   }

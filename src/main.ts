@@ -92,6 +92,9 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
     outcome = failure(err, known, started)
   }
   await finish(outcome, known)
+  // Tidy up after the report: the watches, requests and timers are closed on the next turn of the event
+  // loop, so that the action, which exits the moment run() returns, does not wait for them.
+  setImmediate(() => known.observation?.close())
   process.removeListener('SIGINT', onSignal)
   process.removeListener('SIGTERM', onSignal)
   process.removeListener('uncaughtException', onCrash)
@@ -206,7 +209,10 @@ async function waitForVerdict(
   let overall: Overall | undefined
   try {
     try {
-      for await (const seen of observation.snapshots) {
+      // Not `for await`: leaving it would close the watches first; they stay open until the report is
+      // written (run() closes them after it: report first, tidy up after).
+      for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
+        const seen = next.value
         for (const s of seen.jobs) follower?.update(s)
         overall = judge(seen)
         for (const name of overall.ignored) {
@@ -338,7 +344,7 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.requests ??= known.http?.requests
   outcome.runUrl ??= runUrl()
   known.follower?.close()
-  await report(outcome, known.gate)
+  report(outcome, known.gate)
   const token = known.settings?.prCommentToken
   // report() ended outside the block: the comment's lines (ours) are written there too
   known.gate.close()

@@ -20,6 +20,8 @@ export interface Observation {
   latest(): Observed
   /** one fresh LIST of the current Jobs' pods, applied (for the report); the latest state when it fails */
   refreshPods(signal: AbortSignal): Promise<Observed>
+  /** Ends the snapshots where they stand (a loop that stopped reading them without return()): every source, request and timer. */
+  close(): void
 }
 
 export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
@@ -80,8 +82,10 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
     }
   }
 
+  const generator = snapshots()
   return {
-    snapshots: snapshots(),
+    snapshots: generator,
+    close: () => void generator.return(),
     status: sources.status,
     latest: () => observed(state),
     async refreshPods(refreshSignal: AbortSignal): Promise<Observed> {
