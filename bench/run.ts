@@ -54,6 +54,8 @@ const cfg = {
   latencyRuns: envInt('BENCH_LATENCY_RUNS', 30),
   waitSeconds: envInt('BENCH_WAIT_SECONDS', 60),
   processPods: envInt('BENCH_PROCESS_PODS', 1000),
+  // figure 3: every contender alone, one after the other, BENCH_WAIT_SECONDS each (6 contenders: 6 min a run)
+  processRuns: envInt('BENCH_PROCESS_RUNS', Math.min(3, envInt('BENCH_RUNS', 10))),
   scaleSizes: envList('BENCH_SCALE_SIZES', ['100', '1000', '5000']).map(Number),
   // each run: three Jobs of every size, one after the other (a 5,000-pod Job takes about 3 min with its clean-up)
   scaleRuns: envInt('BENCH_SCALE_RUNS', Math.min(3, envInt('BENCH_RUNS', 10))),
@@ -528,7 +530,7 @@ function jobStatusWrites(events: AuditEvent[], job: string, from: number, to: nu
   return out.sort((a, b) => a - b)
 }
 
-// ---------------------------------------------------------------- 2 + 3: API and process cost (contenders side by side)
+// ---------------------------------------------------------------- 2 + 3: API cost (contenders side by side) and process cost (one at a time)
 
 async function sideBySide(
   x: FigureContext,
@@ -610,20 +612,18 @@ async function figProcess(x: FigureContext): Promise<void> {
   if (ready < n) log(`  only ${ready}/${n} pods ready after 15 min; measuring anyway`)
   x.results.processPodsReady = ready
   try {
-    for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
-      log(`process cost of a ${cfg.waitSeconds} s wait on ${n} running pods (phase Succeeded never comes: timeout), run ${run}/${cfg.runs}`)
-      const samples = await sideBySide(
-        x,
-        'process',
-        contenders,
-        { kind: 'succeeded', count: n },
-        { name, uid },
-        cfg.waitSeconds,
-        'timeout',
-        run
-      )
-      x.results.process.push(...samples)
-      x.save()
+    // One after the other on the same Job (its pods never change), the order rotated each run: two
+    // cores shared by six waiters side by side would charge each one the others' load.
+    for (let run = 1; run <= cfg.processRuns && !x.stop(); run++) {
+      for (const c of rotate(contenders, run - 1)) {
+        if (x.stop()) break
+        log(
+          `process cost of a ${cfg.waitSeconds} s wait on ${n} running pods (phase Succeeded never comes: timeout), run ${run}/${cfg.processRuns}, ${c.label}`
+        )
+        const samples = await sideBySide(x, 'process', [c], { kind: 'succeeded', count: n }, { name, uid }, cfg.waitSeconds, 'timeout', run)
+        x.results.process.push(...samples)
+        x.save()
+      }
     }
   } finally {
     await x.h.deleteJob(name)

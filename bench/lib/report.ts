@@ -732,14 +732,15 @@ benchmark, the simulator and the API server's audit log on the same machine.
   source address (one per auditID, discovery included), TCP connections by the
   proxy (each accepted connection is one TCP + TLS handshake; HTTP/2 carries
   every request and watch of a connection as its streams).
-- **3. Process cost.** All contenders wait side by side on one Job of
+- **3. Process cost.** Each contender waits alone, one after the other
+  (the order rotated each run, BENCH_PROCESS_RUNS runs), on one Job of
   BENCH_PROCESS_PODS pods that run forever, for phase Succeeded (kubectl: the
   pods' jsonpath; "kubectl wait, job condition": the Job's Complete condition,
   never reading a pod), with timeout BENCH_WAIT_SECONDS: every waiter times
   out. CPU (user+sys) and peak RSS are the exited process's rusage from GNU
   \`/usr/bin/time\` (\`%U %S %M\`). Ours includes what it does after a timeout
-  (reading events and logs for the report). Being side by side they share the
-  two cores and the API server; CPU seconds and RSS are each process's own.
+  (reading events and logs for the report). One at a time, none shares the
+  two cores or the API server with another waiter.
 - **4. Start-up.** "Spawn → first API request (local HTTPS server)"
   (\`lib/startup.ts\`, also run alone by \`bench/startup.ts\`): a local HTTPS
   server on 127.0.0.1 (h2 and HTTP/1.1) answers 404 or an empty list; the time
