@@ -3,7 +3,7 @@
 // against a local HTTPS server (lib/startup.ts, which figure 4 of
 // `npm run bench` runs too).
 //
-//   node bench/startup.ts [--runs 10] [--dist dist] [--no-kubectl] [--node-arg=--cpu-prof]
+//   node bench/startup.ts [--runs 10] [--dist dist] [--no-kubectl] [--floors] [--node-arg=--cpu-prof]
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -17,6 +17,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '10' },
     dist: { type: 'string', default: path.join(ROOT, 'dist') },
     'no-kubectl': { type: 'boolean', default: false },
+    /** also the floors of the HTTP clients: undici's Agent (as the bundle loads it) and node:http2, one GET each */
+    floors: { type: 'boolean', default: false },
     /** e.g. --node-arg=--cpu-prof to see where the time goes */
     'node-arg': { type: 'string', multiple: true, default: [] }
   }
@@ -26,7 +28,29 @@ const DIST = path.resolve(args.dist, 'index.js')
 // BENCH_KUBECTL, else kubectl on PATH (the plain kubectl.1.NN instead of a Google Cloud SDK dispatcher, as npm run bench)
 const kubectl = args['no-kubectl'] ? undefined : resolveKubectl().path
 
-const { results, cacheFiles } = await measureStartup({ runs: RUNS, entry: DIST, kubectl, nodeArgs: args['node-arg'] })
+// The HTTP clients alone, each making one GET over TLS with h2 offered: what a Node client pays before its first request.
+const undici = (f: string) => JSON.stringify(path.join(ROOT, 'node_modules', 'undici', 'lib', f))
+const FLOORS = {
+  "node -e: undici's Agent (allowH2), one GET": [
+    `const Agent = require(${undici('dispatcher/agent.js')})`,
+    `Object.assign(require(${undici('dispatcher/dispatcher.js')}).prototype, require(${undici('api/index.js')}))`,
+    `const u = new URL(__SERVER__)`,
+    `new Agent({ allowH2: true, connect: { rejectUnauthorized: false } }).request({ origin: u.origin, path: '/version', method: 'GET' }).catch(() => {})`
+  ].join('; '),
+  'node -e: node:http2, one GET': [
+    `const s = require('node:http2').connect(__SERVER__, { rejectUnauthorized: false })`,
+    `s.on('error', () => {})`,
+    `s.request({ ':path': '/version' }).on('error', () => {}).resume()`
+  ].join('; ')
+}
+
+const { results, cacheFiles, floors } = await measureStartup({
+  runs: RUNS,
+  entry: DIST,
+  kubectl,
+  nodeArgs: args['node-arg'],
+  floors: args.floors ? FLOORS : undefined
+})
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -36,10 +60,10 @@ const bundle = path.join(path.dirname(DIST), 'action', 'index.js')
 const bytes = fs.existsSync(bundle) ? fs.statSync(bundle).size : fs.statSync(DIST).size
 console.log(`dist: ${path.relative(process.cwd(), DIST) || DIST}; bundle ${bytes} bytes; compile cache entries (warm): ${cacheFiles}`)
 console.log(`spawn → first API request, ${RUNS} runs each (ms): p50 / min / max`)
-for (const [name, xs] of Object.entries(results)) {
+for (const [name, xs] of Object.entries({ ...results, ...floors })) {
   if (!xs.length) continue
   console.log(
-    `  ${name.padEnd(26)} ${pct(xs, 50).toFixed(0).padStart(5)} ${Math.min(...xs)
+    `  ${name.padEnd(44)} ${pct(xs, 50).toFixed(0).padStart(5)} ${Math.min(...xs)
       .toFixed(0)
       .padStart(5)} ${Math.max(...xs)
       .toFixed(0)
@@ -52,4 +76,4 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`
 )
-console.log(JSON.stringify({ dist: DIST, bytes, runs: RUNS, results }))
+console.log(JSON.stringify({ dist: DIST, bytes, runs: RUNS, results, floors }))

@@ -29,6 +29,8 @@ export interface StartupOptions {
   nodeArgs?: string[]
   /** after each run */
   progress?: (run: number) => void
+  /** More floors, run after the cases above in each run: `node -e` scripts, __SERVER__ replaced by the server's URL (bench/startup.ts --floors) */
+  floors?: Record<string, string>
 }
 
 export const STARTUP_CASES = ['ours, compile cache cold', 'ours, compile cache warm', 'kubectl wait', 'node -e (one HTTPS GET)'] as const
@@ -39,6 +41,8 @@ export interface StartupResult {
   results: Record<StartupCase, number[]>
   /** files in the warm compile cache folder */
   cacheFiles: number
+  /** ms from spawn to the first request, per floor of StartupOptions.floors */
+  floors: Record<string, number[]>
 }
 
 export async function measureStartup(o: StartupOptions): Promise<StartupResult> {
@@ -139,6 +143,7 @@ export async function measureStartup(o: StartupOptions): Promise<StartupResult> 
     const warmDir = path.join(work, 'warm')
     fs.mkdirSync(warmDir)
     await ours(warmDir) // fills the warm cache
+    const floors: Record<string, number[]> = {}
     const results: Record<StartupCase, number[]> = {
       'ours, compile cache cold': [],
       'ours, compile cache warm': [],
@@ -152,9 +157,16 @@ export async function measureStartup(o: StartupOptions): Promise<StartupResult> 
       results['ours, compile cache warm'].push(await ours(warmDir))
       if (o.kubectl) results['kubectl wait'].push(await kubectlWait(o.kubectl))
       results['node -e (one HTTPS GET)'].push(await nodeFloor())
+      for (const [name, script] of Object.entries(o.floors ?? {}))
+        (floors[name] ??= []).push(
+          await once(process.execPath, ['-e', script.replaceAll('__SERVER__', JSON.stringify(url))], {
+            PATH: process.env.PATH ?? '',
+            HOME: work
+          })
+        )
       o.progress?.(i)
     }
-    return { results, cacheFiles: fs.readdirSync(warmDir, { recursive: true }).length }
+    return { results, cacheFiles: fs.readdirSync(warmDir, { recursive: true }).length, floors }
   } finally {
     for (const s of sessions) s.destroy()
     await new Promise<void>((resolve) => server.close(() => resolve()))
