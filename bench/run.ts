@@ -38,15 +38,18 @@ import { Harness } from './lib/kube.ts'
 import { fileSize, readAudit, readSimWrites, requestsOf, simWritesFor, type AuditEvent } from './lib/logs.ts'
 import { killAll, measuring, runProc, type ProcResult } from './lib/proc.ts'
 import { startProxy, type Proxy } from './lib/proxy.ts'
+import { startProxy as startFreezableProxy } from '../test/e2e/support/proxy.ts'
 import { figLogs, logsSection, type LogsConfig } from './lib/logs-figure.ts'
 import { measureStartup } from './lib/startup.ts'
-import { buildReport, type Results, type ScaleSample, type SeveralSample } from './lib/report.ts'
+import { buildReport, type Results, type ScaleSample, type SeveralSample, type StallSample } from './lib/report.ts'
 import { envInt, envList, log, randomSuffix, sleep, stat } from './lib/util.ts'
 
 // ---------------------------------------------------------------- configuration
 
 const FIGURES = ['latency', 'api', 'process', 'scale', 'logs', 'several'] as const
-type Figure = (typeof FIGURES)[number]
+/** Run only when BENCH_FIGURES names them (not part of the full run's default list). */
+const OPT_IN_FIGURES = ['stall'] as const
+type Figure = (typeof FIGURES)[number] | (typeof OPT_IN_FIGURES)[number]
 
 const cfg = {
   runs: envInt('BENCH_RUNS', 10),
@@ -62,6 +65,9 @@ const cfg = {
   severalJobs: envInt('BENCH_SEVERAL_JOBS', 20),
   severalPods: envInt('BENCH_SEVERAL_PODS', 5),
   severalRuns: envInt('BENCH_SEVERAL_RUNS', Math.min(5, envInt('BENCH_RUNS', 10))),
+  // the stall figure (opt-in): runs, and how long the pod runs (the freeze comes 5 s after the waiter's first connection)
+  stallRuns: envInt('BENCH_STALL_RUNS', Math.min(3, envInt('BENCH_RUNS', 10))),
+  stallPodSeconds: envInt('BENCH_STALL_POD_SECONDS', 75),
   figures: envList('BENCH_FIGURES', [...FIGURES]) as Figure[],
   out: path.resolve(ROOT, process.env.BENCH_OUT || 'bench/results'),
   namespace: process.env.BENCH_NAMESPACE || 'kjw-bench',
@@ -199,7 +205,8 @@ const cpuOf = (p: ProcResult) => (p.cpuUserS === undefined ? NaN : p.cpuUserS + 
 async function main(): Promise<number> {
   if (Number(process.versions.node.split('.')[0]) < 24)
     throw new Error(`Node ${process.version}: run with Node 24 (npm run bench puts node_modules/.bin first on PATH)`)
-  for (const f of cfg.figures) if (!FIGURES.includes(f)) throw new Error(`BENCH_FIGURES: unknown figure ${f} (${FIGURES.join(', ')})`)
+  const known: readonly string[] = [...FIGURES, ...OPT_IN_FIGURES]
+  for (const f of cfg.figures) if (!known.includes(f)) throw new Error(`BENCH_FIGURES: unknown figure ${f} (${known.join(', ')})`)
   const cluster = clusterInfo()
   const kubectlInfo = resolveKubectl()
   const t0 = Date.now()
@@ -314,6 +321,7 @@ async function main(): Promise<number> {
       saveSoFar()
     }
     if (cfg.figures.includes('several') && !interrupted) await figSeveral(ctx)
+    if (cfg.figures.includes('stall') && !interrupted) await figStall(ctx)
     if (interrupted) failures.push('interrupted')
   } catch (err) {
     failures.push(`harness: ${(err as Error).stack ?? err}`)
@@ -787,6 +795,72 @@ async function figSeveral(x: FigureContext): Promise<void> {
             .map(([kind, c]) => `${c} ${kind}`)
             .join(', ')}); CPU ${sample.cpuS.toFixed(2)} s, peak RSS ${(sample.maxRssKB / 1024).toFixed(1)} MiB`
       )
+    }
+  }
+}
+
+// ---------------------------------------------------------------- 8: a frozen connection (opt-in: BENCH_FIGURES=stall)
+
+/**
+ * Each waiter, alone, waits for a 1-pod Job to complete through a TCP proxy
+ * that, 5 s after the waiter's first connection, freezes every connection
+ * open then (no byte passes either way, they stay open: a frozen proxy or load
+ * balancer) while new connections pass. Recovery: the freeze → the next
+ * connection the proxy accepts (polled every 20 ms). The pod succeeds
+ * BENCH_STALL_POD_SECONDS after its start: a waiter that recovered in time
+ * ends met, through the new connection.
+ */
+async function figStall(x: FigureContext): Promise<void> {
+  const contenders = [oursWatch(), kubectlJob(x.kubectlInfo)]
+  for (let run = 1; run <= cfg.stallRuns && !x.stop(); run++) {
+    for (const c of rotate(contenders, run - 1)) {
+      if (x.stop()) return
+      log(`stall: ${c.label}, run ${run}/${cfg.stallRuns}: the open connections frozen 5 s after the first`)
+      const name = `stall-${run}-${randomSuffix()}`
+      const uid = await x.h.createJob({
+        name,
+        completions: 1,
+        parallelism: 1,
+        sim: { 'start-ms': '200', 'run-ms': String(cfg.stallPodSeconds * 1000) }
+      })
+      await x.h.waitPodsExist(uid, 1, 60_000)
+      const proxy = await startFreezableProxy(x.cluster.port)
+      try {
+        const kubeconfig = kubeconfigFor(x.cluster.admin, proxy.port, x.tmp, 'stall.kubeconfig')
+        const trial = runContender(c, { kind: 'complete' }, { name, uid }, cfg.stallPodSeconds + 120, kubeconfig)
+        let ended = false
+        void trial.finally(() => (ended = true))
+        while (proxy.connections() === 0 && !ended) await sleep(20)
+        await sleep(5000)
+        const before = proxy.connections()
+        const frozenAt = Date.now()
+        proxy.freezeOpen()
+        let recoveredAt: number | undefined
+        while (!ended && recoveredAt === undefined) {
+          await sleep(20)
+          if (proxy.connections() > before) recoveredAt = Date.now()
+        }
+        const t = await trial
+        const ok = expect(`stall run ${run} ${c.label}`, t, t.proc, 'met')
+        const sample: StallSample = {
+          run,
+          contender: c.id,
+          label: c.label,
+          ok,
+          result: t.result,
+          recoveryMs: recoveredAt === undefined ? NaN : recoveredAt - frozenAt,
+          connections: proxy.connections()
+        }
+        x.results.stall ??= []
+        x.results.stall.push(sample)
+        x.save()
+        log(
+          `  ${c.label.padEnd(30)} ${t.result}: a new connection ${(sample.recoveryMs / 1000).toFixed(1)} s after the freeze; ${sample.connections} connection(s) in all`
+        )
+      } finally {
+        await proxy.close()
+        await x.h.deleteJob(name)
+      }
     }
   }
 }
