@@ -14,7 +14,7 @@ import { jobEnd, severalJobs, type Observed, type PodInfo, type Snapshot, type T
 import { sleep } from './observe/backoff.js'
 import { LogFollower } from './observe/logs/follower.js'
 import { observe, type Observation } from './observe/observe.js'
-import { cleanUp } from './cleanup.js'
+import { cleanUp, shouldDelete } from './cleanup.js'
 import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
@@ -94,7 +94,7 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   await finish(outcome, known)
   // Tidy up after the report: the watches, requests and timers are closed on the next turn of the event
   // loop, so that the action, which exits the moment run() returns, does not wait for them.
-  setImmediate(() => known.observation?.close())
+  setImmediate(() => void known.observation?.close())
   process.removeListener('SIGINT', onSignal)
   process.removeListener('SIGTERM', onSignal)
   process.removeListener('uncaughtException', onCrash)
@@ -120,6 +120,8 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   const diagnosable = (v: Verdict) => (v.state === 'failed' || v.state === 'timeout') && !cancelled.aborted
   const follower = known.follower
   const logSource: CollectOptions['logSource'] = settings.logs === 'none' ? 'none' : follower ? follower.tail.bind(follower) : 'read'
+  // Reading logs and events: the watches end first, as before any request that follows the verdict.
+  if (overall.jobs.some((j) => diagnosable(j.verdict))) await known.observation?.close()
   const diagnoseJob = async (j: Overall['jobs'][number]) => {
     if (!diagnosable(j.verdict)) return undefined
     const d = await diagnose(http, j.snapshot, j.verdict, settings.logLines, logSource, timing.diagnosisMs, cancelled, known.gate)
@@ -229,6 +231,7 @@ async function waitForVerdict(
     const result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
     // Logs of finished Jobs are read to their end, briefly; a wait that stops early closes them at once.
     if (follower) {
+      await observation.close()
       for (const j of result.jobs) follower.update(j.snapshot)
       await follower.finish(jobsFinished(result, settings.target), timing.logDrainMs)
     }
@@ -267,6 +270,9 @@ async function finalVerdict(
   // when every pod shown has already ended: the report is then written at once.
   const behind = overall.jobs.some((j) => j.snapshot.job && jobEnd(j.snapshot.job) && j.snapshot.pods.some(unfinished))
   if (behind && (overall.state === 'failed' || (overall.state === 'met' && settings.target.kind === 'condition'))) {
+    // More requests than the report: the watches end first (nothing needs them now, and a watch resuming
+    // after a fault would list the pods a second time).
+    await observation.close()
     const bound = AbortSignal.any([cancelled, AbortSignal.timeout(timing.refreshMs)])
     const again = judge(await observation.refreshPods(bound))
     if (again.state === overall.state) overall = again
@@ -348,7 +354,10 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   const token = known.settings?.prCommentToken
   // report() ended outside the block: the comment's lines (ours) are written there too
   known.gate.close()
-  if (token && outcome.result !== 'cancelled') await prComment(outcome, token)
+  // A PR comment or a clean-up follows: the watches end first. Otherwise they are left to run() and to the exit.
+  const commenting = token && outcome.result !== 'cancelled'
+  if (commenting || (known.settings && shouldDelete(known.settings, outcome.result))) await known.observation?.close()
+  if (commenting) await prComment(outcome, token)
   // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
   if (known.settings && known.http && known.observation) {
     await cleanUp(known.http, known.settings, outcome, known.observation.latest())

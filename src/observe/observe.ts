@@ -21,7 +21,7 @@ export interface Observation {
   /** one fresh LIST of the current Jobs' pods, applied (for the report); the latest state when it fails */
   refreshPods(signal: AbortSignal): Promise<Observed>
   /** Ends the snapshots where they stand (a loop that stopped reading them without return()): every source, request and timer. */
-  close(): void
+  close(): Promise<void>
 }
 
 export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
@@ -85,7 +85,7 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
   const generator = snapshots()
   return {
     snapshots: generator,
-    close: () => void generator.return(),
+    close: () => generator.return().then(() => undefined),
     status: sources.status,
     latest: () => observed(state),
     async refreshPods(refreshSignal: AbortSignal): Promise<Observed> {
