@@ -62,24 +62,6 @@ export const startGroup = jest.fn(record('group'))
 export const endGroup = jest.fn(() => undefined)
 export const isDebug = jest.fn(() => false)
 
-class Summary {
-  private buffer = ''
-  addRaw(text: string, addEOL = false): Summary {
-    this.buffer += text + (addEOL ? '\n' : '')
-    return this
-  }
-  async write(): Promise<Summary> {
-    fs.appendFileSync(summaryFile, this.buffer)
-    this.buffer = ''
-    return this
-  }
-  emptyBuffer(): Summary {
-    this.buffer = ''
-    return this
-  }
-}
-export const summary = new Summary()
-
 /** Every line the action would have shown, outputs and summary included. */
 export function everythingShown(): string {
   return [...state.log.map((l) => l.message), ...Object.values(state.outputs), state.summary, state.failed ?? ''].join('\n')

@@ -245,24 +245,20 @@ describe('outputs of several Jobs', () => {
       Array.from({ length: n }, (_, i) => pod(name, `${name}-${String(from + i).padStart(5, '0')}`, { phase: 'Running', start: 2 }))
     )
   const phaseRunning: Target = { kind: 'phase', phase: 'Running', match: 'at-least' }
-
-  test('count is the sum over the Jobs; each Job’s own count in jobs', () => {
+  /** Every Job by name, all Running: met. */
+  const runningOutcome = (snaps: Snapshot[]): Outcome => {
     const overall = decideJobs(
-      { synced: true, jobs: [running('a', 2), running('b', 3)] },
-      byName('a', 'b'),
+      { synced: true, jobs: snaps },
+      byName(...snaps.map((s) => s.name)),
       phaseRunning,
       { podErrorGraceMs: 0 },
       NOW
     )
-    const o: Outcome = {
-      result: 'met',
-      message: overall.message,
-      namespace: 'prod',
-      jobs: overall.jobs,
-      count: overall.count,
-      elapsedMs: 1000
-    }
-    const out = outputs(o)
+    return { result: 'met', message: overall.message, namespace: 'prod', jobs: overall.jobs, count: overall.count, elapsedMs: 1000 }
+  }
+
+  test('count is the sum over the Jobs; each Job’s own count in jobs', () => {
+    const out = outputs(runningOutcome([running('a', 2), running('b', 3)]))
     expect(out.count).toBe('5')
     expect(Object.fromEntries(Object.entries(JSON.parse(out.jobs)).map(([k, v]) => [k, (v as { count: number }).count]))).toEqual({
       a: 2,
@@ -297,21 +293,7 @@ describe('outputs of several Jobs', () => {
   test('past 1 MB, pods, phases and jobs are cut to whole entries with a note saying what was left out; every output fits', () => {
     // 40 Jobs of 1,000 pods: 40,000 rows of about 130 bytes (phases alone: 40,000 × 26 bytes), and each Job's phases in jobs
     const snaps = Array.from({ length: 40 }, (_, i) => running(`job-${String(i).padStart(2, '0')}`, 1000))
-    const overall = decideJobs(
-      { synced: true, jobs: snaps },
-      byName(...snaps.map((s) => s.name)),
-      phaseRunning,
-      { podErrorGraceMs: 0 },
-      NOW
-    )
-    const o: Outcome = {
-      result: 'met',
-      message: overall.message,
-      namespace: 'prod',
-      jobs: overall.jobs,
-      count: overall.count,
-      elapsedMs: 1000
-    }
+    const o = runningOutcome(snaps)
     const out = outputs(o)
     expect(out.count).toBe('40000')
     for (const [k, v] of Object.entries(out)) expect({ k, fits: v.length <= MAX_OUTPUT }).toEqual({ k, fits: true })

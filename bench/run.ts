@@ -591,18 +591,19 @@ async function sideBySide(
   }
 }
 
+/** A 1-pod Job whose pod succeeds `seconds` after it starts; its uid once the pod exists. */
+async function onePodJob(x: FigureContext, name: string, seconds: number): Promise<string> {
+  const uid = await x.h.createJob({ name, completions: 1, parallelism: 1, sim: { 'start-ms': '200', 'run-ms': String(seconds * 1000) } })
+  await x.h.waitPodsExist(uid, 1, 60_000)
+  return uid
+}
+
 async function figApi(x: FigureContext): Promise<void> {
   const contenders = [oursWatch(), oursPoll(), kubectl(x.kubectlInfo), seedLoop(), e2eHelper()]
   for (let run = 1; run <= cfg.runs && !x.stop(); run++) {
     log(`API cost of a ${cfg.waitSeconds} s wait (1-pod Job done after ${cfg.waitSeconds} s), run ${run}/${cfg.runs}`)
     const name = `api-${run}-${randomSuffix()}`
-    const uid = await x.h.createJob({
-      name,
-      completions: 1,
-      parallelism: 1,
-      sim: { 'start-ms': '200', 'run-ms': String(cfg.waitSeconds * 1000) }
-    })
-    await x.h.waitPodsExist(uid, 1, 60_000)
+    const uid = await onePodJob(x, name, cfg.waitSeconds)
     const samples = await sideBySide(x, 'api', contenders, { kind: 'complete' }, { name, uid }, cfg.waitSeconds + 120, 'met', run)
     x.results.api.push(...samples)
     await x.h.deleteJob(name)
@@ -817,13 +818,7 @@ async function figStall(x: FigureContext): Promise<void> {
       if (x.stop()) return
       log(`stall: ${c.label}, run ${run}/${cfg.stallRuns}: the open connections frozen 5 s after the first`)
       const name = `stall-${run}-${randomSuffix()}`
-      const uid = await x.h.createJob({
-        name,
-        completions: 1,
-        parallelism: 1,
-        sim: { 'start-ms': '200', 'run-ms': String(cfg.stallPodSeconds * 1000) }
-      })
-      await x.h.waitPodsExist(uid, 1, 60_000)
+      const uid = await onePodJob(x, name, cfg.stallPodSeconds)
       const proxy = await startFreezableProxy(x.cluster.port)
       try {
         const kubeconfig = kubeconfigFor(x.cluster.admin, proxy.port, x.tmp, 'stall.kubeconfig')

@@ -166,6 +166,32 @@ function pick<T extends Sample>(samples: T[], id: string, f: (s: T) => number | 
   return stat(samples.filter((s) => s.contender === id && s.ok).map((s) => f(s) ?? NaN))
 }
 
+/** The largest value of one contender, over its every run (the targets "in every run"). */
+function maxOf<T extends Sample>(samples: T[], id: string, f: (s: T) => number): number | undefined {
+  return stat(samples.filter((s) => s.contender === id).map(f))?.max
+}
+
+/**
+ * One row per contender for one measure: its stat, and a target where `judge`
+ * gives one (it gets the contender and the row's stat).
+ */
+function perContender<T extends Sample>(
+  samples: T[],
+  row: { fig: string; measure: string; fmt: (x: number) => string },
+  f: (s: T) => number | undefined,
+  o: { only?: (id: string) => boolean; judge?: (id: string, st: Stat | undefined) => { target: string; met?: boolean } | undefined } = {}
+): Row[] {
+  const out: Row[] = []
+  for (const g of byContender(samples)) {
+    if (o.only && !o.only(g.id)) continue
+    const r: Row = { ...row, who: g.label, stat: pick(samples, g.id, f) }
+    const t = o.judge?.(g.id, r.stat)
+    if (t) Object.assign(r, t)
+    out.push(r)
+  }
+  return out
+}
+
 /** "≤ X: met" or "missed"; undefined when a side has no data. */
 function target(ours: number | undefined, limit: number | undefined, text: (limit: number) => string): { target: string; met?: boolean } {
   if (ours === undefined || limit === undefined || !Number.isFinite(ours) || !Number.isFinite(limit))
@@ -183,62 +209,38 @@ export function buildRows(r: Results): Row[] {
     const kub = pick(run, 'kubectl', (s) => s.latencyMs)?.median
     const seed = pick(run, 'seed', (s) => s.latencyMs)?.median
     const ours = pick(run, 'ours-watch', (s) => s.latencyMs)?.median
-    for (const g of byContender(run)) {
-      const row: Row = {
-        fig: '1',
-        measure: 'Exit latency, pod Running: Running write → exit',
-        who: g.label,
-        stat: pick(run, g.id, (s) => s.latencyMs),
-        fmt: ms
-      }
-      if (g.id === 'ours-watch') {
-        const a = target(ours, kub === undefined ? undefined : kub + 5, (l) => `p50 ≤ kubectl's + 5 ms (${ms(l)})`)
-        const b = target(ours, seed === undefined ? undefined : seed / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
-        row.target = `${a.target}; ${b.target}`
-        row.met = a.met === undefined || b.met === undefined ? undefined : a.met && b.met
-      }
-      rows.push(row)
-    }
-    for (const g of byContender(run)) {
-      if (!g.id.startsWith('ours')) continue
-      rows.push({
-        fig: '1',
-        measure: "Running write → ours' decision (its progress line; the rest is report and exit)",
-        who: g.label,
-        stat: pick(run, g.id, (s) => s.decisionLineMs),
-        fmt: ms
-      })
-    }
+    rows.push(
+      ...perContender(run, { fig: '1', measure: 'Exit latency, pod Running: Running write → exit', fmt: ms }, (s) => s.latencyMs, {
+        judge: (id) => {
+          if (id !== 'ours-watch') return undefined
+          const a = target(ours, kub === undefined ? undefined : kub + 5, (l) => `p50 ≤ kubectl's + 5 ms (${ms(l)})`)
+          const b = target(ours, seed === undefined ? undefined : seed / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
+          return { target: `${a.target}; ${b.target}`, met: a.met === undefined || b.met === undefined ? undefined : a.met && b.met }
+        }
+      }),
+      ...perContender(
+        run,
+        { fig: '1', measure: "Running write → ours' decision (its progress line; the rest is report and exit)", fmt: ms },
+        (s) => s.decisionLineMs,
+        { only: (id) => id.startsWith('ours') }
+      )
+    )
   }
   const comp = r.latency.completion ?? []
   if (comp.length) {
     const kub = pick(comp, 'kubectl', (s) => s.latencyMs)?.median
     const ours = pick(comp, 'ours-watch', (s) => s.latencyMs)?.median
-    for (const g of byContender(comp)) {
-      const row: Row = {
-        fig: '1',
-        measure: "Exit latency, completion: pod's Succeeded write → exit",
-        who: g.label,
-        stat: pick(comp, g.id, (s) => s.latencyMs),
-        fmt: ms
-      }
-      if (g.id === 'ours-watch')
-        Object.assign(
-          row,
-          target(ours, kub, (l) => `≤ kubectl (${ms(l)})`)
-        )
-      rows.push(row)
-    }
-    for (const g of byContender(comp)) {
-      if (!g.id.startsWith('ours')) continue
-      rows.push({
-        fig: '1',
-        measure: "pod's Succeeded write → ours' decision (its progress line)",
-        who: g.label,
-        stat: pick(comp, g.id, (s) => s.decisionLineMs),
-        fmt: ms
-      })
-    }
+    rows.push(
+      ...perContender(comp, { fig: '1', measure: "Exit latency, completion: pod's Succeeded write → exit", fmt: ms }, (s) => s.latencyMs, {
+        judge: (id) => (id === 'ours-watch' ? target(ours, kub, (l) => `≤ kubectl (${ms(l)})`) : undefined)
+      }),
+      ...perContender(
+        comp,
+        { fig: '1', measure: "pod's Succeeded write → ours' decision (its progress line)", fmt: ms },
+        (s) => s.decisionLineMs,
+        { only: (id) => id.startsWith('ours') }
+      )
+    )
     rows.push({
       fig: '1',
       measure: "Job controller: pod's Succeeded write → its first Job status write (SuccessCriteriaMet)",
@@ -254,88 +256,82 @@ export function buildRows(r: Results): Row[] {
       fmt: ms
     })
     const kubEnd = pick(comp, 'kubectl', (s) => s.endsOnJobWriteMs)?.median
-    for (const g of byContender(comp)) {
-      if (g.id === 'ours-watch-phase') continue
-      const row: Row = {
-        fig: '1',
-        measure: 'Exit latency, completion: the Job status write it ends on → exit (ours: SuccessCriteriaMet; the others: Complete)',
-        who: g.label,
-        stat: pick(comp, g.id, (s) => s.endsOnJobWriteMs),
-        fmt: ms
-      }
-      if (g.id === 'ours-watch')
-        Object.assign(
-          row,
-          target(row.stat?.median, kubEnd === undefined ? undefined : kubEnd + 5, (l) => `p50 ≤ kubectl's + 5 ms (${ms(l)})`)
-        )
-      rows.push(row)
-    }
+    rows.push(
+      ...perContender(
+        comp,
+        {
+          fig: '1',
+          measure: 'Exit latency, completion: the Job status write it ends on → exit (ours: SuccessCriteriaMet; the others: Complete)',
+          fmt: ms
+        },
+        (s) => s.endsOnJobWriteMs,
+        {
+          only: (id) => id !== 'ours-watch-phase',
+          judge: (id, st) =>
+            id === 'ours-watch'
+              ? target(st?.median, kubEnd === undefined ? undefined : kubEnd + 5, (l) => `p50 ≤ kubectl's + 5 ms (${ms(l)})`)
+              : undefined
+        }
+      )
+    )
     const oursNet = pick(comp, 'ours-watch', (s) => s.afterJobWriteMs)?.median
     const seedNet = pick(comp, 'seed', (s) => s.afterJobWriteMs)?.median
-    for (const g of byContender(comp)) {
-      if (g.id === 'ours-watch-phase') continue
-      const row: Row = {
-        fig: '1',
-        measure: "Exit latency, completion: Job controller's first status write → exit",
-        who: g.label,
-        stat: pick(comp, g.id, (s) => s.afterJobWriteMs),
-        fmt: ms
-      }
-      if (g.id === 'ours-watch')
-        Object.assign(
-          row,
-          target(oursNet, seedNet === undefined ? undefined : seedNet / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
-        )
-      rows.push(row)
-    }
+    rows.push(
+      ...perContender(
+        comp,
+        { fig: '1', measure: "Exit latency, completion: Job controller's first status write → exit", fmt: ms },
+        (s) => s.afterJobWriteMs,
+        {
+          only: (id) => id !== 'ours-watch-phase',
+          judge: (id) =>
+            id === 'ours-watch'
+              ? target(oursNet, seedNet === undefined ? undefined : seedNet / 10, (l) => `≤ seed loop / 10 (${ms(l)})`)
+              : undefined
+        }
+      )
+    )
   }
 
   // 2. API cost of a wait
   if (r.api.length) {
     const wait = String(r.config.waitSeconds)
-    for (const g of byContender(r.api)) {
-      const row: Row = {
-        fig: '2',
-        measure: `API requests, ${wait} s wait for completion (1 pod)`,
-        who: g.label,
-        stat: pick(r.api, g.id, (s) => s.requests),
-        fmt: fmtCount
-      }
-      if (g.id === 'ours-watch') {
-        const mx = stat(r.api.filter((s) => s.contender === g.id).map((s) => s.requests))?.max
-        Object.assign(
-          row,
-          target(mx, 6, (l) => `≤ ${l} in every run (max)`)
-        )
-      }
-      rows.push(row)
-    }
-    for (const g of byContender(r.api)) {
-      rows.push({
-        fig: '2',
-        measure: `Bytes the API server sent (TLS included), ${wait} s wait`,
-        who: g.label,
-        stat: pick(r.api, g.id, (s) => s.bytesDown),
-        fmt: fmtBytes
-      })
-    }
-    for (const g of byContender(r.api)) {
-      const row: Row = {
-        fig: '2',
-        measure: `TCP connections per wait (each one a TLS handshake), ${wait} s wait, no fault`,
-        who: g.label,
-        stat: pick(r.api, g.id, (s) => s.connections),
-        fmt: fmtCount
-      }
-      if (g.id === 'ours-watch' || g.id === 'ours-poll') {
-        const mx = stat(r.api.filter((s) => s.contender === g.id).map((s) => s.connections))?.max
-        Object.assign(
-          row,
-          target(mx, 1, (l) => `${l} in every run (max)`)
-        )
-      }
-      rows.push(row)
-    }
+    rows.push(
+      ...perContender(
+        r.api,
+        { fig: '2', measure: `API requests, ${wait} s wait for completion (1 pod)`, fmt: fmtCount },
+        (s) => s.requests,
+        {
+          judge: (id) =>
+            id === 'ours-watch'
+              ? target(
+                  maxOf(r.api, id, (s) => s.requests),
+                  6,
+                  (l) => `≤ ${l} in every run (max)`
+                )
+              : undefined
+        }
+      ),
+      ...perContender(
+        r.api,
+        { fig: '2', measure: `Bytes the API server sent (TLS included), ${wait} s wait`, fmt: fmtBytes },
+        (s) => s.bytesDown
+      ),
+      ...perContender(
+        r.api,
+        { fig: '2', measure: `TCP connections per wait (each one a TLS handshake), ${wait} s wait, no fault`, fmt: fmtCount },
+        (s) => s.connections,
+        {
+          judge: (id) =>
+            id === 'ours-watch' || id === 'ours-poll'
+              ? target(
+                  maxOf(r.api, id, (s) => s.connections),
+                  1,
+                  (l) => `${l} in every run (max)`
+                )
+              : undefined
+        }
+      )
+    )
   }
 
   // 3. process cost
@@ -344,54 +340,27 @@ export function buildRows(r: Results): Row[] {
     const pods = String(r.config.processPods)
     const kCpu = pick(r.process, 'kubectl', (s) => s.cpuS)?.median
     const kRss = pick(r.process, 'kubectl', (s) => s.maxRssKB)?.median
-    for (const g of byContender(r.process)) {
-      const row: Row = {
-        fig: '3',
-        measure: `CPU (user+sys), ${wait} s wait on ${pods} running pods`,
-        who: g.label,
-        stat: pick(r.process, g.id, (s) => s.cpuS),
-        fmt: fmtCpu
-      }
-      if (g.id === 'ours-watch')
-        Object.assign(
-          row,
-          target(row.stat?.median, kCpu === undefined ? undefined : kCpu * 2, (l) => `≤ 2× kubectl (${fmtCpu(l)})`)
-        )
-      rows.push(row)
-    }
-    for (const g of byContender(r.process)) {
-      const row: Row = {
-        fig: '3',
-        measure: `Peak RSS, ${wait} s wait on ${pods} running pods`,
-        who: g.label,
-        stat: pick(r.process, g.id, (s) => s.maxRssKB),
-        fmt: fmtMB
-      }
-      if (g.id === 'ours-watch')
-        Object.assign(
-          row,
-          target(row.stat?.median, kRss === undefined ? undefined : kRss * 2, (l) => `≤ 2× kubectl (${fmtMB(l)})`)
-        )
-      rows.push(row)
-    }
-    for (const g of byContender(r.process)) {
-      rows.push({
-        fig: '3',
-        measure: `API requests, same wait`,
-        who: g.label,
-        stat: pick(r.process, g.id, (s) => s.requests),
-        fmt: fmtCount
-      })
-    }
-    for (const g of byContender(r.process)) {
-      rows.push({
-        fig: '3',
-        measure: `Bytes the API server sent, same wait`,
-        who: g.label,
-        stat: pick(r.process, g.id, (s) => s.bytesDown),
-        fmt: fmtBytes
-      })
-    }
+    rows.push(
+      ...perContender(
+        r.process,
+        { fig: '3', measure: `CPU (user+sys), ${wait} s wait on ${pods} running pods`, fmt: fmtCpu },
+        (s) => s.cpuS,
+        {
+          judge: (id, st) =>
+            id === 'ours-watch'
+              ? target(st?.median, kCpu === undefined ? undefined : kCpu * 2, (l) => `≤ 2× kubectl (${fmtCpu(l)})`)
+              : undefined
+        }
+      ),
+      ...perContender(r.process, { fig: '3', measure: `Peak RSS, ${wait} s wait on ${pods} running pods`, fmt: fmtMB }, (s) => s.maxRssKB, {
+        judge: (id, st) =>
+          id === 'ours-watch'
+            ? target(st?.median, kRss === undefined ? undefined : kRss * 2, (l) => `≤ 2× kubectl (${fmtMB(l)})`)
+            : undefined
+      }),
+      ...perContender(r.process, { fig: '3', measure: `API requests, same wait`, fmt: fmtCount }, (s) => s.requests),
+      ...perContender(r.process, { fig: '3', measure: `Bytes the API server sent, same wait`, fmt: fmtBytes }, (s) => s.bytesDown)
+    )
   }
 
   // 4. start-up
@@ -533,32 +502,23 @@ export function buildRows(r: Results): Row[] {
 /** 8. A frozen connection: the freeze → a new connection, ours against kubectl wait; target ≤ 40 s in every run. */
 function stallRows(r: Results): Row[] {
   const all = r.stall ?? []
-  const rows: Row[] = []
-  for (const g of byContender(all)) {
-    const row: Row = {
+  return byContender(all).flatMap((g): Row[] => [
+    {
       fig: '8',
       measure: 'Open connections frozen: the freeze → a new connection',
       who: g.label,
       stat: pick(all, g.id, (s) => s.recoveryMs),
-      fmt: fmtMs
-    }
-    if (g.id.startsWith('ours')) {
-      const mx = stat(all.filter((s) => s.contender === g.id).map((s) => s.recoveryMs))?.max
-      Object.assign(
-        row,
-        target(mx, 40_000, (l) => `≤ ${fmtMs(l)} in every run (max)`)
-      )
-    }
-    rows.push(row)
-    rows.push({
-      fig: '8',
-      measure: 'Connections over the same wait',
-      who: g.label,
-      stat: pick(all, g.id, (s) => s.connections),
-      fmt: fmtCount
-    })
-  }
-  return rows
+      fmt: fmtMs,
+      ...(g.id.startsWith('ours')
+        ? target(
+            maxOf(all, g.id, (s) => s.recoveryMs),
+            40_000,
+            (l) => `≤ ${fmtMs(l)} in every run (max)`
+          )
+        : {})
+    },
+    { fig: '8', measure: 'Connections over the same wait', who: g.label, stat: pick(all, g.id, (s) => s.connections), fmt: fmtCount }
+  ])
 }
 
 /** 7. Several Jobs: requests, latency, CPU and RSS of ours (selector) against kubectl wait -l, and ours on one Job. */
@@ -572,23 +532,18 @@ function severalRows(r: Results): Row[] {
   const one = groups.find((g) => g.id.startsWith('ours') && g.items[0].jobs === 1)
   const shape = many ? `${many.items[0].jobs} jobs × ${many.items[0].pods} pods` : 'several jobs'
   const oneReq = one ? pick(all, one.id, (s) => s.requests)?.median : undefined
-  for (const g of groups) {
-    const row: Row = {
-      fig: '7',
-      measure: `${shape}, all Complete: API requests over the wait`,
-      who: g.label,
-      stat: pick(all, g.id, (s) => s.requests),
-      fmt: fmtCount
-    }
-    if (g === many) {
-      const mx = stat(all.filter((s) => s.contender === g.id).map((s) => s.requests))?.max
-      Object.assign(
-        row,
-        target(mx, oneReq === undefined ? undefined : oneReq + 2, (l) => `≤ one job's + 2 (${fmtCount(l)}) in every run (max)`)
-      )
-    }
-    rows.push(row)
-  }
+  rows.push(
+    ...perContender(all, { fig: '7', measure: `${shape}, all Complete: API requests over the wait`, fmt: fmtCount }, (s) => s.requests, {
+      judge: (id) =>
+        id === many?.id
+          ? target(
+              maxOf(all, id, (s) => s.requests),
+              oneReq === undefined ? undefined : oneReq + 2,
+              (l) => `≤ one job's + 2 (${fmtCount(l)}) in every run (max)`
+            )
+          : undefined
+    })
+  )
   const kLat = kub ? pick(all, kub.id, (s) => s.latencyMs)?.median : undefined
   for (const g of [many, kub].filter((x) => x !== undefined)) {
     const row: Row = {
@@ -605,10 +560,10 @@ function severalRows(r: Results): Row[] {
       )
     rows.push(row)
   }
-  for (const g of groups)
-    rows.push({ fig: '7', measure: `${shape}: CPU (user+sys)`, who: g.label, stat: pick(all, g.id, (s) => s.cpuS), fmt: fmtCpu })
-  for (const g of groups)
-    rows.push({ fig: '7', measure: `${shape}: peak RSS`, who: g.label, stat: pick(all, g.id, (s) => s.maxRssKB), fmt: fmtMB })
+  rows.push(
+    ...perContender(all, { fig: '7', measure: `${shape}: CPU (user+sys)`, fmt: fmtCpu }, (s) => s.cpuS),
+    ...perContender(all, { fig: '7', measure: `${shape}: peak RSS`, fmt: fmtMB }, (s) => s.maxRssKB)
+  )
   return rows
 }
 
