@@ -211,8 +211,9 @@ async function waitForVerdict(
   let overall: Overall | undefined
   try {
     try {
-      // Not `for await`: leaving it would close the watches first; they stay open until the report is
-      // written (run() closes them after it: report first, tidy up after).
+      // Not `for await`: leaving it would close the watches at once. They stay open past the verdict
+      // when the report is all that remains (run() closes them after it: report first, tidy up after);
+      // any request that follows the verdict closes them first.
       for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
         const seen = next.value
         for (const s of seen.jobs) follower?.update(s)
