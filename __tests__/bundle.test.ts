@@ -10,9 +10,9 @@ import * as path from 'node:path'
 import { FakeApiServer } from './support/fake-apiserver.js'
 import { DIST, runDist } from './support/run-dist.js'
 
-const ACTION_DIR = path.join(path.dirname(DIST), 'action')
-const main = fs.readFileSync(path.join(ACTION_DIR, 'index.js'), 'utf8')
-const chunks = fs.readdirSync(ACTION_DIR).filter((f) => /^\d+\.index\.js$/.test(f))
+const DIST_DIR = path.dirname(DIST)
+const main = fs.readFileSync(DIST, 'utf8')
+const chunks = fs.readdirSync(DIST_DIR).filter((f) => /^\d+\.index\.js$/.test(f))
 
 test('the start-up bundle has no generated models and no Octokit, and is under 900 kB', () => {
   // (booleans: a failure must not print the whole bundle)
@@ -25,7 +25,7 @@ test('the start-up bundle has no generated models and no Octokit, and is under 9
 })
 
 test("@actions/github and undici's fetch (only Octokit calls it) are in chunks of their own", () => {
-  const text = chunks.map((c) => fs.readFileSync(path.join(ACTION_DIR, c), 'utf8'))
+  const text = chunks.map((c) => fs.readFileSync(path.join(DIST_DIR, c), 'utf8'))
   expect(text.filter((t) => /octokit-core/.test(t))).toHaveLength(1)
   expect(text.filter((t) => /fetch failed/.test(t))).toHaveLength(1)
   expect(/fetch failed|EventSource|MockAgent/.test(main)).toBe(false) // nor the rest of undici's index
@@ -33,18 +33,18 @@ test("@actions/github and undici's fetch (only Octokit calls it) are in chunks o
 
 test('the socks package (SOCKS proxies only) is in a chunk of its own', () => {
   expect(/Address6/.test(main)).toBe(false) // ip-address, which socks loads
-  const text = chunks.map((c) => fs.readFileSync(path.join(ACTION_DIR, c), 'utf8'))
+  const text = chunks.map((c) => fs.readFileSync(path.join(DIST_DIR, c), 'utf8'))
   expect(text.filter((t) => /Address6/.test(t))).toHaveLength(1)
 })
 
 test('one copy of undici in the bundle', () => {
   // the name of undici's diagnostics channel for new requests, once per copy (twice before: 6 and 8)
-  const all = [main, ...chunks.map((c) => fs.readFileSync(path.join(ACTION_DIR, c), 'utf8'))].join('\n')
+  const all = [main, ...chunks.map((c) => fs.readFileSync(path.join(DIST_DIR, c), 'utf8'))].join('\n')
   expect(all.match(/undici:request:create/g)).toHaveLength(1)
 })
 
 test("the stand-in for client-node's gen/ says what is missing if anything calls it", async () => {
-  const gen = (await import(path.join(ACTION_DIR, 'gen', 'index.js'))) as { createConfiguration: () => unknown }
+  const gen = (await import(path.join(DIST_DIR, 'gen', 'index.js'))) as { createConfiguration: () => unknown }
   expect(() => gen.createConfiguration()).toThrow(/generated API is not in this bundle/)
 })
 
