@@ -41,6 +41,14 @@ async function start(extra: Record<string, string> = {}, user = 'admin') {
 }
 const lines = (level?: string) => core.state.log.filter((l) => !level || l.level === level).map((l) => l.message)
 const waitForWatch = (resource: 'jobs' | 'pods') => server.waitForRequest({ resource, watch: true }, { timeoutMs: 5000 })
+/** The first line that matches, once the action has written it: a positive event to wait for, not a fixed sleep. */
+async function waitForLine(pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(20)) {
+    const found = lines().find((l) => pattern.test(l))
+    if (found !== undefined) return found
+  }
+  throw new Error(`no line matched ${pattern} in ${timeoutMs} ms; lines: ${JSON.stringify(lines())}`)
+}
 
 function jobWithPods(n: number, spec: KubeObject = {}): { job: KubeObject; pods: KubeObject[] } {
   const job = server.createJob(NS, { metadata: { name: 'build' }, spec: { parallelism: n, completions: n, ...spec } })
@@ -77,9 +85,7 @@ describe('waiting for pods to run', () => {
 
   test('a Job created after the action starts is waited for', async () => {
     const done = start()
-    await waitForWatch('jobs')
-    await sleep(200)
-    expect(lines('info').some((l) => l.includes('job ci/build not found yet'))).toBe(true)
+    await waitForLine(/job ci\/build not found yet/)
     const { pods } = jobWithPods(1)
     await waitForWatch('pods')
     server.startPod(NS, pods[0].metadata.name)
@@ -93,8 +99,8 @@ describe('waiting for pods to run', () => {
     server.deleteJob(NS, 'build', { propagationPolicy: 'Orphan' })
     const fresh = jobWithPods(1)
     const done = start()
-    await waitForWatch('pods')
-    await sleep(300)
+    // The pods were listed and judged: the old Running pod is not counted, the fresh one is waited for.
+    await waitForLine(new RegExp(`0 of 1 pod Running.*${fresh.pods[0].metadata.name}`))
     expect(core.state.outputs.result).toBeUndefined()
     server.startPod(NS, fresh.pods[0].metadata.name)
     const o = await done
@@ -109,9 +115,11 @@ describe('waiting for pods to run', () => {
     server.deleteJob(NS, 'build', { propagationPolicy: 'Orphan' })
     await sleep(100)
     const second = jobWithPods(1)
-    await sleep(300)
+    await waitForLine(/was created again/)
     server.startPod(NS, first.pods[0].metadata.name)
-    await sleep(200)
+    // A change made after the old pod started, seen: whatever the old pod's start did has been judged.
+    server.setPodWaiting(NS, second.pods[0].metadata.name, 'ContainerCreating')
+    await waitForLine(new RegExp(`0 of 1 pod Running.*${second.pods[0].metadata.name}.*ContainerCreating`))
     expect(core.state.outputs.result).toBeUndefined()
     server.startPod(NS, second.pods[0].metadata.name)
     expect((await done).result).toBe('met')
