@@ -14,11 +14,13 @@ const DIST_DIR = path.dirname(DIST)
 const main = fs.readFileSync(DIST, 'utf8')
 const chunks = fs.readdirSync(DIST_DIR).filter((f) => /^\d+\.index\.js$/.test(f))
 
-test('the start-up bundle has no generated models and no Octokit, and is under 900 kB', () => {
+// The size bound catches the generated models (MBs) or a lazy chunk (180 kB or more) coming back into
+// the start-up bundle, with room for the action's own code to grow.
+test('the start-up bundle has no generated models and no Octokit, and is under 950 kB', () => {
   // (booleans: a failure must not print the whole bundle)
   expect(/V1PodSpec|BatchV1Api|ObjectSerializer/.test(main)).toBe(false)
   expect(/octokit-core|api\.github\.com/.test(main)).toBe(false)
-  expect(Buffer.byteLength(main)).toBeLessThan(900_000)
+  expect(Buffer.byteLength(main)).toBeLessThan(950_000)
   // the only module the bundle imports from a file of its own: the stand-in for client-node's gen/
   const imports = [...main.matchAll(/from\s*"(\.[^"]+)"/g)].map((m) => m[1])
   expect(imports).toEqual(['./gen/index.js'])
