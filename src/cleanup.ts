@@ -8,7 +8,7 @@ import * as core from '@actions/core'
 import type { Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import type { KubeHttp } from './kube/http.js'
-import type { JobInfo, Observed } from './model.js'
+import { jobEnd, type JobInfo, type Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
 import { appendSummary } from './report/report.js'
 
@@ -22,14 +22,55 @@ export function shouldDelete(s: Pick<Settings, 'delete' | 'onCancel'>, result: O
   return s.delete === 'always' || (s.delete === 'on-success' && result === 'met')
 }
 
+/** A Job the step waited for and kept, and why, in words for the log and the summary. */
+export interface Kept {
+  job: JobInfo
+  why: string
+}
+
 /**
- * The Jobs to delete: those the step waited for, as last seen, and still
- * there. Not a Job the selector matched that had finished before the step
- * (an earlier run's, kept perhaps for debugging), nor one already gone.
+ * The Jobs to delete: those the step counted, as last seen, and still there.
+ * Not a Job the selector matched that had finished before the step (an
+ * earlier run's, kept perhaps for debugging), nor one already gone. With a
+ * selector, only the first expected-jobs by creation time: a Job beyond them
+ * may be a concurrent run's with the same labels. With delete: on-success, a
+ * Job only once it has ended (a final condition): a wait for some of its pods
+ * can be met while it still runs the others.
  */
-export function jobsToDelete(outcome: Pick<Outcome, 'job' | 'jobs'>, seen: Observed): JobInfo[] {
+export function jobsToDelete(
+  settings: Pick<Settings, 'delete' | 'selector' | 'expectedJobs'>,
+  outcome: Pick<Outcome, 'job' | 'jobs' | 'result'>,
+  seen: Observed
+): { jobs: JobInfo[]; kept: Kept[] } {
   const waited = new Set(outcome.jobs ? outcome.jobs.map((j) => j.name) : outcome.job ? [outcome.job] : [])
-  return seen.jobs.filter((s) => waited.has(s.name) && s.job && !s.jobDeleted).map((s) => s.job!)
+  let candidates = seen.jobs.filter((s) => waited.has(s.name) && s.job && !s.jobDeleted)
+  const kept: Kept[] = []
+  if (settings.selector !== undefined) {
+    candidates = [...candidates].sort((a, b) => created(a.job!) - created(b.job!) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const s of candidates.slice(settings.expectedJobs)) {
+      kept.push({
+        job: s.job!,
+        why: `created after the first ${settings.expectedJobs} (expected-jobs) that matched \`${settings.selector}\`: it may be another run's; put the run's id in the Jobs' labels and in the selector`
+      })
+    }
+    candidates = candidates.slice(0, settings.expectedJobs)
+  }
+  const jobs: JobInfo[] = []
+  for (const s of candidates) {
+    if (settings.delete === 'on-success' && outcome.result === 'met' && !jobEnd(s.job!, s.inferred)) {
+      kept.push({
+        job: s.job!,
+        why: 'the wait was met but the Job has not ended (no final condition yet): delete: on-success deletes an ended Job only'
+      })
+    } else jobs.push(s.job!)
+  }
+  return { jobs, kept }
+}
+
+/** A Job's creation time; one without it sorts last. */
+const created = (j: JobInfo): number => {
+  const t = Date.parse(j.creationTimestamp ?? '')
+  return Number.isNaN(t) ? Number.MAX_SAFE_INTEGER : t
 }
 
 export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<void> {
@@ -38,8 +79,13 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
   const deleted: string[] = []
   // Without the right, every Job fails alike: one warning names them all.
   const forbidden: JobInfo[] = []
+  const { jobs, kept } = jobsToDelete(settings, outcome, seen)
+  // One line per reason, naming every Job it keeps.
+  const keptBy = new Map<string, string[]>()
+  for (const k of kept) keptBy.set(k.why, [...(keptBy.get(k.why) ?? []), `${k.job.namespace}/${k.job.name}`])
+  for (const [why, names] of keptBy) core.info(`kept ${names.map((n) => `job ${n}`).join(', ')}: ${why}`)
   await Promise.all(
-    jobsToDelete(outcome, seen).map(async (job) => {
+    jobs.map(async (job) => {
       try {
         const status = await http.delete(
           `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`,
@@ -62,13 +108,17 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
       { title: 'kube-job-wait: clean-up' }
     )
   }
-  if (!deleted.length) return
-  deleted.sort()
-  outcome.deleted = deleted
-  core.setOutput('deleted', JSON.stringify(deleted))
-  core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
+  let summary = [...keptBy].map(([why, names]) => `\nℹ️ Kept ${names.map((n) => `\`${n}\``).join(', ')}: ${why}.\n`).join('')
+  if (deleted.length) {
+    deleted.sort()
+    outcome.deleted = deleted
+    core.setOutput('deleted', JSON.stringify(deleted))
+    core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
+    summary = `\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n${summary}`
+  }
+  if (!summary) return
   try {
-    appendSummary(`\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n`)
+    appendSummary(summary)
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`)
   }

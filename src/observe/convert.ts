@@ -39,7 +39,6 @@ export function jobInfo(job: V1Job): JobInfo {
     name: m.name ?? '',
     namespace: m.namespace ?? '',
     uid: m.uid ?? '',
-    resourceVersion: m.resourceVersion,
     creationTimestamp: iso(m.creationTimestamp),
     parallelism: job.spec?.parallelism ?? undefined,
     completions: job.spec?.completions ?? undefined,
@@ -127,7 +126,6 @@ export function podInfo(pod: V1Pod): PodInfo {
       scheduled?.status === 'False'
         ? { reason: scheduled.reason ?? 'Unschedulable', message: scheduled.message, since: iso(scheduled.lastTransitionTime) }
         : undefined,
-    containers,
-    resourceVersion: m.resourceVersion
+    containers
   }
 }

@@ -22,7 +22,7 @@ export function commentBody(o: Outcome): string {
 /** Returns the comment's URL, or undefined when there is no pull request. */
 export async function commentOnPullRequest(o: Outcome, token: string): Promise<string | undefined> {
   // Loaded only when a comment is asked for: Octokit is a fifth of the bundle and
-  // most runs never need it (its own chunk in dist/action/).
+  // most runs never need it (its own chunk in dist/).
   const github = await import('@actions/github')
   const ctx = github.context
   const number = ctx.payload.pull_request?.number ?? (ctx.payload.issue?.pull_request ? ctx.payload.issue.number : undefined)
