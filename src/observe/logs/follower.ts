@@ -511,7 +511,8 @@ export class LogFollower {
           ? { kind: 'aborted' }
           : { kind: 'refused', error: httpError(resp.httpStatusCode, text, resp.headers, what) }
       }
-      if (!unproven && !inst.marked && restart > 0) this.#line(c, restart, `--- restart ${restart}: the container's instance ${restart + 1} ---`)
+      if (!unproven && !inst.marked && restart > 0)
+        this.#line(c, restart, `--- restart ${restart}: the container's instance ${restart + 1} ---`)
       if (!unproven) inst.marked = true
       const stream = (await resp.body.stream()) as ReadableStream<Uint8Array> | null | undefined
       if (!stream) return unproven ? { kind: 'foreign' } : { kind: 'ended' }
