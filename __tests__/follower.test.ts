@@ -8,7 +8,8 @@ import { KubeConfig } from '@kubernetes/client-node'
 import * as core from '../__fixtures__/core.js'
 import { KubeHttp } from '../src/kube/http.js'
 import type { PodPhase, Snapshot } from '../src/model.js'
-import { LogFollower, type FollowerOptions } from '../src/observe/logs/follower.js'
+import { CONFIRM_MS, LogFollower, nextStep, type FollowerOptions, type View } from '../src/observe/logs/follower.js'
+import { LogResume } from '../src/observe/logs/resume.js'
 import { ContainerLog, LogReader, parseLogQuery, serveLog } from '../test/cluster/sim-logs.js'
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
 
@@ -599,5 +600,84 @@ describe('logs: follow, the kubelet ahead of the status', () => {
       spySet.mockRestore()
       spyClear.mockRestore()
     }
+  })
+})
+
+// ---------------------------------------------------------------- the decision alone
+
+describe('nextStep: what a container worker does next', () => {
+  const running = (restartCount: number) => ({ name: 'main', init: false, state: 'running' as const, restartCount })
+  const view = (v: Partial<View>): View => ({
+    status: running(0),
+    podDone: false,
+    podDeleted: false,
+    ending: false,
+    next: 0,
+    shown: false,
+    now: 10_000,
+    ...v
+  })
+
+  test('the current instance runs: followed; ended: read in full; the one before: previous, in full', () => {
+    expect(nextStep(view({}))).toEqual({ do: 'read', restart: 0, previous: false, follow: true })
+    expect(nextStep(view({ status: { ...running(0), state: 'terminated' } }))).toEqual({
+      do: 'read',
+      restart: 0,
+      previous: false,
+      follow: false
+    })
+    expect(nextStep(view({ status: running(1) }))).toEqual({ do: 'read', restart: 0, previous: true, follow: false })
+    expect(nextStep(view({ status: running(4) }))).toMatchObject({ do: 'skip', to: 3 })
+  })
+
+  test('a follow that ended on a status that still says "running": no new read of "current" until the status says why, or the replay can tell', () => {
+    const ended = { kind: 'ended' as const, at: 10_000 }
+    // nothing shown: nothing to check a new read by
+    expect(nextStep(view({ doubt: ended, now: 10_000 + 60_000 }))).toEqual({ do: 'wait' })
+    // lines shown: a while for the status, then a read that must replay the last of them
+    expect(nextStep(view({ doubt: ended, shown: true, now: 10_000 + 200 }))).toEqual({ do: 'wait', ms: CONFIRM_MS - 200 })
+    expect(nextStep(view({ doubt: ended, shown: true, now: 10_000 + CONFIRM_MS }))).toEqual({
+      do: 'read',
+      restart: 0,
+      previous: false,
+      follow: true
+    })
+    // the status moved on: what is left of instance 0 is the previous log
+    expect(nextStep(view({ doubt: undefined, status: running(1), shown: true }))).toMatchObject({ previous: true, restart: 0 })
+  })
+
+  test('"current" was another instance: wait for the status; when no news can come, read what is left as previous', () => {
+    const foreign = { kind: 'foreign' as const, at: 10_000 }
+    expect(nextStep(view({ doubt: foreign, shown: true }))).toEqual({ do: 'wait' })
+    expect(nextStep(view({ doubt: foreign, shown: true, ending: true }))).toEqual({ do: 'read', restart: 0, previous: true, follow: false })
+    // a finished pod has no next instance: its log was rotated, shown as it is
+    expect(nextStep(view({ doubt: foreign, shown: true, podDone: true }))).toEqual({
+      do: 'read',
+      restart: 0,
+      previous: false,
+      follow: false,
+      trust: true
+    })
+  })
+
+  test('shown up to the current instance: wait for a restart, or stop at the end', () => {
+    expect(nextStep(view({ next: 1 }))).toEqual({ do: 'wait' })
+    expect(nextStep(view({ next: 1, ending: true }))).toEqual({ do: 'stop' })
+    expect(nextStep(view({ podDeleted: true }))).toMatchObject({ do: 'stop', say: expect.stringContaining('deleted') })
+  })
+})
+
+describe('LogResume.replays: is a resumed stream the log that was printed?', () => {
+  const line = (s: number, text: string) => `2026-12-05T00:00:0${s}.500000000Z ${text}`
+  test('the same log starts at or before the last line printed; another one after it', () => {
+    const r = new LogResume()
+    expect(r.replays(line(1, 'a'))).toBeUndefined() // nothing printed yet
+    r.accept(line(1, 'a'))
+    r.accept(line(2, 'b'))
+    r.reconnect()
+    expect(r.replays(line(2, 'b'))).toBe(true)
+    expect(r.replays(line(1, 'a'))).toBe(true)
+    expect(r.replays(line(3, 'next instance'))).toBe(false)
+    expect(r.replays('no timestamp')).toBeUndefined()
   })
 })
