@@ -315,6 +315,10 @@ describe('markdown', () => {
     )
   })
 
+  test('inline: an autolink after a word character is broken too (GFM links www. after "_")', () => {
+    expect(mdText('_em_www.evil.example xGH-1')).toBe('\\_em\\_www\u200d.evil.example xGH-\u200d1')
+  })
+
   test('inline: markdown punctuation escaped, line breaks flattened, no colour, plain punctuation kept', () => {
     expect(mdText(`**bold** _it_ [link](http://x) \`code\` ~~s~~ a|b $x$ \\ ${ESC}[31mred\nsecond (x): y!`)).toBe(
       '\\*\\*bold\\*\\* \\_it\\_ \\[link\\](http:\u200d//x) \\`code\\` \\~\\~s\\~\\~ a\\|b \\$x\\$ \\\\ red second (x): y!'

@@ -15,8 +15,8 @@ export function marker(o: Pick<Outcome, 'namespace' | 'job'>): Markdown {
 }
 
 /** The marker, then the summary; a summary too long is cut at a whole part, so no table or fence is left open. */
-export function commentBody(o: Outcome, maxBody = MAX_BODY): Markdown {
-  const parts = summaryParts(o)
+export function commentBody(o: Outcome, maxBody = MAX_BODY, now = Date.now()): Markdown {
+  const parts = summaryParts(o, now)
   const body = mdLines(parts)
   if (body.length < maxBody) return gfm`${marker(o)}\n${body}\n`
   const kept: Markdown[] = []

@@ -253,9 +253,9 @@ const ZWJ = '\u200d'
 function defuse(s: string): string {
   return s
     .replace(/[@#]/g, `$&${ZWJ}`)
-    .replace(/\b(gh-)(?=\d)/gi, `$1${ZWJ}`)
+    .replace(/(gh-)(?=\d)/gi, `$1${ZWJ}`)
     .replace(/:\/\//g, `:${ZWJ}//`)
-    .replace(/\b(www)\./gi, `$1${ZWJ}.`)
+    .replace(/(www)\./gi, `$1${ZWJ}.`)
 }
 
 /** Cluster text as one line: line breaks become spaces (a message is read
