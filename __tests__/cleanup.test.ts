@@ -1,7 +1,13 @@
 // What becomes of the Jobs when the step ends (src/cleanup.ts): whether they
 // go (inputs delete and on-cancel, by the result), which ones, and how a
 // refusal is said. The API is a stand-in that records each DELETE.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { beforeEach, describe, expect, jest, test } from '@jest/globals'
+import { fromMarkdown } from 'mdast-util-from-markdown'
+import { gfmFromMarkdown } from 'mdast-util-gfm'
+import { gfm } from 'micromark-extension-gfm'
 import * as core from '../__fixtures__/core.js'
 import type { Settings } from '../src/inputs.js'
 import { KubeError } from '../src/kube/errors.js'
@@ -157,6 +163,28 @@ describe('cleanUp', () => {
     expect(core.state.log.filter((l) => l.level === 'warning').map((w) => w.message)).toEqual([
       'job ci/busy not deleted: delete job busy: no answer in time'
     ])
+  })
+
+  test('the summary line names the Jobs deleted in code, whatever their names', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-cleanup-'))
+    const file = path.join(dir, 'summary.md')
+    fs.writeFileSync(file, '')
+    const before = process.env.GITHUB_STEP_SUMMARY
+    process.env.GITHUB_STEP_SUMMARY = file
+    try {
+      const hostile = 'x`<img src=x>`@octocat'
+      const { http } = api(() => 200)
+      await cleanUp(http, settings, several(['a', hostile]), seen(snap('a'), snap(hostile)))
+      const tree = fromMarkdown(fs.readFileSync(file, 'utf8'), { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] })
+      expect(tree.children.map((n) => n.type)).toEqual(['paragraph'])
+      const line = tree.children[0]!.type === 'paragraph' ? tree.children[0].children : []
+      expect(line.filter((n) => n.type === 'inlineCode').map((n) => n.type === 'inlineCode' && n.value)).toEqual(['ci/a', `ci/${hostile}`])
+      expect(line.every((n) => n.type === 'text' || n.type === 'inlineCode')).toBe(true)
+    } finally {
+      if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY
+      else process.env.GITHUB_STEP_SUMMARY = before
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('a result the inputs keep: no request at all', async () => {

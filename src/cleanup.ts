@@ -11,6 +11,7 @@ import type { KubeHttp } from './kube/http.js'
 import type { JobInfo, Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
 import { appendSummary } from './report/report.js'
+import { gfm, mdCode, mdJoin } from './text/gate.js'
 
 /** Every request of the clean-up together: on cancel it must fit in the runner's grace (SIGINT to SIGTERM is 7.5 s). */
 const CLEANUP_BOUND_MS = 5_000
@@ -68,7 +69,11 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
   core.setOutput('deleted', JSON.stringify(deleted))
   core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
   try {
-    appendSummary(`\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n`)
+    const names = mdJoin(
+      deleted.map((d) => mdCode(d)),
+      gfm`, `
+    )
+    appendSummary(gfm`\n🗑️ Deleted ${names} (the garbage collector removes their pods).\n`)
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`)
   }
