@@ -5,15 +5,13 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { fromMarkdown } from 'mdast-util-from-markdown'
-import { gfmFromMarkdown } from 'mdast-util-gfm'
-import { gfm } from 'micromark-extension-gfm'
 import * as core from '../__fixtures__/core.js'
 import type { Settings } from '../src/inputs.js'
 import { KubeError } from '../src/kube/errors.js'
 import type { KubeHttp } from '../src/kube/http.js'
 import type { JobInfo, Observed, Snapshot } from '../src/model.js'
 import type { Outcome, Result } from '../src/report/outcome.js'
+import { parse } from './support/gfm-page.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const { cleanUp, jobsToDelete, shouldDelete } = await import('../src/cleanup.js')
@@ -175,7 +173,7 @@ describe('cleanUp', () => {
       const hostile = 'x`<img src=x>`@octocat'
       const { http } = api(() => 200)
       await cleanUp(http, settings, several(['a', hostile]), seen(snap('a'), snap(hostile)))
-      const tree = fromMarkdown(fs.readFileSync(file, 'utf8'), { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] })
+      const tree = parse(fs.readFileSync(file, 'utf8'))
       expect(tree.children.map((n) => n.type)).toEqual(['paragraph'])
       const line = tree.children[0]!.type === 'paragraph' ? tree.children[0].children : []
       expect(line.filter((n) => n.type === 'inlineCode').map((n) => n.type === 'inlineCode' && n.value)).toEqual(['ci/a', `ci/${hostile}`])
