@@ -1,6 +1,9 @@
 // What becomes of the Jobs when the step ends (src/cleanup.ts): whether they
 // go (inputs delete and on-cancel, by the result), which ones, and how a
 // refusal is said. The API is a stand-in that records each DELETE.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { beforeEach, describe, expect, jest, test } from '@jest/globals'
 import * as core from '../__fixtures__/core.js'
 import type { Settings } from '../src/inputs.js'
@@ -8,6 +11,7 @@ import { KubeError } from '../src/kube/errors.js'
 import type { KubeHttp } from '../src/kube/http.js'
 import type { JobInfo, Observed, Snapshot } from '../src/model.js'
 import type { Outcome, Result } from '../src/report/outcome.js'
+import { parse } from './support/gfm-page.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const { cleanUp, jobsToDelete, shouldDelete } = await import('../src/cleanup.js')
@@ -203,6 +207,28 @@ describe('cleanUp', () => {
     expect(core.state.log.filter((l) => l.message.startsWith('kept ')).map((l) => l.message)).toEqual([`kept job ci/b, job ci/c: ${why}`])
     expect(core.state.summary).toContain('🗑️ Deleted `ci/a`')
     expect(core.state.summary).toContain(`ℹ️ Kept \`ci/b\`, \`ci/c\`: ${why}.`)
+  })
+
+  test('the summary line names the Jobs deleted in code, whatever their names', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-cleanup-'))
+    const file = path.join(dir, 'summary.md')
+    fs.writeFileSync(file, '')
+    const before = process.env.GITHUB_STEP_SUMMARY
+    process.env.GITHUB_STEP_SUMMARY = file
+    try {
+      const hostile = 'x`<img src=x>`@octocat'
+      const { http } = api(() => 200)
+      await cleanUp(http, settings, several(['a', hostile]), seen(snap('a'), snap(hostile)))
+      const tree = parse(fs.readFileSync(file, 'utf8'))
+      expect(tree.children.map((n) => n.type)).toEqual(['paragraph'])
+      const line = tree.children[0]!.type === 'paragraph' ? tree.children[0].children : []
+      expect(line.filter((n) => n.type === 'inlineCode').map((n) => n.type === 'inlineCode' && n.value)).toEqual(['ci/a', `ci/${hostile}`])
+      expect(line.every((n) => n.type === 'text' || n.type === 'inlineCode')).toBe(true)
+    } finally {
+      if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY
+      else process.env.GITHUB_STEP_SUMMARY = before
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('a result the inputs keep: no request at all', async () => {

@@ -11,6 +11,7 @@ import type { KubeHttp } from './kube/http.js'
 import { jobEnd, type JobInfo, type Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
 import { appendSummary } from './report/report.js'
+import { gfm, mdCode, mdJoin, mdText } from './text/gate.js'
 
 /** Every request of the clean-up together: on cancel it must fit in the runner's grace (SIGINT to SIGTERM is 7.5 s). */
 const CLEANUP_BOUND_MS = 5_000
@@ -108,17 +109,22 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
       { title: 'kube-job-wait: clean-up' }
     )
   }
-  let summary = [...keptBy].map(([why, names]) => `\nℹ️ Kept ${names.map((n) => `\`${n}\``).join(', ')}: ${why}.\n`).join('')
+  const codes = (names: string[]) =>
+    mdJoin(
+      names.map((n) => mdCode(n)),
+      gfm`, `
+    )
+  const summary = [...keptBy].map(([why, names]) => gfm`\nℹ️ Kept ${codes(names)}: ${mdText(why)}.\n`)
   if (deleted.length) {
     deleted.sort()
     outcome.deleted = deleted
     core.setOutput('deleted', JSON.stringify(deleted))
     core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
-    summary = `\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n${summary}`
+    summary.unshift(gfm`\n🗑️ Deleted ${codes(deleted)} (the garbage collector removes their pods).\n`)
   }
-  if (!summary) return
+  if (!summary.length) return
   try {
-    appendSummary(summary)
+    appendSummary(mdJoin(summary))
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`)
   }

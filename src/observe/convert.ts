@@ -96,6 +96,12 @@ function containerInfo(c: V1ContainerStatus, init: boolean, sidecar: boolean): C
   return { ...base, state: 'unknown' }
 }
 
+/** The Job controller writes the index as a decimal number; a pod template can set the annotation to
+ * anything (on a NonIndexed Job too), and such a value is no index. */
+function completionIndex(value: string | undefined): string | undefined {
+  return value !== undefined && /^\d{1,9}$/.test(value) ? value : undefined
+}
+
 export function podInfo(pod: V1Pod): PodInfo {
   const m = pod.metadata ?? {}
   const s = pod.status ?? {}
@@ -117,7 +123,7 @@ export function podInfo(pod: V1Pod): PodInfo {
     startTime: iso(s.startTime),
     deletionTimestamp: iso(m.deletionTimestamp),
     ownerUid: owner?.uid,
-    completionIndex: m.annotations?.['batch.kubernetes.io/job-completion-index'],
+    completionIndex: completionIndex(m.annotations?.['batch.kubernetes.io/job-completion-index']),
     ready: ready?.status === 'True',
     restarts: containers.reduce((n, c) => n + c.restartCount, 0),
     podReason: s.reason,
