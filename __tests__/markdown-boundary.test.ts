@@ -227,7 +227,7 @@ function pod(h: Hostile, timed: boolean): PodInfo {
     completionIndex: h.chance(0.5) ? h.text() : undefined,
     ready: h.chance(0.5),
     restarts: h.int(5),
-    containers: [container(h, timed, fate), ...(h.chance(0.3) ? [container(h, timed, h.int(6))] : [])],
+    containers: [container(h, timed, fate), ...(h.chance(0.3) ? [container(h, timed, h.int(6))] : [])]
   }
   if (h.chance(0.15)) p.deletionTimestamp = time(40)
   if (h.chance(0.2)) {
