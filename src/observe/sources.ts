@@ -16,6 +16,9 @@ import type { ObserveEvent, ObservedState, WatchKind } from './state.js'
 
 export type NoteLevel = 'info' | 'warning' | 'debug'
 
+/** Now by the API server's clock (its Date header): when an answer was observed, for rules that compare it with server times. */
+export const serverTime = (http: KubeHttp): string => new Date(Date.now() + http.serverClockSkewMs).toISOString()
+
 /** The label the API server puts on every pod of a Job (1.27+), with the Job's name. */
 const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name'
 
@@ -242,9 +245,10 @@ export class Sources {
       {
         onList: (items: Any[]) => {
           this.connected = true
-          this.send([{ type: 'pods-listed', uids, pods: items.map(podInfo) }])
+          this.send([{ type: 'pods-listed', uids, pods: items.map(podInfo), observedAt: serverTime(this.o.http) }])
         },
-        onEvent: (e: WatchEvent) => this.send([{ type: 'pod-event', uids, kind: e.type as WatchKind, pod: podInfo(e.object) }]),
+        onEvent: (e: WatchEvent) =>
+          this.send([{ type: 'pod-event', uids, kind: e.type as WatchKind, pod: podInfo(e.object), observedAt: serverTime(this.o.http) }]),
         onRetry: this.onRetry
       }
     ).catch((err) => {
@@ -265,7 +269,12 @@ export class Sources {
     const several = severalJobs(o)
     const labelSelector = several ? Sources.severalSelector(o) : Sources.podSelector(jobs)
     const list = await http.listAll<Any>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector }, 'list pods')
-    return { type: 'pods-listed', uids: several ? 'all' : jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
+    return {
+      type: 'pods-listed',
+      uids: several ? 'all' : jobs.map((j) => j.uid),
+      pods: list.items.map(podInfo),
+      observedAt: serverTime(http)
+    }
   }
 
   /** The Job vanished without our seeing its end: its events may still tell it. */
