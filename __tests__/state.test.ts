@@ -307,6 +307,7 @@ describe("an autoscaler's word on an Unschedulable pod is kept with the pod (iss
   const unschedulable = (): PodInfo => ({ ...pod('p1', 'Pending'), unschedulable: { reason: 'Unschedulable', since: T0 } })
   const said = (reason: string, at: string, podUid = 'pod-p1'): ObserveEvent => ({
     type: 'autoscaler-said',
+    readAt: T0,
     words: [{ podUid, jobUid: 'uid-1', word: { reason, message: `${reason} message`, component: 'cluster-autoscaler', at } }]
   })
   const word = (s: ObservedState) => build(s).pods.get('pod-p1')!.autoscaler?.reason
@@ -330,5 +331,14 @@ describe("an autoscaler's word on an Unschedulable pod is kept with the pod (iss
     const before = run([listed(job()), podsListed('uid-1', [pod('p1', 'Pending')])])
     const after = applyAll(before, [said('TriggeredScaleUp', T0), said('TriggeredScaleUp', T0, 'pod-other')])
     expect(build(after).pods.get('pod-p1')).toBe(build(before).pods.get('pod-p1'))
+  })
+  test('when the events were last read is in the snapshot; without the right to read them, nothing is', () => {
+    let s = run([listed(job()), podsListed('uid-1', [unschedulable()])], initialState('ci', ['build'], true))
+    expect(snapshotOf(s).autoscalerEvents).toEqual({})
+    s = apply(s, { type: 'autoscaler-said', readAt: '2026-12-01T10:01:00Z', words: [] })
+    expect(snapshotOf(s).autoscalerEvents).toEqual({ readAt: '2026-12-01T10:01:00Z' })
+    s = apply(s, { type: 'autoscaler-unreadable' })
+    expect(snapshotOf(s).autoscalerEvents).toBeUndefined()
+    expect(snapshotOf(run([listed(job())])).autoscalerEvents).toBeUndefined()
   })
 })

@@ -386,6 +386,13 @@ describe("Unschedulable while the cluster grows: autoscalers say so in the pod's
     expect(decide(snap(job(), [unschedulable(301)]), running(), grace, NOW).state).toBe('failed')
     expect(decide(snap(job(), [unschedulable(3600)]), running(), { ...grace, unschedulableGraceMs: 0 }, NOW).state).toBe('waiting')
   })
+  test('past the grace, not failed before the events were read after it ended (a word may have come late)', () => {
+    const p = unschedulable(301)
+    const read = (s: number) => ({ ...snap(job(), [p]), autoscalerEvents: s < 0 ? {} : { readAt: ago(s) } })
+    expect(decide(read(-1), running(), grace, NOW).state).toBe('waiting') // not read yet
+    expect(decide(read(10), running(), grace, NOW).state).toBe('waiting') // read before the grace ended
+    expect(decide(read(1), running(), grace, NOW).state).toBe('failed') // read after it, no word
+  })
   test('several pods waiting for a node are counted in the progress line', () => {
     const v = decide(
       snap(job({ parallelism: 2, completions: 2 }), [unschedulable(60, triggered), unschedulable(60, triggered)]),

@@ -135,6 +135,12 @@ export interface Snapshot {
   /** false until the pods of the current Job were listed once (a Job is decided on with its pods) */
   podsListed?: boolean
   pods: PodInfo[]
+  /**
+   * Autoscalers' events, read while pods are Unschedulable: undefined when
+   * they are not read (no permission); else when the last read began, by the
+   * API server's clock (none yet: readAt undefined).
+   */
+  autoscalerEvents?: { readAt?: string }
 }
 
 /** What observe hands over at one moment: every Job known, and whether the API server answered at all. */

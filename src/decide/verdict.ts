@@ -134,7 +134,15 @@ function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict
     if (!st) continue
     const grace = graceOf(st)
     const forMs = st.since ? now - Date.parse(st.since) : 0
-    if (grace > 0 && forMs >= grace) stuck.push({ pod, st, forMs })
+    if (grace <= 0 || forMs < grace) continue
+    // Not before autoscalers' events were read after the grace ended: one may have said a node is coming.
+    if (
+      st.grace === 'unschedulable' &&
+      s.autoscalerEvents &&
+      !(Date.parse(s.autoscalerEvents.readAt ?? '') >= Date.parse(st.since!) + grace)
+    )
+      continue
+    stuck.push({ pod, st, forMs })
   }
   if (stuck.length === 0) return undefined
   const first = stuck[0]

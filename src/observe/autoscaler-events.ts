@@ -9,7 +9,7 @@ import { KubeError } from '../kube/errors.js'
 import type { KubeHttp } from '../kube/http.js'
 import { NOT_SCALING_REASONS, SCALING_UP_REASONS } from '../model.js'
 import { sleep } from './backoff.js'
-import type { NoteLevel } from './sources.js'
+import { serverTime, type NoteLevel } from './sources.js'
 import type { ObserveEvent } from './state.js'
 
 export const AUTOSCALER_REASONS: readonly string[] = [...SCALING_UP_REASONS, ...NOT_SCALING_REASONS]
@@ -88,11 +88,13 @@ export async function readAutoscalerEvents(o: AutoscalerSourceOptions, signal: A
       continue
     }
     try {
+      // Every event recorded before this moment is in the answers: the verdict waits for a read begun after a grace ends.
+      const readAt = serverTime(o.http)
       const lists = await Promise.all(AUTOSCALER_REASONS.map((reason) => listReason(o.http, o.namespace, reason)))
-      const words = autoscalerWords(lists.flat(), pods)
-      if (words.length && !signal.aborted) o.emit([{ type: 'autoscaler-said', words }])
+      if (!signal.aborted) o.emit([{ type: 'autoscaler-said', readAt, words: autoscalerWords(lists.flat(), pods) }])
     } catch (err) {
       if (err instanceof KubeError && err.code === 403) {
+        o.emit([{ type: 'autoscaler-unreadable' }])
         o.onNote(
           'info',
           `no permission to list events in namespace ${o.namespace}: what autoscalers say about Unschedulable pods is not read, unschedulable-grace alone applies (grant list on events)`

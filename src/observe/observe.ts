@@ -28,7 +28,7 @@ export interface Observation {
 }
 
 export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
-  let state: ObservedState = initialState(o.namespace, o.names)
+  let state: ObservedState = initialState(o.namespace, o.names, (o.autoscalerEventsMs ?? 0) > 0)
   let pending: ObserveEvent[] = []
   let failure: { err: unknown } | undefined
   let wake: (() => void) | undefined

@@ -31,8 +31,10 @@ export type ObserveEvent =
   | { type: 'pod-event'; uids: string[] | 'all'; kind: WatchKind; pod: PodInfo; observedAt: string }
   /** The Job controller's events tell how the deleted Job with this uid ended. */
   | { type: 'end-inferred'; uid: string; condition: JobCondition }
-  /** What autoscalers said about Unschedulable pods (by pod uid, with their Job's uid), from their Events. */
-  | { type: 'autoscaler-said'; words: { podUid: string; jobUid: string; word: AutoscalerWord }[] }
+  /** What autoscalers said about Unschedulable pods (by pod uid, with their Job's uid), from their Events read from readAt on. */
+  | { type: 'autoscaler-said'; readAt: string; words: { podUid: string; jobUid: string; word: AutoscalerWord }[] }
+  /** Autoscalers' events cannot be read (no permission): Unschedulable pods are judged by their grace alone. */
+  | { type: 'autoscaler-unreadable' }
 
 /** One Job of that name, as far as it is known. */
 export interface JobEntry {
@@ -58,13 +60,26 @@ export interface ObservedState {
   readonly parked: ReadonlyMap<string, PodInfo>
   /** an 'all' pod list came: every Job seen from then on has its pods */
   readonly podsSynced: boolean
+  /** autoscalers' events are read: when the last read began (Snapshot.autoscalerEvents) */
+  readonly autoscalerEvents?: { readAt?: string }
 }
 
 const EMPTY: JobEntry = { jobDeleted: false, pods: new Map() }
 
-/** The Jobs waited for by name are there from the start, not found yet; a selector's Jobs come as they are listed. */
-export function initialState(namespace: string, names: readonly string[] = []): ObservedState {
-  return { namespace, synced: false, jobs: new Map(names.map((n) => [n, EMPTY])), parked: new Map(), podsSynced: false }
+/**
+ * The Jobs waited for by name are there from the start, not found yet; a
+ * selector's Jobs come as they are listed. readsAutoscalers: a source reads
+ * autoscalers' events (no Unschedulable pod is stuck before it read them).
+ */
+export function initialState(namespace: string, names: readonly string[] = [], readsAutoscalers = false): ObservedState {
+  return {
+    namespace,
+    synced: false,
+    jobs: new Map(names.map((n) => [n, EMPTY])),
+    parked: new Map(),
+    podsSynced: false,
+    ...(readsAutoscalers ? { autoscalerEvents: {} } : {})
+  }
 }
 
 /**
@@ -110,6 +125,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
   if (events.length === 0) return state
   let synced = state.synced
   let podsSynced = state.podsSynced
+  let autoscalerEvents = state.autoscalerEvents
   const jobs = new Map(state.jobs)
   let parked = state.parked as Map<string, PodInfo>
   let parkedOwn = false
@@ -247,7 +263,11 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
         pods.set(ev.pod.uid, ev.kind === 'DELETED' ? { ...pod, deleted: true } : pod)
         break
       }
+      case 'autoscaler-unreadable':
+        autoscalerEvents = undefined
+        break
       case 'autoscaler-said': {
+        if (autoscalerEvents) autoscalerEvents = { readAt: ev.readAt }
         const nameOf = new Map<string, string>()
         for (const [name, e] of jobs) if (e.job) nameOf.set(e.job.uid, name)
         for (const { podUid, jobUid, word } of ev.words) {
@@ -265,7 +285,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
       }
     }
   }
-  return { namespace: state.namespace, synced, jobs, parked, podsSynced }
+  return { namespace: state.namespace, synced, jobs, parked, podsSynced, ...(autoscalerEvents ? { autoscalerEvents } : {}) }
 }
 
 /** One Job as the verdict and the report read it. */
@@ -279,7 +299,8 @@ export function snapshotOf(s: ObservedState, name: string): Snapshot {
     synced: s.synced,
     ...(e.inferred ? { inferred: e.inferred } : {}),
     podsListed: e.job !== undefined && e.podsListedFor === e.job.uid,
-    pods: [...e.pods.values()]
+    pods: [...e.pods.values()],
+    ...(s.autoscalerEvents ? { autoscalerEvents: s.autoscalerEvents } : {})
   }
 }
 
