@@ -155,7 +155,9 @@ export class KubeHttp {
     if (this.skewKnown) return
     const at = Date.parse(date ?? '')
     if (Number.isNaN(at)) return
-    this.serverClockSkewMs = at - Date.now()
+    // The header has whole seconds: a skew under one second cannot be told from none.
+    const skew = at - Date.now()
+    this.serverClockSkewMs = Math.abs(skew) < 1000 ? 0 : skew
     this.skewKnown = true
   }
 
