@@ -183,8 +183,11 @@ async function waitForVerdict(
       idleTimeoutMs: timing.idleTimeoutMs,
       unreachableGraceMs: timing.unreachableGraceMs,
       tickMs: timing.tickMs,
-      // Read a few times within the grace, so that a word said early in it is seen before it ends.
-      autoscalerEventsMs: Math.max(1_000, Math.min(timing.autoscalerEventsMs, settings.unschedulableGraceMs / 4 || Infinity)),
+      // A few reads within a short grace, so that its end is not held long for the next one.
+      autoscalerEventsMs:
+        settings.unschedulableGraceMs > 0
+          ? Math.min(timing.autoscalerEventsMs, Math.max(1_000, settings.unschedulableGraceMs / 4))
+          : timing.autoscalerEventsMs,
       onNote: (level, message) =>
         level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
     },

@@ -16,7 +16,7 @@ export const AUTOSCALER_REASONS: readonly string[] = [...SCALING_UP_REASONS, ...
 
 /** Events of one reason read in pages of this many, at most MAX_PAGES of them. */
 const PAGE = 500
-const MAX_PAGES = 4
+const MAX_PAGES = 10
 
 /** The fields of a core/v1 Event read here. */
 export interface CoreEvent {
