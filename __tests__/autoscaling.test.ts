@@ -135,6 +135,20 @@ describe('Unschedulable while an autoscaler adds a node', () => {
     expect(notes).toHaveLength(1)
   })
 
+  test('events that cannot be read (500s): the grace decides, the wait is not held until its timeout', async () => {
+    await startServer()
+    const [pod] = jobWithPods(1)
+    markUnschedulable(pod)
+    server.nextResponses(
+      { resource: 'events' },
+      Array.from({ length: 200 }, () => ({ status: 500 }))
+    )
+    const o = await start({ 'unschedulable-grace': '1s' })
+    expect(o.result).toBe('failed')
+    expect(o.message).toContain('stuck in Unschedulable')
+    expect(o.elapsedMs).toBeLessThan(5_000)
+  })
+
   test('200 Unschedulable pods: the same few LISTs, each word matched to its pod', async () => {
     await startServer()
     const pods = jobWithPods(200)

@@ -78,7 +78,8 @@ async function listReason(http: KubeHttp, namespace: string, reason: string): Pr
 
 /**
  * Reads until the signal ends it. Without the right to list events it says so
- * once and stops: Unschedulable pods are then judged by their grace alone.
+ * once and stops: Unschedulable pods are then judged by their grace alone, as
+ * they are after any read that failed.
  */
 export async function readAutoscalerEvents(o: AutoscalerSourceOptions, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
@@ -87,9 +88,9 @@ export async function readAutoscalerEvents(o: AutoscalerSourceOptions, signal: A
       await sleep(o.checkMs, signal)
       continue
     }
+    // Every event recorded before this moment is in the answers: the verdict waits for a read begun after a grace ends.
+    const readAt = serverTime(o.http)
     try {
-      // Every event recorded before this moment is in the answers: the verdict waits for a read begun after a grace ends.
-      const readAt = serverTime(o.http)
       const lists = await Promise.all(AUTOSCALER_REASONS.map((reason) => listReason(o.http, o.namespace, reason)))
       if (!signal.aborted) o.emit([{ type: 'autoscaler-said', readAt, words: autoscalerWords(lists.flat(), pods) }])
     } catch (err) {
@@ -102,6 +103,8 @@ export async function readAutoscalerEvents(o: AutoscalerSourceOptions, signal: A
         return
       }
       o.onNote('debug', `could not read the autoscalers' events: ${(err as Error).message}`)
+      // A read that failed found no new word: the grace applies as without one, not held until the timeout.
+      if (!signal.aborted) o.emit([{ type: 'autoscaler-said', readAt, words: [] }])
     }
     await sleep(o.intervalMs, signal)
   }
