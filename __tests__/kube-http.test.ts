@@ -164,7 +164,6 @@ describe("the API server's clock, from its Date header", () => {
     expect(Math.abs((await skewWith(-120_000)) + 120_000)).toBeLessThanOrEqual(1_000)
   })
   test('under a second (the header has whole seconds): none', async () => {
-    expect(await skewWith(-400)).toBe(0)
-    expect(await skewWith(0)).toBe(0)
+    for (const offset of [0, 0, 0, 300, -300]) expect(await skewWith(offset)).toBe(0)
   })
 })
