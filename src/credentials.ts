@@ -66,7 +66,10 @@ function maskValue(mask: (s: string) => void, raw: unknown): void {
  */
 export function maskKubeconfigInput(raw: string, mask: (s: string) => void): void {
   const text = raw.trim()
-  if (text && !text.includes(':')) maskValue(mask, text)
+  if (!text || text.includes(':')) return
+  maskValue(mask, text)
+  const compact = text.replace(/\s+/g, '')
+  if (compact !== text) maskValue(mask, compact)
 }
 
 /** Tokens, passwords, client keys, auth-provider secrets, exec env values. */
