@@ -14,11 +14,11 @@ const ACTION_DIR = path.join(path.dirname(DIST), 'action')
 const main = fs.readFileSync(path.join(ACTION_DIR, 'index.js'), 'utf8')
 const chunks = fs.readdirSync(ACTION_DIR).filter((f) => /^\d+\.index\.js$/.test(f))
 
-test('the start-up bundle has no generated models and no Octokit, and is under 900 kB', () => {
+test('the start-up bundle has no generated models and no Octokit, and is under 910 kB', () => {
   // (booleans: a failure must not print the whole bundle)
   expect(/V1PodSpec|BatchV1Api|ObjectSerializer/.test(main)).toBe(false)
   expect(/octokit-core|api\.github\.com/.test(main)).toBe(false)
-  expect(Buffer.byteLength(main)).toBeLessThan(900_000)
+  expect(Buffer.byteLength(main)).toBeLessThan(910_000)
   // the only module the bundle imports from a file of its own: the stand-in for client-node's gen/
   const imports = [...main.matchAll(/from\s*"(\.[^"]+)"/g)].map((m) => m[1])
   expect(imports).toEqual(['./gen/index.js'])
