@@ -945,6 +945,29 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     await http.close()
   })
 
+  test('a token file gone: its last token is used until a 401, which then says the file cannot be read', async () => {
+    const file = write('tokens/ci-bot', 'file-token-one-3a8b')
+    server.addUser('ci-bot', '*', 'file-token-one-3a8b')
+    const c = fromInput(kubeconfigFor([`tokenFile: ${file}`]))
+    const http = client(c)
+    fs.rmSync(file)
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + TOKEN_FILE_MAX_AGE_MS + 1)
+    try {
+      const opts: RequestOptions = {}
+      await c.auth.apply(opts)
+      expect(bearer(opts)).toBe('Bearer file-token-one-3a8b')
+    } finally {
+      clock.mockRestore()
+    }
+    server.addUser('ci-bot', '*', 'a-token-nobody-has')
+    const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError
+    expect(err.message).toBe(
+      `list pods: the API server rejected the credentials (401 Unauthorized): the token file ${file} (the 'kubeconfig' input) cannot be read: ENOENT`
+    )
+    expect(statuses()).toEqual([401])
+    await http.close()
+  })
+
   test('a static token: nothing to refresh, one request, and the 401 says the token must be replaced', async () => {
     const http = client(fromInput(kubeconfigFor(['token: a-token-nobody-has'])))
     const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError

@@ -15,6 +15,7 @@ import type { Authentication } from './kube/http.js'
 export type CredentialSource = 'input' | 'KUBECONFIG' | '~/.kube/config' | 'in-cluster'
 
 export interface Credentials {
+  /** The kubeconfig as loaded (auth.kc is the one requests use). */
   kc: KubeConfig
   /** What each request authenticates with; refreshed after a 401. */
   auth: Authentication
@@ -285,9 +286,9 @@ function execOf(user: User | null): { command?: string } | undefined {
  * during the wait is masked before any request carries it.
  */
 export class RefreshingAuthentication implements Authentication {
-  private file?: { path: string; token?: string; readAt: number; previous?: string }
+  private file?: { path: string; token?: string; readAt: number }
   /** Why the last refresh got nothing fresh, for the 401 message. */
-  private problem?: string
+  private problem?: { unchanged: true } | { failed: string }
 
   constructor(
     public kc: KubeConfig,
@@ -317,8 +318,8 @@ export class RefreshingAuthentication implements Authentication {
       try {
         token = fs.readFileSync(f.path, 'utf8').trim()
       } catch (err) {
-        // A token read before is kept: the kubelet swaps the file by a rename, never leaving it absent for long.
-        if (f.token !== undefined) return f.token
+        // Until a 401, a token read before is kept: the kubelet swaps the file by a rename, never leaving it absent for long.
+        if (f.token !== undefined && !force) return f.token
         throw new CredentialsError(
           `the token file ${f.path} (${SOURCE_TEXT[this.source]}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`
         )
@@ -338,9 +339,9 @@ export class RefreshingAuthentication implements Authentication {
       try {
         const token = this.tokenFromFile(true)
         if (token !== before) return true
-        this.problem = 'unchanged'
+        this.problem = { unchanged: true }
       } catch (err) {
-        this.problem = (err as Error).message
+        this.problem = { failed: (err as Error).message }
       }
       return false
     }
@@ -356,7 +357,7 @@ export class RefreshingAuthentication implements Authentication {
       try {
         await fresh.applyToHTTPSOptions({})
       } catch (err) {
-        this.problem = ((err as Error).message ?? String(err)).split('\n')[0].trim() || 'it failed'
+        this.problem = { failed: ((err as Error).message ?? String(err)).split('\n')[0].trim() || 'it failed' }
         return false
       }
       this.kc = fresh
@@ -371,15 +372,16 @@ export class RefreshingAuthentication implements Authentication {
     if (this.file) {
       const file =
         this.source === 'in-cluster' ? `the service account token ${this.file.path}` : `the token file ${this.file.path} (${who})`
-      if (this.problem === 'unchanged')
+      if (this.problem && 'unchanged' in this.problem)
         return `${file} still holds the refused token: check that what writes it keeps it current (for a service account, the kubelet's projected token)`
-      if (this.problem) return `${file} could not be read again: ${this.problem}`
+      if (this.problem) return this.problem.failed
       return `${file} was read again and its new token was refused too: check that the identity it names still exists and may use the cluster`
     }
     const exec = execOf(user)
     if (exec) {
       const plugin = `the exec plugin ${exec.command ? `'${exec.command}' ` : ''}of ${who}`
-      if (this.problem) return `${plugin} was run again for fresh credentials and failed: ${this.problem}`
+      if (this.problem && 'failed' in this.problem)
+        return `${plugin} was run again for fresh credentials and failed: ${this.problem.failed}`
       return `${plugin} was run again and its fresh credentials were refused too: check that the identity it logs in as may still use the cluster`
     }
     if (user?.token)
