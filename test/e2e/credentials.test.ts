@@ -6,12 +6,13 @@
 // tokens that stop working mid-wait: an exec plugin whose tokens a token
 // webhook (test/cluster/up.sh) accepts until the test revokes them.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { execFile } from 'node:child_process'
 import * as fs from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runDist } from '../../__tests__/support/run-dist.js'
+import { ROOT, runDist } from '../../__tests__/support/run-dist.js'
 import { assertNoSecrets, expectResult, kubeconfigSecrets, runAction, type Creds } from './support/action.js'
 import {
   APISERVER_PORT,
@@ -148,6 +149,14 @@ describe('restricted credentials (namespace from the kubeconfig context)', () =>
   })
 })
 
+function restartApiserver(): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', [path.join(ROOT, 'test/cluster/restart-apiserver.sh')], { timeout: 120_000 }, (err, _o, stderr) =>
+      err ? reject(new Error(`restart-apiserver.sh: ${stderr || err.message}`)) : resolve()
+    )
+  )
+}
+
 describe('credentials that expire mid-wait (an exec plugin, tokens checked by the token webhook)', () => {
   const TOKENS = { one: 'kjw-webhook-token-one-5b8e2c', two: 'kjw-webhook-token-two-91d4a7', other: 'kjw-webhook-token-other-3f6c0b' }
   /** Tokens the webhook accepts now; every token it was asked about, in order. */
@@ -234,7 +243,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
   }
 
   /** Starts a wait in poll mode (a request every second: each is authenticated anew) and revokes the plugin's token mid-wait. */
-  async function revokeMidWait(next: { plugin: string; webhook: string }, runMs: string) {
+  async function revokeMidWait(next: { plugin: string; webhook: string }, runMs: string, o: { watch?: boolean } = {}) {
     const plugin = pluginKubeconfig()
     plugin.setToken(TOKENS.one)
     accepted.add(TOKENS.one)
@@ -246,8 +255,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
         job: name,
         namespace: NS,
         condition: 'Complete',
-        mode: 'poll',
-        'poll-interval': '1s',
+        ...(o.watch ? {} : { mode: 'poll', 'poll-interval': '1s' }),
         timeout: '60s',
         kubeconfig: plugin.yaml
       },
@@ -263,6 +271,8 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     accepted.clear()
     accepted.add(next.webhook)
     plugin.setToken(next.plugin)
+    // Open watches are not authenticated again: a restart of kube-apiserver (an upgrade, say) ends them.
+    if (o.watch) await restartApiserver()
     const run = await running
     return { run, plugin, name }
   }
@@ -276,6 +286,19 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     })
     expect(plugin.runs()).toBe(2)
     expect(reviewed).toContain(TOKENS.two)
+    assertNoSecrets(run, [
+      { what: 'the first token', value: TOKENS.one },
+      { what: 'the token after the refresh', value: TOKENS.two }
+    ])
+  })
+
+  test('watch mode: kube-apiserver restarts after the revocation; the LIST again is refused, the plugin runs again, met', async () => {
+    const { run, plugin, name } = await revokeMidWait({ plugin: TOKENS.two, webhook: TOKENS.two }, '20000', { watch: true })
+    expect({ result: run.outputs.result, message: run.outputs.message }).toEqual({
+      result: 'met',
+      message: expect.stringMatching(new RegExp(`^job ${NS}/${name} completed`))
+    })
+    expect(plugin.runs()).toBe(2)
     assertNoSecrets(run, [
       { what: 'the first token', value: TOKENS.one },
       { what: 'the token after the refresh', value: TOKENS.two }
