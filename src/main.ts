@@ -2,7 +2,7 @@
 // orchestrates: a loop over snapshots, ended by a verdict or by the timeout
 // or a cancel; each stage lives in its own folder or file.
 import * as core from '@actions/core'
-import { loadCredentials, CredentialsError } from './credentials.js'
+import { loadCredentials, maskKubeconfigInput, CredentialsError } from './credentials.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
@@ -117,15 +117,13 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
 async function waitAndDiagnose(known: Progress, timing: Timing, started: number, cancelled: AbortSignal): Promise<Outcome> {
   const settings = (known.settings = readSettings((name) => core.getInput(name)))
   if (settings.prCommentToken) core.setSecret(settings.prCommentToken)
-  // A base64 kubeconfig as typed (the runner masks secrets.*, but not a value pasted in)
-  const rawKubeconfig = core.getInput('kubeconfig').trim()
-  if (rawKubeconfig && !rawKubeconfig.includes(':')) core.setSecret(rawKubeconfig)
+  maskKubeconfigInput(core.getInput('kubeconfig'), (s) => core.setSecret(s))
   const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
   const namespace = (known.namespace = settings.namespace ?? creds.namespace)
   core.info(
     `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
   )
-  const http = (known.http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs))
+  const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
 
   const overall = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
   const elapsedMs = Date.now() - started
