@@ -1,21 +1,33 @@
 // ESLint, as GitHub's typescript-action template sets it up (typescript-eslint,
 // Prettier for the formatting), plus one rule of ours: imports point down the
 // pipeline. inputs → credentials → observe → decide → diagnose → report →
-// main: a stage may import the stages before it and the shared modules
-// (model, duration, text, kube), never one after it.
+// cleanup → engine → github (and src/index.ts, the entry point): a stage may import the stages before it
+// and the shared modules (model, duration, text, kube), never one after it.
+// And the engine knows no GitHub: only src/github/ imports @actions/*.
 import js from '@eslint/js'
 import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const stages = ['inputs', 'credentials', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'main']
+const stages = ['inputs', 'credentials', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'engine', 'github']
 /** import specifiers that reach a stage, from anywhere in src/ */
 const reach = (stage) => [`**/${stage}.js`, `**/${stage}/**`, `./${stage}.js`, `./${stage}/**`]
 const after = (stage) => stages.slice(stages.indexOf(stage) + 1)
+/** Outside the GitHub face (src/github/), as a pattern of no-restricted-imports: one rule holds both (a later
+ * setting of the rule for the same files would replace an earlier one, not add to it). */
+const noActions = { group: ['@actions/*'], message: 'the engine knows no GitHub: @actions/* only in src/github/' }
 const downward = (files, later, why) => ({
   files,
   rules: {
-    'no-restricted-imports': ['error', { patterns: [{ group: later.flatMap(reach), message: `imports point down the pipeline: ${why}` }] }]
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...(later.length ? [{ group: later.flatMap(reach), message: `imports point down the pipeline: ${why}` }] : []),
+          ...(files.some((f) => f.startsWith('src/github')) ? [] : [noActions])
+        ]
+      }
+    ]
   }
 })
 
@@ -34,7 +46,8 @@ export default tseslint.config(
   },
   // The shared modules know no stage.
   downward(['src/model.ts', 'src/duration.ts', 'src/text/**', 'src/kube/**'], stages, 'a shared module imports no stage'),
-  ...stages.filter((s) => s !== 'main').map((s) => downward([`src/${s}.ts`, `src/${s}/**`], after(s), `${s} may not import a later stage`)),
+  ...stages.map((s) => downward([`src/${s}.ts`, `src/${s}/**`], after(s), `${s} may not import a later stage`)),
+  downward(['src/index.ts'], [], 'the entry point'),
   // decide is pure: it sees the model, never the cluster.
   {
     files: ['src/decide/**'],
@@ -46,7 +59,8 @@ export default tseslint.config(
             {
               group: [...after('decide').flatMap(reach), '**/kube/**', '**/observe/**', '**/inputs.js', '**/credentials.js'],
               message: 'decide is pure: it imports the model only'
-            }
+            },
+            noActions
           ],
           paths: [{ name: '@actions/core', message: 'decide is pure: no I/O' }]
         }

@@ -6,7 +6,7 @@ import * as core from '../__fixtures__/core.js'
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { run } = await import('../src/main.js')
+const { run } = await import('../src/github/main.js')
 const { jobNameLabel, serverRelease } = await import('../src/observe/sources.js')
 
 const TIMING = { requestTimeoutMs: 5_000, idleTimeoutMs: 3_000, unreachableGraceMs: 1_000, tickMs: 100, heartbeatMs: 60_000 }

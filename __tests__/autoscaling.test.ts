@@ -7,7 +7,7 @@ import * as core from '../__fixtures__/core.js'
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { run } = await import('../src/main.js')
+const { run } = await import('../src/github/main.js')
 
 const TIMING = {
   requestTimeoutMs: 5_000,

@@ -14,7 +14,8 @@ import type { Outcome, Result } from '../src/report/outcome.js'
 import { parse } from './support/gfm-page.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { cleanUp, jobsToDelete, shouldDelete } = await import('../src/cleanup.js')
+const { cleanUp } = await import('../src/github/cleanup.js')
+const { jobsToDelete, shouldDelete } = await import('../src/cleanup.js')
 
 const job = (name: string): JobInfo => ({
   name,

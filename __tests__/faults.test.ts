@@ -25,10 +25,10 @@ import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globa
 import * as core from '../__fixtures__/core.js'
 import { FakeApiServer, type KubeObject, type RequestRecord } from './support/fake-apiserver.js'
 import { closedPort } from './support/servers.js'
-import type { Timing } from '../src/main.js'
+import type { Timing } from '../src/engine.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { run } = await import('../src/main.js')
+const { run } = await import('../src/github/main.js')
 
 const TIMING: Timing = {
   requestTimeoutMs: 1_000,

@@ -14,7 +14,7 @@ import { ContainerLog, LogReader, parseLogQuery, serveLog } from '../test/cluste
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
-const { run } = await import('../src/main.js')
+const { run } = await import('../src/github/main.js')
 
 const TIMING = { requestTimeoutMs: 5_000, idleTimeoutMs: 3_000, unreachableGraceMs: 1_000, tickMs: 100, heartbeatMs: 60_000 }
 const NS = 'ci'

@@ -1,10 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
+import { LogGate, annotation, escapeData, escapeProperty, logLine, newStopToken } from '../src/github/commands.js'
 import {
-  LogGate,
-  annotation,
-  escapeData,
-  escapeProperty,
-  logLine,
   gfm,
   gfmHtml,
   htmlText,
@@ -19,7 +15,6 @@ import {
   mdText,
   mermaid,
   mermaidText,
-  newStopToken,
   oneLine,
   splitLines,
   stripControls

@@ -21,7 +21,7 @@ import type { Diagnosis, EventLine } from '../src/diagnose/collect.js'
 import type { ContainerInfo, JobInfo, PodInfo, Snapshot, Target } from '../src/model.js'
 import { podInfo } from '../src/observe/convert.js'
 import type { JobReport, Outcome, Result } from '../src/report/outcome.js'
-import { commentBody } from '../src/report/pr-comment.js'
+import { commentBody } from '../src/github/pr-comment.js'
 import { MAX_POD_ROWS, summaryMarkdown } from '../src/report/summary.js'
 import { parse, problems, shape, text, walk } from './support/gfm-page.js'
 

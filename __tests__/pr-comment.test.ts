@@ -45,7 +45,7 @@ const gh = http.createServer((req, res) => {
 })
 
 let kube: FakeApiServer
-let run: typeof import('../src/main.js').run
+let run: typeof import('../src/github/main.js').run
 beforeAll(async () => {
   await new Promise<void>((r) => gh.listen(0, '127.0.0.1', r))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-gh-'))
@@ -61,7 +61,7 @@ beforeAll(async () => {
     GITHUB_STEP_SUMMARY: '/dev/null'
   })
   jest.unstable_mockModule('@actions/core', () => core)
-  run = (await import('../src/main.js')).run
+  run = (await import('../src/github/main.js')).run
   kube = new FakeApiServer({ namespaces: ['default', 'ci'] })
   await kube.start()
 })

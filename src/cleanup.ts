@@ -1,17 +1,16 @@
 // What becomes of the Jobs when the step ends (inputs delete and on-cancel),
 // after the report: a failure here is a warning, never the step's result.
+// Plain values out (what was deleted, kept, and why): the face says it.
 // Deleted with propagationPolicy Background, so that the garbage collector
 // removes the pods (a plain API DELETE would orphan them, kubernetes#20902),
 // and with the uid as a precondition, so that a Job created again meanwhile
 // under the same name is left alone.
-import * as core from '@actions/core'
 import type { Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import type { KubeHttp } from './kube/http.js'
 import { jobEnd, type JobInfo, type Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
-import { appendSummary } from './report/report.js'
-import { gfm, mdCode, mdJoin, mdText } from './text/gate.js'
+import { gfm, mdCode, mdJoin, mdText, type Markdown } from './text/gate.js'
 
 /** Every request of the clean-up together: on cancel it must fit in the runner's grace (SIGINT to SIGTERM is 7.5 s). */
 const CLEANUP_BOUND_MS = 5_000
@@ -74,17 +73,27 @@ const created = (j: JobInfo): number => {
   return Number.isNaN(t) ? Number.MAX_SAFE_INTEGER : t
 }
 
-export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<void> {
-  if (!shouldDelete(settings, outcome.result)) return
+/** What the clean-up did, for the face to say. */
+export interface Cleanup {
+  /** namespace/name of each Job deleted, sorted */
+  deleted: string[]
+  /** Jobs kept on purpose: namespace/name of each, by the one reason that kept them */
+  kept: { names: string[]; why: string }[]
+  /** one message for each Job (or, without the right, for all of them) not deleted */
+  failures: string[]
+}
+
+export async function deleteJobs(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<Cleanup | undefined> {
+  if (!shouldDelete(settings, outcome.result)) return undefined
   const signal = AbortSignal.timeout(CLEANUP_BOUND_MS)
   const deleted: string[] = []
+  const failures: string[] = []
   // Without the right, every Job fails alike: one warning names them all.
   const forbidden: JobInfo[] = []
   const { jobs, kept } = jobsToDelete(settings, outcome, seen)
   // One line per reason, naming every Job it keeps.
   const keptBy = new Map<string, string[]>()
   for (const k of kept) keptBy.set(k.why, [...(keptBy.get(k.why) ?? []), `${k.job.namespace}/${k.job.name}`])
-  for (const [why, names] of keptBy) core.info(`kept ${names.map((n) => `job ${n}`).join(', ')}: ${why}`)
   await Promise.all(
     jobs.map(async (job) => {
       try {
@@ -98,34 +107,37 @@ export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outco
       } catch (err) {
         const e = err as KubeError
         if (e instanceof KubeError && e.code === 403) forbidden.push(job)
-        else core.warning(`job ${job.namespace}/${job.name} not deleted: ${e.message}`, { title: 'kube-job-wait: clean-up' })
+        else failures.push(`job ${job.namespace}/${job.name} not deleted: ${e.message}`)
       }
     })
   )
   if (forbidden.length) {
     const names = forbidden.map((j) => `job ${j.name}`).sort()
-    core.warning(
-      `no permission to delete jobs in namespace ${forbidden[0].namespace}: kept ${names.join(', ')} (grant delete on batch jobs to the credentials, or set delete: never)`,
-      { title: 'kube-job-wait: clean-up' }
+    failures.push(
+      `no permission to delete jobs in namespace ${forbidden[0].namespace}: kept ${names.join(', ')} (grant delete on batch jobs to the credentials, or set delete: never)`
     )
   }
+  return { deleted: deleted.sort(), kept: [...keptBy].map(([why, names]) => ({ names, why })), failures }
+}
+
+/** The log lines of our own that say what the clean-up did (failures aside: warnings). */
+export function cleanupLines(c: Cleanup): { kept: string[]; deleted?: string } {
+  return {
+    kept: c.kept.map(({ names, why }) => `kept ${names.map((n) => `job ${n}`).join(', ')}: ${why}`),
+    deleted: c.deleted.length
+      ? `deleted ${c.deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`
+      : undefined
+  }
+}
+
+/** The summary's lines on the clean-up, or undefined when there is nothing to say. */
+export function cleanupMarkdown(c: Cleanup): Markdown | undefined {
   const codes = (names: string[]) =>
     mdJoin(
       names.map((n) => mdCode(n)),
       gfm`, `
     )
-  const summary = [...keptBy].map(([why, names]) => gfm`\nℹ️ Kept ${codes(names)}: ${mdText(why)}.\n`)
-  if (deleted.length) {
-    deleted.sort()
-    outcome.deleted = deleted
-    core.setOutput('deleted', JSON.stringify(deleted))
-    core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
-    summary.unshift(gfm`\n🗑️ Deleted ${codes(deleted)} (the garbage collector removes their pods).\n`)
-  }
-  if (!summary.length) return
-  try {
-    appendSummary(mdJoin(summary))
-  } catch (err) {
-    core.warning(`could not write the job summary: ${(err as Error).message}`)
-  }
+  const lines = c.kept.map(({ names, why }) => gfm`\nℹ️ Kept ${codes(names)}: ${mdText(why)}.\n`)
+  if (c.deleted.length) lines.unshift(gfm`\n🗑️ Deleted ${codes(c.deleted)} (the garbage collector removes their pods).\n`)
+  return lines.length ? mdJoin(lines) : undefined
 }

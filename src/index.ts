@@ -1,5 +1,5 @@
 // The entry point the runner runs (dist/index.js, one bundle).
-import { run } from './main.js'
+import { run } from './github/main.js'
 
 try {
   await run()

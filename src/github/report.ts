@@ -9,11 +9,12 @@ import * as os from 'node:os'
 import * as core from '@actions/core'
 import { causeTitle, type CauseGroup } from '../decide/explain.js'
 import type { Diagnosis } from '../diagnose/collect.js'
-import { LogGate, oneLine, type Markdown } from '../text/gate.js'
-import { annotations } from './annotations.js'
-import type { Outcome } from './outcome.js'
-import { outputs } from './render.js'
-import { summaryMarkdown } from './summary.js'
+import { annotations } from '../report/annotations.js'
+import type { Outcome } from '../report/outcome.js'
+import { outputs } from '../report/render.js'
+import { summaryMarkdown } from '../report/summary.js'
+import { oneLine, type Markdown } from '../text/gate.js'
+import { LogGate } from './commands.js'
 
 export function report(o: Outcome, gate: LogGate = new LogGate()): void {
   gate.close()

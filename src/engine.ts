@@ -1,25 +1,24 @@
-// inputs → credentials → observe → decide → report. This file only
-// orchestrates: a loop over snapshots, ended by a verdict or by the timeout
-// or a cancel; each stage lives in its own folder or file.
-import * as core from '@actions/core'
+// inputs → credentials → observe → decide → diagnose → clean-up, without
+// GitHub: plain values in (raw inputs, a signal, what to do with text), plain
+// values out (an Outcome, what the clean-up did). Each face (the action in
+// src/github/, a command line) reads its inputs, renders the Outcome and owns
+// the process (signals, the crash path); this file only orchestrates: a loop
+// over snapshots, ended by a verdict or by the timeout or a cancel.
 import { loadCredentials, maskKubeconfigInput, CredentialsError } from './credentials.js'
+import { deleteJobs, shouldDelete, type Cleanup } from './cleanup.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
-import { readSettings, InputError, type Settings } from './inputs.js'
+import { readSettings, InputError, type GetInput, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
 import { jobEnd, severalJobs, type Observed, type PodInfo, type Snapshot, type Target } from './model.js'
 import { sleep } from './observe/backoff.js'
 import { LogFollower } from './observe/logs/follower.js'
 import { observe, type Observation } from './observe/observe.js'
-import { cleanUp, shouldDelete } from './cleanup.js'
 import { targetText, type JobReport, type Outcome } from './report/outcome.js'
-import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
-import { report } from './report/report.js'
-import { LogGate } from './text/gate.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
 
@@ -55,77 +54,111 @@ export const DEFAULT_TIMING: Timing = {
   autoscalerEventsMs: 15_000
 }
 
-/** What is known so far, for the report on every path (an error may come at any step). */
-interface Progress {
+/**
+ * Where the engine's words go; the face decides how they look. Cluster text
+ * (reasons, messages, log lines) and any line that quotes it goes to
+ * `untrusted`, which must make it safe where it is shown (the action: the
+ * stop-commands block; a terminal: no escape sequences).
+ */
+export interface EngineIO {
+  /** a line of our own */
+  info(text: string): void
+  /** cluster text, or a line that quotes it; a string may hold several lines */
+  untrusted(text: string | readonly string[]): void
+  warning(message: string, props?: { title?: string }): void
+  /** for whoever debugs the engine: stacks, retries */
+  debug(message: string): void
+  /** a value that must not be shown from now on (a token, a key) */
+  secret(value: string): void
+  /**
+   * Every verdict taken while waiting, for a live status. Without it, a
+   * progress line goes to `untrusted` when the picture changes and at least
+   * every heartbeat.
+   */
+  progress?(overall: Overall, elapsedMs: number): void
+}
+
+/**
+ * One wait, from raw inputs to the Jobs' clean-up. Its fields are what is
+ * known so far, for the report on every path (an error may come at any step).
+ * The face calls, in order: wait() (or failed() with what it threw),
+ * complete(), its report, cleanUp(), close().
+ */
+export class WaitRun {
+  readonly started = Date.now()
+  readonly timing: Timing
   settings?: Settings
   namespace?: string
   http?: KubeHttp
   observation?: Observation
   /** logs: follow */
   follower?: LogFollower
-  /** The one writer of the step's log while cluster text may be in it (src/text/gate.ts): cluster text
-   * goes through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own. */
-  gate: LogGate
+
+  constructor(
+    readonly io: EngineIO,
+    tuning: Partial<Timing> = {},
+    readonly env: NodeJS.ProcessEnv = process.env
+  ) {
+    this.timing = { ...DEFAULT_TIMING, ...tuning }
+  }
+
+  /** The wait and its diagnosis; throws what ends it in error (see failed()). */
+  wait(input: GetInput, cancelled: AbortSignal): Promise<Outcome> {
+    return waitAndDiagnose(input, this, cancelled)
+  }
+
+  /** result=error: bad input, credentials, an API error retrying cannot mend, or a bug. */
+  failed(err: unknown): Outcome {
+    return failure(err, this)
+  }
+
+  /** Fills in what the report shows of the run, from what is known; stops following logs. */
+  complete(outcome: Outcome): Outcome {
+    outcome.namespace ??= this.namespace
+    if (this.settings && !several(this.settings)) outcome.job ??= this.settings.jobs[0]
+    outcome.target ??= this.settings?.target
+    outcome.mode ??= this.observation?.status.mode
+    outcome.requests ??= this.http?.requests
+    this.follower?.close()
+    return outcome
+  }
+
+  /** Whether cleanUp() will delete Jobs (a face ends the watches first, before any request after the report). */
+  deletes(outcome: Outcome): boolean {
+    return this.settings !== undefined && shouldDelete(this.settings, outcome.result)
+  }
+
+  /** Ends the watches: before a request that follows the verdict. */
+  async release(): Promise<void> {
+    await this.observation?.close()
+  }
+
+  /** What becomes of the Jobs (inputs delete and on-cancel): after the report, so that a failure changes nothing of it. */
+  async cleanUp(outcome: Outcome): Promise<Cleanup | undefined> {
+    if (!this.settings || !this.http || !this.observation || !this.deletes(outcome)) return undefined
+    await this.release()
+    return deleteJobs(this.http, this.settings, outcome, this.observation.latest())
+  }
+
+  /** Tidy up without waiting: no watch, request or timer left open. */
+  close(): void {
+    void this.observation?.close()
+  }
 }
 
-export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
-  const timing: Timing = { ...DEFAULT_TIMING, ...tuning }
-  const started = Date.now()
-  // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
-  const known: Progress = { gate: new LogGate((text) => core.info(text.replace(/\n$/, ''))) }
-  // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
-  // at once, and the report is still written.
-  const cancel = new AbortController()
-  const onSignal = () => cancel.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  // One report, whichever path gets there first: the crash handler below and the main flow both end
-  // here, and the second finds the first's report (outputs written twice would have the last one win).
-  let reported: { outcome: Outcome; done: Promise<void> } | undefined
-  const reportOnce = (outcome: Outcome) => (reported ??= { outcome, done: finish(outcome, known) })
-  // The last resort: a throw that escaped every handler still ends in result=error, reported; after a
-  // report already begun it only ends the step, with that report's exit code.
-  let crashed = false
-  const onCrash = (err: unknown) => {
-    if (crashed) return
-    crashed = true
-    const first = reported === undefined
-    const { done } = reportOnce(failure(err, known, started))
-    if (!first) known.gate.own(() => core.debug(`after the report: ${(err as Error)?.stack ?? String(err)}`))
-    void done.finally(() => process.exit(first ? 1 : undefined))
-  }
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
-  let outcome: Outcome
-  try {
-    outcome = await waitAndDiagnose(known, timing, started, cancel.signal)
-  } catch (err) {
-    outcome = failure(err, known, started)
-  }
-  const ours = reportOnce(outcome)
-  await ours.done
-  // Tidy up after the report, without waiting for it: the entry point exits the moment run() returns,
-  // and any other caller (tests, local-action) is left with no watch, request or timer open.
-  void known.observation?.close()
-  process.removeListener('SIGINT', onSignal)
-  process.removeListener('SIGTERM', onSignal)
-  process.removeListener('uncaughtException', onCrash)
-  process.removeListener('unhandledRejection', onCrash)
-  return ours.outcome
-}
-
-async function waitAndDiagnose(known: Progress, timing: Timing, started: number, cancelled: AbortSignal): Promise<Outcome> {
-  const settings = (known.settings = readSettings((name) => core.getInput(name)))
-  if (settings.prCommentToken) core.setSecret(settings.prCommentToken)
-  maskKubeconfigInput(core.getInput('kubeconfig'), (s) => core.setSecret(s))
-  const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
+async function waitAndDiagnose(input: GetInput, known: WaitRun, cancelled: AbortSignal): Promise<Outcome> {
+  const { io, timing, started } = known
+  const settings = (known.settings = readSettings(input))
+  if (settings.prCommentToken) io.secret(settings.prCommentToken)
+  maskKubeconfigInput(input('kubeconfig'), (s) => io.secret(s))
+  const creds = loadCredentials(settings, { env: known.env, mask: (s) => io.secret(s) })
   const namespace = (known.namespace = settings.namespace ?? creds.namespace)
-  core.info(
+  io.info(
     `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
   )
   const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
 
-  const overall = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
+  const overall = await waitForVerdict(settings, namespace, http, cancelled, known)
   const elapsedMs = Date.now() - started
   const diagnosable = (v: Verdict) => (v.state === 'failed' || v.state === 'timeout') && !cancelled.aborted
   const follower = known.follower
@@ -134,7 +167,7 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   if (overall.jobs.some((j) => diagnosable(j.verdict))) await known.observation?.close()
   const diagnoseJob = async (j: Overall['jobs'][number]) => {
     if (!diagnosable(j.verdict)) return undefined
-    const d = await diagnose(http, j.snapshot, j.verdict, settings.logLines, logSource, timing.diagnosisMs, cancelled, known.gate)
+    const d = await diagnose(http, j.snapshot, j.verdict, settings.logLines, logSource, timing.diagnosisMs, cancelled, io)
     if (d && follower) d.notes.push(...follower.notes)
     return d
   }
@@ -172,11 +205,10 @@ async function waitForVerdict(
   settings: Settings,
   namespace: string,
   http: KubeHttp,
-  timing: Timing,
-  started: number,
   cancelled: AbortSignal,
-  known: Progress
+  known: WaitRun
 ): Promise<Overall> {
+  const { io, timing, started } = known
   const timedOut = new AbortController()
   const timer = setTimeout(() => timedOut.abort(), Math.max(0, started + settings.timeoutMs - Date.now()))
   const observation = (known.observation = observe(
@@ -195,8 +227,7 @@ async function waitForVerdict(
         settings.unschedulableGraceMs > 0
           ? Math.min(timing.autoscalerEventsMs, Math.max(1_000, settings.unschedulableGraceMs / 4))
           : timing.autoscalerEventsMs,
-      onNote: (level, message) =>
-        level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
+      onNote: (level, message) => (level === 'info' ? io.untrusted(message) : level === 'warning' ? io.warning(message) : io.debug(message))
     },
     AbortSignal.any([timedOut.signal, cancelled])
   ))
@@ -215,7 +246,7 @@ async function waitForVerdict(
   })
   const judge = (seen: Observed, ending?: Ending) =>
     decideJobs(seen, wanted, settings.target, rules(), Date.now() + http.serverClockSkewMs, ending)
-  const progress = progressLog(timing.heartbeatMs, started, known.gate)
+  const progress = io.progress ? (o: Overall) => io.progress!(o, Date.now() - started) : progressLog(timing.heartbeatMs, started, io)
   // logs: follow — every container's log streamed beside the loop, never holding it up
   const follower = (known.follower =
     settings.logs === 'follow'
@@ -224,8 +255,8 @@ async function waitForVerdict(
           namespace,
           maxStreams: settings.logMaxStreams,
           tailLines: settings.logLines,
-          write: (lines) => known.gate.untrusted(lines),
-          note: (message) => known.gate.untrusted(message)
+          write: (lines) => io.untrusted(lines),
+          note: (message) => io.untrusted(message)
         })
       : undefined)
   const ignored = new Set<string>()
@@ -242,9 +273,9 @@ async function waitForVerdict(
         for (const name of overall.ignored) {
           if (ignored.has(name)) continue
           ignored.add(name)
-          known.gate.untrusted(`job ${namespace}/${name} matches ${settings.selector} but finished before this step started: not counted`)
+          io.untrusted(`job ${namespace}/${name} matches ${settings.selector} but finished before this step started: not counted`)
         }
-        progress(overall.message)
+        progress(overall)
         if (overall.state !== 'waiting') break
       }
     } finally {
@@ -305,14 +336,14 @@ async function finalVerdict(
 const unfinished = (p: PodInfo) => !p.deleted && p.phase !== 'Succeeded' && p.phase !== 'Failed'
 
 /** A progress line when the picture changes, and at least every heartbeat. It
- * quotes cluster text (reasons, messages): through the gate. */
-function progressLog(heartbeatMs: number, started: number, gate: LogGate): (message: string) => void {
+ * quotes cluster text (reasons, messages): untrusted. */
+function progressLog(heartbeatMs: number, started: number, io: EngineIO): (overall: Overall) => void {
   let last = ''
   let at = 0
-  return (message) => {
+  return ({ message }) => {
     const now = Date.now()
     if (message === last && now - at < heartbeatMs) return
-    gate.untrusted(progressLine(message, now - started))
+    io.untrusted(progressLine(message, now - started))
     last = message
     at = now
   }
@@ -327,7 +358,7 @@ async function diagnose(
   logSource: CollectOptions['logSource'],
   boundMs: number,
   cancelled: AbortSignal,
-  gate: LogGate
+  io: EngineIO
 ): Promise<Diagnosis | undefined> {
   const bound = new AbortController()
   const stop = () => bound.abort()
@@ -337,12 +368,12 @@ async function diagnose(
       collectDiagnosis(http, snapshot, verdict.problems, { logLines, logSource, maxGroups: 5 }),
       sleep(boundMs, bound.signal).then(() => {
         // sleep() also ends when the bound is lifted after the diagnosis arrived
-        if (!bound.signal.aborted) gate.untrusted(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
+        if (!bound.signal.aborted) io.untrusted(`logs and events not shown: reading them took longer than ${formatDuration(boundMs)}`)
         return undefined
       })
     ])
   } catch (err) {
-    gate.own(() => core.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`))
+    io.debug(`diagnosis failed: ${(err as Error)?.stack ?? err}`)
     return undefined
   } finally {
     bound.abort()
@@ -351,55 +382,16 @@ async function diagnose(
 }
 
 /** result=error: bad input, credentials, an API error retrying cannot mend, or a bug. */
-function failure(err: unknown, known: Progress, started: number): Outcome {
-  known.gate.own(() => core.debug((err as Error)?.stack ?? String(err)))
+function failure(err: unknown, known: WaitRun): Outcome {
+  known.io.debug((err as Error)?.stack ?? String(err))
   const seen = known.observation?.latest().jobs ?? []
   const many = known.settings !== undefined && several(known.settings)
   return {
     result: 'error',
     message: errorMessage(err),
     ...(many ? {} : { snapshot: seen[0] }),
-    elapsedMs: Date.now() - started
+    elapsedMs: Date.now() - known.started
   }
-}
-
-/** Outputs, annotations and summary; then the optional PR comment. */
-async function finish(outcome: Outcome, known: Progress): Promise<void> {
-  outcome.namespace ??= known.namespace
-  if (known.settings && !several(known.settings)) outcome.job ??= known.settings.jobs[0]
-  outcome.target ??= known.settings?.target
-  outcome.mode ??= known.observation?.status.mode
-  outcome.requests ??= known.http?.requests
-  outcome.runUrl ??= runUrl()
-  known.follower?.close()
-  report(outcome, known.gate)
-  const token = known.settings?.prCommentToken
-  // report() ended outside the block: the comment's lines (ours) are written there too
-  known.gate.close()
-  // A PR comment or a clean-up follows: the watches end first. Otherwise they are left to run() and to the exit.
-  const commenting = token && outcome.result !== 'cancelled'
-  if (commenting || (known.settings && shouldDelete(known.settings, outcome.result))) await known.observation?.close()
-  if (commenting) await prComment(outcome, token)
-  // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
-  if (known.settings && known.http && known.observation) {
-    await cleanUp(known.http, known.settings, outcome, known.observation.latest())
-  }
-}
-
-async function prComment(o: Outcome, token: string): Promise<void> {
-  try {
-    const url = await commentOnPullRequest(o, token)
-    if (url) core.info(`pull-request comment: ${url}`)
-  } catch (err) {
-    core.warning(`could not comment on the pull request: ${(err as Error).message?.split('\n')[0]}`)
-  }
-}
-
-/** The run's page, from the variables the runner sets (as @actions/github's context reads them). */
-function runUrl(): string | undefined {
-  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env
-  if (!GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined
-  return `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
 }
 
 function errorMessage(err: unknown): string {

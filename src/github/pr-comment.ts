@@ -3,9 +3,9 @@
 // (comment-on-pr: true); a failure here is a warning, never the step's result.
 import * as core from '@actions/core'
 import { gfm, mdComment, mdLines, type Markdown } from '../text/gate.js'
-import type { Outcome } from './outcome.js'
-import { jobName } from './render.js'
-import { summaryParts } from './summary.js'
+import type { Outcome } from '../report/outcome.js'
+import { jobName } from '../report/render.js'
+import { summaryParts } from '../report/summary.js'
 
 /** GitHub refuses comment bodies over 65,536 characters. */
 const MAX_BODY = 60_000

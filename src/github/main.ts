@@ -1,0 +1,102 @@
+// The GitHub Action's face of the engine (src/engine.ts): inputs from the
+// runner, the step's log through the stop-commands gate, outputs,
+// annotations, the job summary, the PR comment; and the process: the
+// runner's signals, and one report whatever fails.
+import * as core from '@actions/core'
+import { WaitRun, type EngineIO, type Timing } from '../engine.js'
+import type { Outcome } from '../report/outcome.js'
+import { reportCleanup } from './cleanup.js'
+import { LogGate } from './commands.js'
+import { commentOnPullRequest } from './pr-comment.js'
+import { report } from './report.js'
+
+export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
+  // The one writer of the step's log while cluster text may be in it (commands.ts): cluster text goes
+  // through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own.
+  // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
+  const gate = new LogGate((text) => core.info(text.replace(/\n$/, '')))
+  const wait = new WaitRun(stepLog(gate), tuning)
+  // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
+  // at once, and the report is still written.
+  const cancel = new AbortController()
+  const onSignal = () => cancel.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  // One report, whichever path gets there first: the crash handler below and the main flow both end
+  // here, and the second finds the first's report (outputs written twice would have the last one win).
+  let reported: { outcome: Outcome; done: Promise<void> } | undefined
+  const reportOnce = (outcome: Outcome) => (reported ??= { outcome, done: finish(outcome, wait, gate) })
+  // The last resort: a throw that escaped every handler still ends in result=error, reported; after a
+  // report already begun it only ends the step, with that report's exit code.
+  let crashed = false
+  const onCrash = (err: unknown) => {
+    if (crashed) return
+    crashed = true
+    const first = reported === undefined
+    const { done } = reportOnce(wait.failed(err))
+    if (!first) gate.own(() => core.debug(`after the report: ${(err as Error)?.stack ?? String(err)}`))
+    void done.finally(() => process.exit(first ? 1 : undefined))
+  }
+  process.on('uncaughtException', onCrash)
+  process.on('unhandledRejection', onCrash)
+  let outcome: Outcome
+  try {
+    outcome = await wait.wait((name) => core.getInput(name), cancel.signal)
+  } catch (err) {
+    outcome = wait.failed(err)
+  }
+  const ours = reportOnce(outcome)
+  await ours.done
+  // Tidy up after the report, without waiting for it: the entry point exits the moment run() returns,
+  // and any other caller (tests, local-action) is left with no watch, request or timer open.
+  wait.close()
+  process.removeListener('SIGINT', onSignal)
+  process.removeListener('SIGTERM', onSignal)
+  process.removeListener('uncaughtException', onCrash)
+  process.removeListener('unhandledRejection', onCrash)
+  return ours.outcome
+}
+
+/** The engine's words in the step's log: cluster text inside the stop-commands block, ours outside. */
+function stepLog(gate: LogGate): EngineIO {
+  return {
+    info: (text) => gate.own(() => core.info(text)),
+    untrusted: (text) => gate.untrusted(text),
+    warning: (message, props) => gate.own(() => (props ? core.warning(message, props) : core.warning(message))),
+    debug: (message) => gate.own(() => core.debug(message)),
+    secret: (value) => core.setSecret(value)
+  }
+}
+
+/** Outputs, annotations and summary; then the optional PR comment; then the clean-up. */
+async function finish(outcome: Outcome, wait: WaitRun, gate: LogGate): Promise<void> {
+  outcome.runUrl ??= runUrl()
+  wait.complete(outcome)
+  report(outcome, gate)
+  const token = wait.settings?.prCommentToken
+  // report() ended outside the block: the comment's lines (ours) are written there too
+  gate.close()
+  // A PR comment or a clean-up follows: the watches end first. Otherwise they are left to run() and to the exit.
+  const commenting = token && outcome.result !== 'cancelled'
+  if (commenting || wait.deletes(outcome)) await wait.release()
+  if (commenting) await prComment(outcome, token)
+  // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
+  const cleanup = await wait.cleanUp(outcome)
+  if (cleanup) reportCleanup(cleanup, outcome)
+}
+
+async function prComment(o: Outcome, token: string): Promise<void> {
+  try {
+    const url = await commentOnPullRequest(o, token)
+    if (url) core.info(`pull-request comment: ${url}`)
+  } catch (err) {
+    core.warning(`could not comment on the pull request: ${(err as Error).message?.split('\n')[0]}`)
+  }
+}
+
+/** The run's page, from the variables the runner sets (as @actions/github's context reads them). */
+function runUrl(): string | undefined {
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env
+  if (!GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined
+  return `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+}
