@@ -118,6 +118,9 @@ describe('the engine, with a face that is not GitHub', () => {
     expect(outcome.result).toBe('error')
     expect(outcome.message).toMatch(/Input 'timeout'/)
     expect(of('debug').join('\n')).toMatch(/Input 'timeout'/)
+    // outcome() is the same, in one call that never throws
+    const again = await new WaitRun(io, TIMING).outcome(inputs({ timeout: 'soon' }), new AbortController().signal)
+    expect(again).toMatchObject({ result: 'error', message: outcome.message })
   })
 
   test('the clean-up returns what it did, and says nothing itself', async () => {

@@ -81,8 +81,9 @@ export interface EngineIO {
 /**
  * One wait, from raw inputs to the Jobs' clean-up. Its fields are what is
  * known so far, for the report on every path (an error may come at any step).
- * The face calls, in order: wait() (or failed() with what it threw),
- * complete(), its report, cleanUp(), close().
+ * The face calls, in order: outcome() (or wait(), failed() with what it
+ * threw, complete()), its report, cleanUp(), close(); on a crash, failed()
+ * and complete() give the Outcome of what is known.
  */
 export class WaitRun {
   readonly started = Date.now()
@@ -100,6 +101,17 @@ export class WaitRun {
     readonly env: NodeJS.ProcessEnv = process.env
   ) {
     this.timing = { ...DEFAULT_TIMING, ...tuning }
+  }
+
+  /** wait(), or failed() with what it threw; then complete(): the Outcome on every path but a crash. */
+  async outcome(input: GetInput, cancelled: AbortSignal): Promise<Outcome> {
+    let outcome: Outcome
+    try {
+      outcome = await this.wait(input, cancelled)
+    } catch (err) {
+      outcome = this.failed(err)
+    }
+    return this.complete(outcome)
   }
 
   /** The wait and its diagnosis; throws what ends it in error (see failed()). */

@@ -39,13 +39,7 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   }
   process.on('uncaughtException', onCrash)
   process.on('unhandledRejection', onCrash)
-  let outcome: Outcome
-  try {
-    outcome = await wait.wait((name) => core.getInput(name), cancel.signal)
-  } catch (err) {
-    outcome = wait.failed(err)
-  }
-  const ours = reportOnce(outcome)
+  const ours = reportOnce(await wait.outcome((name) => core.getInput(name), cancel.signal))
   await ours.done
   // Tidy up after the report, without waiting for it: the entry point exits the moment run() returns,
   // and any other caller (tests, local-action) is left with no watch, request or timer open.
