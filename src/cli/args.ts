@@ -103,7 +103,19 @@ const OPTIONS = {
   ci: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
-  ...Object.fromEntries(PASSED_THROUGH.map((name) => [name, { type: 'string' }]))
+  'expected-jobs': { type: 'string' },
+  'fail-fast': { type: 'string' },
+  match: { type: 'string' },
+  timeout: { type: 'string' },
+  mode: { type: 'string' },
+  'poll-interval': { type: 'string' },
+  'pod-error-grace': { type: 'string' },
+  'unschedulable-grace': { type: 'string' },
+  'log-lines': { type: 'string' },
+  logs: { type: 'string' },
+  'log-max-streams': { type: 'string' },
+  'on-cancel': { type: 'string' },
+  context: { type: 'string' }
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
 
 const JOB_RESOURCES = ['job', 'jobs', 'job.batch', 'jobs.batch']
