@@ -135,7 +135,7 @@ export function chunks(text: string, width: number): string[] {
 /** A prefix, then the text wrapped beside it; lines after the first start with `cont` (spaces as wide as the prefix by default). */
 export function hanging(prefix: string, text: string, width: number, opts: { cont?: string; keepSpaces?: boolean } = {}): string[] {
   const cont = opts.cont ?? ' '.repeat(columns(prefix))
-  const room = Math.max(8, width - columns(prefix))
+  const room = Math.max(8, width - Math.max(columns(prefix), columns(cont)))
   const body = opts.keepSpaces ? chunks(text, room) : wrap(text, room)
   return body.map((l, i) => `${i === 0 ? prefix : cont}${l}`.trimEnd())
 }
@@ -334,7 +334,8 @@ function podTable(pods: readonly PodInfo[], width: number, now: number): string[
       return f + ' '.repeat(w[i] - columns(f))
     })
     const used = 2 + cells.reduce((n, c) => n + columns(c) + 2, 0)
-    return `  ${cells.join('  ')}  ${fit(r[4], Math.max(8, width - used))}`.trimEnd()
+    // Narrower than the fixed columns: the row is cut, as kubectl's would be by the terminal.
+    return fit(`  ${cells.join('  ')}  ${fit(r[4], Math.max(8, width - used))}`.trimEnd(), width)
   }
   return [`Pods (${pods.length})`, ...all.map(line), '']
 }
