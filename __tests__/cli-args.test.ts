@@ -204,7 +204,7 @@ describe('flagMessage', () => {
 })
 
 describe('colour, CI, help and version', () => {
-  test('colour only on a terminal, without --no-color, NO_COLOR or TERM=dumb', () => {
+  test('colour on a terminal or a CI log that shows it, never with --no-color, NO_COLOR or TERM=dumb', () => {
     expect(run(['x'], {}, true).options.color).toBe(true)
     expect(run(['x'], {}, false).options.color).toBe(false)
     expect(run(['x', '--no-color'], {}, true).options.color).toBe(false)
@@ -212,6 +212,13 @@ describe('colour, CI, help and version', () => {
     // no-color.org: an empty NO_COLOR does not count.
     expect(run(['x'], { NO_COLOR: '' }, true).options.color).toBe(true)
     expect(run(['x'], { TERM: 'dumb' }, true).options.color).toBe(false)
+    // CI logs that render ANSI colours, though not a terminal; Jenkins needs a plugin for them.
+    expect(run(['x'], { GITLAB_CI: 'true' }).options.color).toBe(true)
+    expect(run(['x'], { BUILDKITE: 'true' }).options.color).toBe(true)
+    expect(run(['x'], { GITHUB_ACTIONS: 'true' }).options.color).toBe(true)
+    expect(run(['x'], { JENKINS_URL: 'https://ci.example/' }).options.color).toBe(false)
+    expect(run(['x', '--no-color'], { GITLAB_CI: 'true' }).options.color).toBe(false)
+    expect(run(['x', '--ci=none'], { GITLAB_CI: 'true' }).options.color).toBe(false)
   })
 
   test.each([

@@ -133,9 +133,14 @@ export function detectCi(env: Record<string, string | undefined>): Ci {
   return 'none'
 }
 
-/** Colour only on a terminal, and not when the user said no (--no-color, NO_COLOR: no-color.org; TERM=dumb). */
-function wantColour(noColor: boolean, env: Record<string, string | undefined>, tty: boolean): boolean {
-  return tty && !noColor && !env.NO_COLOR && env.TERM !== 'dumb'
+/**
+ * Colour on a terminal, and in the logs of the CIs that render ANSI colours
+ * (GitHub, GitLab, Buildkite; Jenkins only with a plugin); never when the
+ * user said no (--no-color, NO_COLOR: no-color.org; TERM=dumb).
+ */
+function wantColour(noColor: boolean, env: Record<string, string | undefined>, tty: boolean, ci: Ci): boolean {
+  if (noColor || env.NO_COLOR || env.TERM === 'dumb') return false
+  return tty || ci === 'github' || ci === 'gitlab' || ci === 'buildkite'
 }
 
 /** A bare `--delete` means on-success, as a boolean flag would; its value only with "=", as kubectl's optional values. */
@@ -262,7 +267,7 @@ function parse(argv: readonly string[], env: Record<string, string | undefined>,
     output: v.output === undefined ? 'text' : oneOfFlag('-o/--output', v.output, ['text', 'json', 'name'] as const),
     summaryFile: nonEmpty('--summary', v.summary),
     junitFile: nonEmpty('--junit', v.junit),
-    color: wantColour(v['no-color'] === true, env, tty),
+    color: wantColour(v['no-color'] === true, env, tty, ci),
     kubeconfig: nonEmpty('--kubeconfig', v.kubeconfig),
     context: nonEmpty('--context', v.context),
     help: v.help === true,
