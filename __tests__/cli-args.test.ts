@@ -1,6 +1,7 @@
 // The CLI's arguments: kubectl's conventions turned into the action's inputs,
 // validated by the action's own readSettings; every bad flag is one line that
 // names it, with exit code 2; the help fits 80 columns.
+import * as fs from 'node:fs'
 import { describe, expect, test } from '@jest/globals'
 import { EXIT, EXIT_TABLE, detectCi, exitCode, flagMessage, helpText, parseArgs, programName, type ParsedArgs } from '../src/cli/args.js'
 
@@ -295,4 +296,10 @@ test('exit codes: 0 met, 1 failed, 3 timeout, 4 error, 130 cancelled; 2 is bad u
   expect([exitCode('met'), exitCode('failed'), exitCode('timeout'), exitCode('error'), exitCode('cancelled')]).toEqual([0, 1, 3, 4, 130])
   expect(EXIT.usage).toBe(2)
   expect(new Set(EXIT_TABLE.map(([c]) => c)).size).toBe(6)
+})
+
+test('docs/cli.md shows the help and the exit codes as they are', () => {
+  const doc = fs.readFileSync(new URL('../docs/cli.md', import.meta.url), 'utf8')
+  expect(doc).toContain(`\`\`\`text\n${helpText()}\`\`\``)
+  for (const [code, what] of EXIT_TABLE) expect(doc).toContain(`| ${code} | ${what} |`)
 })

@@ -1,6 +1,6 @@
 // The krew manifest (plugins/krew/job-wait.yaml): what krew requires of it,
 // and the release step that fills in the archive's sha256.
-//   node scripts/krew-manifest.ts ARCHIVE > job-wait.yaml
+//   npm run -s krew-manifest ARCHIVE > job-wait.yaml
 // reads the template, puts in the sha256 of ARCHIVE, and refuses to print a
 // manifest that krew would not install (a placeholder sha256 among them).
 // The checks follow krew's own validation of a Plugin (pkg/index/validation

@@ -347,7 +347,8 @@ Logs and report:
       --summary=FILE      write the markdown report to FILE
       --junit=FILE        write JUnit XML to FILE: a testsuite per Job, a
                           testcase per pod
-      --no-color          no colours (also NO_COLOR, or when not a terminal)
+      --no-color          no colours (also NO_COLOR); else colours on a
+                          terminal and in GitHub, GitLab and Buildkite logs
       --ci=CI             github, gitlab, buildkite, jenkins or none (default:
                           detected from the environment)
 
