@@ -65,6 +65,8 @@ describe('each flag, as --flag value and --flag=value', () => {
     [['--for=condition=Complete'], 'condition', 'Complete'],
     [['--for', 'condition=failed'], 'condition', 'failed'],
     [['--for=phase=Succeeded'], 'phase', 'Succeeded'],
+    [['--for=condition=Complete=True'], 'condition', 'Complete'],
+    [['--for=condition=failed=true'], 'condition', 'failed'],
     [['--for=phase=Running', '--count', '3'], 'expected-count', '3'],
     [['--for=phase=Running', '--count=3', '--match=exact'], 'match', 'exact'],
     [['--timeout', '20m'], 'timeout', '20m'],
@@ -146,6 +148,11 @@ describe('every bad value: one line naming the flag, the value and what is accep
     [['--for=delete'], "--for has an invalid value 'delete': expected condition=Complete|Failed|Finished|Suspended or phase="],
     [['--for=jsonpath={.status}'], "--for has an invalid value 'jsonpath={.status}'"],
     [['--for=condition='], "--for has an invalid value 'condition='"],
+    [
+      ['--for=condition=Complete=False'],
+      "--for has an invalid value 'condition=Complete=False': a condition is waited for to be True: give condition=Complete"
+    ],
+    [['--for=phase=Running=True'], "--for=phase has an invalid value 'Running=True'"],
     [['--for=condition=Complete', '--for=phase=Running'], '--for was given 2 times'],
     [['--for=condition=Complete', '--count=2'], "--count ('2') applies to a pod phase, not to --for=condition ('Complete')"],
     [['--count=0'], "--count has an invalid value '0': expected a whole number from 1 to 1000000"],

@@ -176,7 +176,18 @@ function waitFor(values: readonly string[]): Record<string, string> {
       `--for has an invalid value '${oneLine(raw)}': expected condition=Complete|Failed|Finished|Suspended or phase=Pending|Running|Succeeded|Failed`
     )
   }
-  return { [m[1].toLowerCase()]: m[2] }
+  const kind = m[1].toLowerCase()
+  // kubectl's condition=NAME=True is the same wait; =False is one this tool does not do.
+  const cond = /^([^=]+)=(.*)$/.exec(m[2])
+  if (kind === 'condition' && cond) {
+    if (cond[2].toLowerCase() !== 'true') {
+      throw new UsageError(
+        `--for has an invalid value '${oneLine(raw)}': a condition is waited for to be True: give condition=${oneLine(cond[1])}`
+      )
+    }
+    return { condition: cond[1] }
+  }
+  return { [kind]: m[2] }
 }
 
 /** kubectl's forms: NAME, job/NAME, job.batch/NAME; or `job NAME...`, `jobs -l SELECTOR`. */
