@@ -143,7 +143,7 @@ export function hanging(prefix: string, text: string, width: number, opts: { con
 // ---------------------------------------------------------------- colour
 
 const SGR = { reset: 0, bold: 1, dim: 2, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36 } as const
-type Style = keyof typeof SGR
+export type Style = keyof typeof SGR
 
 export type Paint = (style: Style, text: string) => string
 export const paint =
