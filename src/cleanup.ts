@@ -32,28 +32,37 @@ export function jobsToDelete(outcome: Pick<Outcome, 'job' | 'jobs'>, seen: Obser
   return seen.jobs.filter((s) => waited.has(s.name) && s.job && !s.jobDeleted).map((s) => s.job!)
 }
 
-export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<void> {
+/** `only`: the names the step created (manifest, from-cronjob); a Job it adopted is not its to delete. */
+export async function cleanUp(
+  http: KubeHttp,
+  settings: Settings,
+  outcome: Outcome,
+  seen: Observed,
+  only?: readonly string[]
+): Promise<void> {
   if (!shouldDelete(settings, outcome.result)) return
   const signal = AbortSignal.timeout(CLEANUP_BOUND_MS)
   const deleted: string[] = []
   // Without the right, every Job fails alike: one warning names them all.
   const forbidden: JobInfo[] = []
   await Promise.all(
-    jobsToDelete(outcome, seen).map(async (job) => {
-      try {
-        const status = await http.delete(
-          `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`,
-          { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: job.uid } },
-          `delete job ${job.name}`,
-          signal
-        )
-        if (status !== 404) deleted.push(`${job.namespace}/${job.name}`)
-      } catch (err) {
-        const e = err as KubeError
-        if (e instanceof KubeError && e.code === 403) forbidden.push(job)
-        else core.warning(`job ${job.namespace}/${job.name} not deleted: ${e.message}`, { title: 'kube-job-wait: clean-up' })
-      }
-    })
+    jobsToDelete(outcome, seen)
+      .filter((job) => !only || only.includes(job.name))
+      .map(async (job) => {
+        try {
+          const status = await http.delete(
+            `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`,
+            { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: job.uid } },
+            `delete job ${job.name}`,
+            signal
+          )
+          if (status !== 404) deleted.push(`${job.namespace}/${job.name}`)
+        } catch (err) {
+          const e = err as KubeError
+          if (e instanceof KubeError && e.code === 403) forbidden.push(job)
+          else core.warning(`job ${job.namespace}/${job.name} not deleted: ${e.message}`, { title: 'kube-job-wait: clean-up' })
+        }
+      })
   )
   if (forbidden.length) {
     const names = forbidden.map((j) => `job ${j.name}`).sort()

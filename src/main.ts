@@ -2,6 +2,7 @@
 // orchestrates: a loop over snapshots, ended by a verdict or by the timeout
 // or a cancel; each stage lives in its own folder or file.
 import * as core from '@actions/core'
+import { createJobs, type Applied } from './create/create.js'
 import { loadCredentials, CredentialsError } from './credentials.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
@@ -18,7 +19,7 @@ import { cleanUp, shouldDelete } from './cleanup.js'
 import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
-import { report } from './report/report.js'
+import { appendSummary, report } from './report/report.js'
 import { LogGate } from './text/gate.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
@@ -58,6 +59,8 @@ interface Progress {
   namespace?: string
   http?: KubeHttp
   observation?: Observation
+  /** manifest, from-cronjob: what the step created before the wait */
+  created?: Applied
   /** logs: follow */
   follower?: LogFollower
   /** The one writer of the step's log while cluster text may be in it (src/text/gate.ts): cluster text
@@ -109,11 +112,12 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   const rawKubeconfig = core.getInput('kubeconfig').trim()
   if (rawKubeconfig && !rawKubeconfig.includes(':')) core.setSecret(rawKubeconfig)
   const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
-  const namespace = (known.namespace = settings.namespace ?? creds.namespace)
+  let namespace = (known.namespace = settings.namespace ?? creds.namespace)
+  const http = (known.http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs))
+  if (settings.create) namespace = known.namespace = await create(settings, namespace, http, started, cancelled, known)
   core.info(
     `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
   )
-  const http = (known.http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs))
 
   const overall = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
   const elapsedMs = Date.now() - started
@@ -148,6 +152,30 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
     notes: overall.notes,
     elapsedMs
   }
+}
+
+/** A Job the step was to create and did not: result=error with the one line that says why. */
+class CreationError extends Error {}
+
+/** manifest, from-cronjob: the Jobs created before the wait, whose names the wait then follows. */
+async function create(
+  settings: Settings,
+  namespace: string,
+  http: KubeHttp,
+  started: number,
+  cancelled: AbortSignal,
+  known: Progress
+): Promise<string> {
+  const bound = AbortSignal.any([cancelled, AbortSignal.timeout(Math.max(0, started + settings.timeoutMs - Date.now()))])
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+  const made = await createJobs(settings.create!, { http, namespace, workspace, signal: bound })
+  if (!made.ok) throw new CreationError(made.message)
+  known.created = made.value
+  settings.jobs = made.value.names
+  core.setOutput('created', JSON.stringify(made.value.created))
+  for (const note of made.value.notes) core.info(note)
+  if (made.value.created.length) core.info(`created ${made.value.created.map((c) => `job ${c}`).join(', ')}`)
+  return made.value.namespace
 }
 
 const several = (s: Settings) => severalJobs({ names: s.jobs, selector: s.selector })
@@ -352,6 +380,7 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.runUrl ??= runUrl()
   known.follower?.close()
   report(outcome, known.gate)
+  if (known.created) createdSummary(known.created)
   const token = known.settings?.prCommentToken
   // report() ended outside the block: the comment's lines (ours) are written there too
   known.gate.close()
@@ -361,7 +390,20 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   if (commenting) await prComment(outcome, token)
   // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
   if (known.settings && known.http && known.observation) {
-    await cleanUp(known.http, known.settings, outcome, known.observation.latest())
+    // With manifest or from-cronjob, the Jobs this step created, not one it adopted.
+    const only = known.created?.created.map((c) => c.slice(c.indexOf('/') + 1))
+    await cleanUp(known.http, known.settings, outcome, known.observation.latest(), only)
+  }
+}
+
+/** What the step created or re-created, under the report (names are the manifest's or the server's). */
+function createdSummary(c: Applied): void {
+  const lines = [...c.notes]
+  if (c.created.length) lines.push(`created ${c.created.map((n) => `\`${n}\``).join(', ')}`)
+  try {
+    appendSummary(`\n🆕 ${lines.join('; ')}.\n`)
+  } catch (err) {
+    core.warning(`could not write the job summary: ${(err as Error).message}`)
   }
 }
 
@@ -382,7 +424,8 @@ function runUrl(): string | undefined {
 }
 
 function errorMessage(err: unknown): string {
-  if (err instanceof InputError || err instanceof CredentialsError || err instanceof KubeError) return err.message
+  if (err instanceof InputError || err instanceof CredentialsError || err instanceof KubeError || err instanceof CreationError)
+    return err.message
   // Anything else is a bug of ours: its message in the log, its stack in debug.
   return `kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`
 }

@@ -81,7 +81,7 @@ export class KubeHttp {
 
   /** Any method, with an optional JSON body; resolves with the response whatever its status. */
   private async request(
-    method: 'GET' | 'DELETE',
+    method: 'GET' | 'DELETE' | 'POST',
     path: string,
     query: Query,
     what: string,
@@ -173,6 +173,19 @@ export class KubeHttp {
     }
     if (resp.httpStatusCode === 404 || (resp.httpStatusCode >= 200 && resp.httpStatusCode <= 299)) return resp.httpStatusCode
     throw httpError(resp.httpStatusCode, text, resp.headers, what)
+  }
+
+  /** POST a JSON body (a create, dryRun in the query); the parsed answer, or KubeError for a non-2xx one. */
+  async post<T>(path: string, query: Query, body: unknown, what: string, signal?: AbortSignal): Promise<T> {
+    const resp = await this.request('POST', path, query, what, signal, 'application/json', body)
+    let text: string
+    try {
+      text = await resp.body.text()
+    } catch (err) {
+      throw networkError(err, this.server, what)
+    }
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    return JSON.parse(text) as T
   }
 
   /** Closes the connections (they are kept alive between requests). */
