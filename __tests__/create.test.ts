@@ -104,7 +104,7 @@ describe('manifest: create, then wait', () => {
     const del = server.requests.find((r) => r.method === 'DELETE')!
     expect(del.body).toMatchObject({ propagationPolicy: 'Background' })
     expect(server.getJob(NS, 'a')).toBeUndefined()
-    expect(core.state.outputs.created).toBeUndefined()
+    expect(core.state.outputs.created).toBe('[]')
   })
 
   test('without create on jobs: one line before anything else happens', async () => {

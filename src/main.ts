@@ -172,7 +172,6 @@ async function create(
   if (!made.ok) throw new CreationError(made.message)
   known.created = made.value
   settings.jobs = made.value.names
-  core.setOutput('created', JSON.stringify(made.value.created))
   for (const note of made.value.notes) core.info(note)
   if (made.value.created.length) core.info(`created ${made.value.created.map((c) => `job ${c}`).join(', ')}`)
   return made.value.namespace
@@ -373,6 +372,7 @@ function failure(err: unknown, known: Progress, started: number): Outcome {
 /** Outputs, annotations and summary; then the optional PR comment. */
 async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.namespace ??= known.namespace
+  outcome.created ??= known.created?.created
   if (known.settings && !several(known.settings)) outcome.job ??= known.settings.jobs[0]
   outcome.target ??= known.settings?.target
   outcome.mode ??= known.observation?.status.mode

@@ -17,7 +17,7 @@ afterEach(async () => {
 })
 
 /** A Job as a user writes it in the workflow; the kubelet simulator's annotations set how its pod behaves. */
-function manifest(name: string, o: { image?: string; runMs?: number; meta?: string; namespace?: string } = {}): string {
+function manifest(name: string, o: { image?: string; runMs?: number; meta?: string; namespace?: string; exitCode?: number } = {}): string {
   if (!o.meta) made.push({ name, namespace: o.namespace ?? NS })
   return `apiVersion: batch/v1
 kind: Job
@@ -31,6 +31,7 @@ spec:
     metadata:
       annotations:
         sim.kjw.dev/run-ms: "${o.runMs ?? 500}"
+        sim.kjw.dev/exit-code: "${o.exitCode ?? 0}"
     spec:
       restartPolicy: Never
       terminationGracePeriodSeconds: 0
@@ -206,6 +207,22 @@ describe('from-cronjob', () => {
     } finally {
       await kubectl(['delete', 'cronjob', cron, '-n', NS, '--ignore-not-found'])
     }
+  })
+})
+
+describe('exit codes', () => {
+  test("a failed pod: exit-code is its container's code, and its row in pods has it", async () => {
+    const name = uniqueName('exit')
+    const run = await runAction({ inputs: step({ manifest: manifest(name, { exitCode: 3 }), condition: 'Finished' }) })
+    expectResult(run, 'failed')
+    expect(run.outputs['exit-code']).toBe('3')
+    expect(run.pods[0]).toMatchObject({ phase: 'Failed', exitCodes: { main: 3 } })
+  })
+
+  test('a Job of one pod that succeeded: exit-code 0', async () => {
+    const run = await runAction({ inputs: step({ manifest: manifest(uniqueName('exit0')) }) })
+    expectResult(run, 'met')
+    expect(run.outputs['exit-code']).toBe('0')
   })
 })
 
