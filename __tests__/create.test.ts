@@ -233,3 +233,34 @@ describe('from-cronjob', () => {
     expect(o.message).toBe("Input 'from-cronjob': no CronJob nightly in namespace ci")
   })
 })
+
+describe('start-timeout', () => {
+  test('a pod never scheduled: timeout at the start-timeout, long before timeout, saying it was the start and why', async () => {
+    const j = server.createJob(NS, { metadata: { name: 'build' } })
+    const p = server.createPodForJob(j)
+    server.updatePodStatus(NS, p.metadata.name, {
+      conditions: [
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' }
+      ]
+    })
+    const t0 = Date.now()
+    const o = await start({ job: 'build', 'start-timeout': '1s' })
+    expect(o.result).toBe('timeout')
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(o.message).toBe(
+      `timed out waiting for the pods to start (start-timeout 1.0s): 0 of 1 pod of job build started: ${p.metadata.name} unschedulable: 0/1 nodes are available: 1 Insufficient cpu.`
+    )
+  })
+
+  test('pods that start in time: the run goes on to its end under timeout', async () => {
+    const j = server.createJob(NS, { metadata: { name: 'build' } })
+    const p = server.createPodForJob(j)
+    const done = start({ job: 'build', 'start-timeout': '1s' })
+    await server.waitForRequest({ resource: 'pods', watch: true })
+    server.startPod(NS, p.metadata.name)
+    await new Promise((r) => setTimeout(r, 1500))
+    server.finishPod(NS, p.metadata.name)
+    server.finishJob(NS, 'build', { outcome: 'Complete' })
+    expect((await done).result).toBe('met')
+  })
+})

@@ -31,6 +31,8 @@ export interface Settings {
   namespace?: string
   target: Target
   timeoutMs: number
+  /** how long the pods may take to start; undefined: only timeout bounds the wait */
+  startTimeoutMs?: number
   /** The kubeconfig input, decoded to YAML; undefined when not given. */
   kubeconfig?: string
   context?: string
@@ -247,6 +249,8 @@ export function readSettings(get: GetInput): Settings {
   }
 
   const timeoutMs = duration('timeout', input('timeout') || '15m', false)
+  const startTimeoutRaw = input('start-timeout')
+  const startTimeoutMs = startTimeoutRaw ? duration('start-timeout', startTimeoutRaw, false) : undefined
   const mode = oneOf<'watch' | 'poll'>('mode', input('mode') || 'watch', ['watch', 'poll'])
   const pollIntervalMs = duration('poll-interval', input('poll-interval') || '2s', false)
   if (pollIntervalMs < 100) throw bad('poll-interval', input('poll-interval'), 'expected at least 100ms')
@@ -284,6 +288,7 @@ export function readSettings(get: GetInput): Settings {
     namespace: ns || undefined,
     target,
     timeoutMs,
+    ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
     kubeconfig,
     context,
     mode,

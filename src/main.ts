@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { createJobs, type Applied } from './create/create.js'
 import { loadCredentials, CredentialsError } from './credentials.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
+import { startHeldByAny } from './decide/start.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
@@ -196,6 +197,8 @@ async function waitForVerdict(
 ): Promise<Overall> {
   const timedOut = new AbortController()
   const timer = setTimeout(() => timedOut.abort(), Math.max(0, started + settings.timeoutMs - Date.now()))
+  // start-timeout: ends the wait when the pods have not started by then; the run's timeout counts on from the step's start.
+  const start = startClock(settings, started)
   const observation = (known.observation = observe(
     {
       http,
@@ -210,7 +213,7 @@ async function waitForVerdict(
       onNote: (level, message) =>
         level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
     },
-    AbortSignal.any([timedOut.signal, cancelled])
+    AbortSignal.any([timedOut.signal, cancelled, start.expired])
   ))
   const wanted: Wanted = {
     names: settings.jobs,
@@ -244,6 +247,7 @@ async function waitForVerdict(
       for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
         const seen = next.value
         for (const s of seen.jobs) follower?.update(s)
+        start.check(seen)
         overall = judge(seen)
         for (const name of overall.ignored) {
           if (ignored.has(name)) continue
@@ -255,8 +259,11 @@ async function waitForVerdict(
       }
     } finally {
       clearTimeout(timer)
+      start.stop()
     }
-    const result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    let result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    if (result.state === 'timeout' && !timedOut.signal.aborted && !cancelled.aborted && start.heldBy)
+      result = startTimedOut(result, start.heldBy, settings)
     // Logs of finished Jobs are read to their end, briefly; a wait that stops early closes them at once.
     if (follower) {
       await observation.close()
@@ -266,6 +273,54 @@ async function waitForVerdict(
     return result
   } finally {
     follower?.close()
+  }
+}
+
+/** The start-timeout clock: expired when the pods have not started in time, with what held them. */
+function startClock(settings: Settings, started: number) {
+  const expired = new AbortController()
+  let startedYet = settings.startTimeoutMs === undefined
+  let last: Observed | undefined
+  const clock = {
+    expired: expired.signal,
+    heldBy: undefined as string | undefined,
+    check(seen: Observed) {
+      last = seen
+      if (!startedYet && heldOf(seen) === undefined) {
+        startedYet = true
+        clearTimeout(timer)
+      }
+    },
+    stop: () => clearTimeout(timer)
+  }
+  const heldOf = (seen: Observed): string | undefined => {
+    if (!settings.selector) return startHeldByAny(seen.jobs, settings.jobs)
+    if (!seen.jobs.length) return `no job matching ${settings.selector} yet`
+    return startHeldByAny(
+      seen.jobs,
+      seen.jobs.map((j) => j.name)
+    )
+  }
+  const timer = startedYet
+    ? undefined
+    : setTimeout(
+        () => {
+          if (startedYet) return
+          clock.heldBy = last ? (heldOf(last) ?? 'the pods had not started') : 'no answer from the API server yet'
+          expired.abort()
+        },
+        Math.max(0, started + settings.startTimeoutMs! - Date.now())
+      )
+  return clock
+}
+
+/** A timeout at start-timeout: the message says it was the start, and what held it. */
+function startTimedOut(o: Overall, heldBy: string, settings: Settings): Overall {
+  const message = `timed out waiting for the pods to start (start-timeout ${formatDuration(settings.startTimeoutMs!)}): ${heldBy}`
+  return {
+    ...o,
+    message,
+    jobs: o.jobs.map((j) => (j.verdict.state === 'timeout' && o.jobs.length === 1 ? { ...j, verdict: { ...j.verdict, message } } : j))
   }
 }
 

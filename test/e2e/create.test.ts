@@ -6,7 +6,7 @@
 // the first deleted again; from-cronjob; and real RBAC without create.
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { expectResult, runAction } from './support/action.js'
-import { NS, RESTRICTED, getJob, kubectl, listPods, uniqueName, until } from './support/cluster.js'
+import { NS, RESTRICTED, cleanup, createJob, getJob, kubectl, listPods, uniqueName, until } from './support/cluster.js'
 
 const made: { name: string; namespace: string }[] = []
 afterEach(async () => {
@@ -207,6 +207,33 @@ describe('from-cronjob', () => {
     } finally {
       await kubectl(['delete', 'cronjob', cron, '-n', NS, '--ignore-not-found'])
     }
+  })
+})
+
+describe('start-timeout', () => {
+  afterEach(cleanup)
+
+  test('a suspended Job: timeout at start-timeout, saying it is suspended', async () => {
+    const name = uniqueName('queued')
+    await createJob({ name, suspend: true })
+    const run = await runAction({ inputs: step({ job: name, 'start-timeout': '3s' }) })
+    expectResult(run, 'timeout')
+    expect(run.elapsed).toBeLessThan(20)
+    expect(run.message).toBe(
+      `timed out waiting for the pods to start (start-timeout 3.0s): job ${name} is suspended (spec.suspend: true; a queue such as Kueue starts it by setting it to false when it admits it)`
+    )
+  })
+
+  test("an unschedulable pod: timeout at start-timeout, in the scheduler's words", async () => {
+    const name = uniqueName('nonode')
+    await createJob({ name, sim: { stuck: 'Unschedulable' } })
+    const run = await runAction({ inputs: step({ job: name, 'start-timeout': '3s' }) })
+    expectResult(run, 'timeout')
+    expect(run.message).toMatch(
+      new RegExp(
+        `^timed out waiting for the pods to start \\(start-timeout 3.0s\\): 0 of 1 pod of job ${name} started: ${name}-[a-z0-9]{5} unschedulable: .+`
+      )
+    )
   })
 })
 
