@@ -16,6 +16,10 @@ import { decideExisting } from './recreate.js'
 
 export const FIELD_MANAGER = 'kube-job-wait'
 
+/** Each create or delete: as long as any request may take, and no longer than the step. */
+const REQUEST_MS = 30_000
+const bounded = (signal: AbortSignal) => AbortSignal.any([signal, AbortSignal.timeout(REQUEST_MS)])
+
 export interface Applied {
   namespace: string
   /** the Jobs to wait for, in the manifest's order (generateName: the server's names) */
@@ -93,7 +97,13 @@ export async function applyJobs(http: KubeHttp, namespace: string, jobs: JobMani
       ? { ...body, metadata: { ...metaOf(body), name: undefined, generateName: `${s.job.name!.slice(0, 57)}-` } }
       : body
     try {
-      await http.post(jobsPath(namespace), { dryRun: 'All', fieldManager: FIELD_MANAGER }, trial, `create job ${jobLabel(s.job)}`, o.signal)
+      await http.post(
+        jobsPath(namespace),
+        { dryRun: 'All', fieldManager: FIELD_MANAGER },
+        trial,
+        `create job ${jobLabel(s.job)}`,
+        bounded(o.signal)
+      )
     } catch (err) {
       return refused(`${apiRefusal(s.job.where, err, namespace, 'create')}; nothing was created`)
     }
@@ -118,7 +128,7 @@ export async function applyJobs(http: KubeHttp, namespace: string, jobs: JobMani
         { fieldManager: FIELD_MANAGER },
         forNamespace(s.job, namespace),
         `create job ${jobLabel(s.job)}`,
-        o.signal
+        bounded(o.signal)
       )
       const m = metaOf(made)
       created.push({ name: m.name!, uid: m.uid })
@@ -163,7 +173,7 @@ async function deleteAndAwait(http: KubeHttp, namespace: string, existing: KubeO
       jobPath(namespace, name!),
       { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground', ...(uid ? { preconditions: { uid } } : {}) },
       `delete job ${name}`,
-      o.signal
+      bounded(o.signal)
     )
   } catch (err) {
     // 409: the precondition failed, the Job was replaced meanwhile; its successor is looked for below.

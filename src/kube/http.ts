@@ -185,7 +185,11 @@ export class KubeHttp {
       throw networkError(err, this.server, what)
     }
     if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
-    return JSON.parse(text) as T
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw new KubeError(`${what}: ${this.server} did not answer with JSON`, { transient: false, code: resp.httpStatusCode })
+    }
   }
 
   /** Closes the connections (they are kept alive between requests). */

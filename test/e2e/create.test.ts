@@ -253,7 +253,75 @@ describe('exit codes', () => {
   })
 })
 
+/** README's Role (Permissions) with the verbs of manifest and from-cronjob, bound for the test to a user that has no other right. */
+const README_ROLE = (name: string) => [
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace: RESTRICTED },
+    rules: [
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete'] },
+      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] }
+    ]
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace: RESTRICTED },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kjw-norights' }]
+  }
+]
+
 describe('RBAC', () => {
+  test("README's Role is enough: create, re-create with another image and delete on success, and from-cronjob", async () => {
+    const role = uniqueName('kjw-create')
+    const objects = README_ROLE(role)
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }))
+    const cron = uniqueName('rbac-cron')
+    try {
+      const name = uniqueName('rbac')
+      const inputs = (image: string, extra: Record<string, string> = {}) =>
+        step({ namespace: RESTRICTED, manifest: manifest(name, { namespace: RESTRICTED, image }), ...extra })
+      // RBAC takes effect within a moment of the binding
+      await until(
+        'the Role bound',
+        async () => (await kubectl(['auth', 'can-i', 'create', 'jobs', '-n', RESTRICTED, '--as', 'kjw-norights'])).trim() === 'yes'
+      )
+      const first = await runAction({ creds: { user: 'norights' }, inputs: inputs('busybox:1.36') })
+      expectResult(first, 'met')
+      const second = await runAction({ creds: { user: 'norights' }, inputs: inputs('busybox:1.37', { delete: 'on-success' }) })
+      expectResult(second, 'met')
+      expect(second.stdout).toContain(`re-created ${name}`)
+      expect(second.deleted).toEqual([`${RESTRICTED}/${name}`])
+
+      const job = JSON.parse(await kubectl(['create', '--dry-run=client', '-o', 'json', '-f', '-'], manifest(cron)))
+      made.pop()
+      await kubectl(
+        ['create', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          metadata: { name: cron, namespace: RESTRICTED },
+          spec: { schedule: '0 0 31 2 *', suspend: true, jobTemplate: { spec: job.spec } }
+        })
+      )
+      const fromCron = await runAction({
+        creds: { user: 'norights' },
+        inputs: step({ namespace: RESTRICTED, 'from-cronjob': cron, delete: 'on-success' })
+      })
+      expectResult(fromCron, 'met')
+      expect(JSON.parse(fromCron.outputs.created)).toEqual(fromCron.deleted)
+    } finally {
+      await kubectl(['delete', 'cronjob', cron, '-n', RESTRICTED, '--ignore-not-found'])
+      await kubectl(['delete', 'rolebinding,role', role, '-n', RESTRICTED, '--ignore-not-found'])
+    }
+  })
+
   test('without create on jobs (the read-only Role): one line before anything else happens', async () => {
     const name = uniqueName('norbac')
     const run = await runAction({
