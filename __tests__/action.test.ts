@@ -7,6 +7,7 @@ import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
 
 jest.unstable_mockModule('@actions/core', () => core)
 const { run } = await import('../src/main.js')
+const { jobNameLabel, serverRelease } = await import('../src/observe/sources.js')
 
 const TIMING = { requestTimeoutMs: 5_000, idleTimeoutMs: 3_000, unreachableGraceMs: 1_000, tickMs: 100, heartbeatMs: 60_000 }
 const NS = 'ci'
@@ -41,6 +42,14 @@ async function start(extra: Record<string, string> = {}, user = 'admin') {
 }
 const lines = (level?: string) => core.state.log.filter((l) => !level || l.level === level).map((l) => l.message)
 const waitForWatch = (resource: 'jobs' | 'pods') => server.waitForRequest({ resource, watch: true }, { timeoutMs: 5000 })
+/** The first line that matches, once the action has written it: a positive event to wait for, not a fixed sleep. */
+async function waitForLine(pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(20)) {
+    const found = lines().find((l) => pattern.test(l))
+    if (found !== undefined) return found
+  }
+  throw new Error(`no line matched ${pattern} in ${timeoutMs} ms; lines: ${JSON.stringify(lines())}`)
+}
 
 function jobWithPods(n: number, spec: KubeObject = {}): { job: KubeObject; pods: KubeObject[] } {
   const job = server.createJob(NS, { metadata: { name: 'build' }, spec: { parallelism: n, completions: n, ...spec } })
@@ -77,9 +86,7 @@ describe('waiting for pods to run', () => {
 
   test('a Job created after the action starts is waited for', async () => {
     const done = start()
-    await waitForWatch('jobs')
-    await sleep(200)
-    expect(lines('info').some((l) => l.includes('job ci/build not found yet'))).toBe(true)
+    await waitForLine(/job ci\/build not found yet/)
     const { pods } = jobWithPods(1)
     await waitForWatch('pods')
     server.startPod(NS, pods[0].metadata.name)
@@ -93,8 +100,8 @@ describe('waiting for pods to run', () => {
     server.deleteJob(NS, 'build', { propagationPolicy: 'Orphan' })
     const fresh = jobWithPods(1)
     const done = start()
-    await waitForWatch('pods')
-    await sleep(300)
+    // The pods were listed and judged: the old Running pod is not counted, the fresh one is waited for.
+    await waitForLine(new RegExp(`0 of 1 pod Running.*${fresh.pods[0].metadata.name}`))
     expect(core.state.outputs.result).toBeUndefined()
     server.startPod(NS, fresh.pods[0].metadata.name)
     const o = await done
@@ -109,9 +116,11 @@ describe('waiting for pods to run', () => {
     server.deleteJob(NS, 'build', { propagationPolicy: 'Orphan' })
     await sleep(100)
     const second = jobWithPods(1)
-    await sleep(300)
+    await waitForLine(/was created again/)
     server.startPod(NS, first.pods[0].metadata.name)
-    await sleep(200)
+    // A change made after the old pod started, seen: whatever the old pod's start did has been judged.
+    server.setPodWaiting(NS, second.pods[0].metadata.name, 'ContainerCreating')
+    await waitForLine(new RegExp(`0 of 1 pod Running.*${second.pods[0].metadata.name}.*ContainerCreating`))
     expect(core.state.outputs.result).toBeUndefined()
     server.startPod(NS, second.pods[0].metadata.name)
     expect((await done).result).toBe('met')
@@ -317,6 +326,71 @@ describe('watching correctly', () => {
     expect(o.result).toBe('met')
     expect(server.requests.every((r) => !r.watch)).toBe(true)
     expect(server.requestsMatching({ resource: 'jobs', verb: 'get' }).length).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('older clusters: Job pods labelled as before 1.27', () => {
+  /** A server that says it is 1.26 and labels a Job's pods as 1.26 did: job-name and controller-uid only. */
+  async function olderServer(): Promise<void> {
+    await server.stop()
+    server = new FakeApiServer({ namespaces: ['default', NS], version: { major: '1', minor: '26', gitVersion: 'v1.26.15' } })
+    await server.start()
+  }
+  const makeJob = (name: string, labels: Record<string, string> = {}) => {
+    const job = server.createJob(NS, { metadata: { name, labels } })
+    return { job, pod: server.createPodForJob(job) }
+  }
+
+  test('the fake server as 1.26: no batch.kubernetes.io/ labels on the pods, spec.selector on controller-uid', async () => {
+    await olderServer()
+    const { job, pod } = makeJob('a')
+    expect(Object.keys(pod.metadata.labels).sort()).toEqual(['controller-uid', 'job-name'])
+    expect(job.spec.selector.matchLabels).toEqual({ 'controller-uid': job.metadata.uid })
+  })
+
+  test('a selector on 1.26: the pods are watched by job-name (read from GET /version, once) and the wait is met', async () => {
+    await olderServer()
+    const a = makeJob('a', { suite: 'x' })
+    const b = makeJob('b', { suite: 'x' })
+    server.clearRequests()
+    const done = start({ job: '', selector: 'suite=x', 'expected-jobs': '2' })
+    const watch = await waitForWatch('pods')
+    expect(watch.query.labelSelector).toBe('job-name')
+    for (const { pod } of [a, b]) server.startPod(NS, pod.metadata.name)
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(JSON.parse(core.state.outputs.phases)).toEqual({ [a.pod.metadata.name]: 'Running', [b.pod.metadata.name]: 'Running' })
+    expect(server.requestsMatching({ resource: 'version' })).toHaveLength(1)
+  })
+
+  test('Jobs by name on 1.26 and in poll mode: the pods are listed by job-name in (…)', async () => {
+    await olderServer()
+    const a = makeJob('a')
+    const b = makeJob('b')
+    for (const { pod } of [a, b]) server.startPod(NS, pod.metadata.name)
+    server.clearRequests()
+    const o = await start({ job: 'a\nb', mode: 'poll', 'poll-interval': '300ms' })
+    expect(o.result).toBe('met')
+    expect(server.requestsMatching({ resource: 'pods', verb: 'list' })[0].query.labelSelector).toBe('job-name in (a,b)')
+  })
+
+  test('a selector on a current server: the batch.kubernetes.io/job-name label', async () => {
+    const a = makeJob('a', { suite: 'x' })
+    const done = start({ job: '', selector: 'suite=x' })
+    expect((await waitForWatch('pods')).query.labelSelector).toBe('batch.kubernetes.io/job-name')
+    server.startPod(NS, a.pod.metadata.name)
+    expect((await done).result).toBe('met')
+  })
+
+  test('the release from GET /version, as clouds write it; the label for each', () => {
+    expect(serverRelease({ gitVersion: 'v1.26.3-eks-a5565ad', major: '1', minor: '26+' })).toEqual({ major: 1, minor: 26 })
+    expect(serverRelease({ major: '1', minor: '27+' })).toEqual({ major: 1, minor: 27 })
+    expect(serverRelease({})).toBeUndefined()
+    expect(jobNameLabel({ major: 1, minor: 26 })).toBe('job-name')
+    expect(jobNameLabel({ major: 1, minor: 27 })).toBe('batch.kubernetes.io/job-name')
+    expect(jobNameLabel({ major: 2, minor: 0 })).toBe('batch.kubernetes.io/job-name')
+    // a server that does not say: the label every release sets
+    expect(jobNameLabel(undefined)).toBe('job-name')
   })
 })
 

@@ -10,22 +10,24 @@ import * as path from 'node:path'
 import { FakeApiServer } from './support/fake-apiserver.js'
 import { DIST, runDist } from './support/run-dist.js'
 
-const ACTION_DIR = path.join(path.dirname(DIST), 'action')
-const main = fs.readFileSync(path.join(ACTION_DIR, 'index.js'), 'utf8')
-const chunks = fs.readdirSync(ACTION_DIR).filter((f) => /^\d+\.index\.js$/.test(f))
+const DIST_DIR = path.dirname(DIST)
+const main = fs.readFileSync(DIST, 'utf8')
+const chunks = fs.readdirSync(DIST_DIR).filter((f) => /^\d+\.index\.js$/.test(f))
 
-test('the start-up bundle has no generated models and no Octokit, and is under 900 kB', () => {
+// The size bound catches the generated models (MBs) or a lazy chunk (180 kB or more) coming back into
+// the start-up bundle, with room for the action's own code to grow.
+test('the start-up bundle has no generated models and no Octokit, and is under 950 kB', () => {
   // (booleans: a failure must not print the whole bundle)
   expect(/V1PodSpec|BatchV1Api|ObjectSerializer/.test(main)).toBe(false)
   expect(/octokit-core|api\.github\.com/.test(main)).toBe(false)
-  expect(Buffer.byteLength(main)).toBeLessThan(900_000)
+  expect(Buffer.byteLength(main)).toBeLessThan(950_000)
   // the only module the bundle imports from a file of its own: the stand-in for client-node's gen/
   const imports = [...main.matchAll(/from\s*"(\.[^"]+)"/g)].map((m) => m[1])
   expect(imports).toEqual(['./gen/index.js'])
 })
 
 test("@actions/github and undici's fetch (only Octokit calls it) are in chunks of their own", () => {
-  const text = chunks.map((c) => fs.readFileSync(path.join(ACTION_DIR, c), 'utf8'))
+  const text = chunks.map((c) => fs.readFileSync(path.join(DIST_DIR, c), 'utf8'))
   expect(text.filter((t) => /octokit-core/.test(t))).toHaveLength(1)
   expect(text.filter((t) => /fetch failed/.test(t))).toHaveLength(1)
   expect(/fetch failed|EventSource|MockAgent/.test(main)).toBe(false) // nor the rest of undici's index
@@ -33,18 +35,18 @@ test("@actions/github and undici's fetch (only Octokit calls it) are in chunks o
 
 test('the socks package (SOCKS proxies only) is in a chunk of its own', () => {
   expect(/Address6/.test(main)).toBe(false) // ip-address, which socks loads
-  const text = chunks.map((c) => fs.readFileSync(path.join(ACTION_DIR, c), 'utf8'))
+  const text = chunks.map((c) => fs.readFileSync(path.join(DIST_DIR, c), 'utf8'))
   expect(text.filter((t) => /Address6/.test(t))).toHaveLength(1)
 })
 
 test('one copy of undici in the bundle', () => {
   // the name of undici's diagnostics channel for new requests, once per copy (twice before: 6 and 8)
-  const all = [main, ...chunks.map((c) => fs.readFileSync(path.join(ACTION_DIR, c), 'utf8'))].join('\n')
+  const all = [main, ...chunks.map((c) => fs.readFileSync(path.join(DIST_DIR, c), 'utf8'))].join('\n')
   expect(all.match(/undici:request:create/g)).toHaveLength(1)
 })
 
 test("the stand-in for client-node's gen/ says what is missing if anything calls it", async () => {
-  const gen = (await import(path.join(ACTION_DIR, 'gen', 'index.js'))) as { createConfiguration: () => unknown }
+  const gen = (await import(path.join(DIST_DIR, 'gen', 'index.js'))) as { createConfiguration: () => unknown }
   expect(() => gen.createConfiguration()).toThrow(/generated API is not in this bundle/)
 })
 

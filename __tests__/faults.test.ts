@@ -490,6 +490,7 @@ describe('a bug of ours is reported as a bug, with outputs and summary', () => {
   test('an uncaught exception anywhere still ends in result=error with outputs and the summary written', async () => {
     const pods = twoPods()
     const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    core.setOutput.mockClear()
     const done = start()
     await podWatch()
     ;(process.emit as (event: string, err: Error) => boolean)('uncaughtException', new Error('boom from a timer'))
@@ -498,8 +499,33 @@ describe('a bug of ours is reported as a bug, with outputs and summary', () => {
     expect(core.state.outputs.result).toBe('error')
     expect(core.state.outputs.message).toBe('kube-job-wait failed unexpectedly (a bug: please report it): boom from a timer')
     expect(core.state.summary).toContain('error')
-    // the wait itself goes on in the test (process.exit is mocked): end it
+    // the wait itself goes on in the test (process.exit is mocked): it reaches its own end, met,
+    // and finds the report written: one result, the crash's, and one summary
     server.startPod(NS, pods.next)
-    await done
+    const o = await done
+    expect(o.result).toBe('error')
+    expect(core.setOutput.mock.calls.filter(([name]) => name === 'result')).toEqual([['result', 'error']])
+    expect(core.state.summary.match(/kube-job-wait failed unexpectedly/g)).toHaveLength(1)
+    expect(core.state.summary).not.toMatch(/\bmet\b/)
+    expect(exit.mock.calls).toEqual([[1]])
+  })
+
+  test('an uncaught exception after the report began (during the clean-up): the report stands, one result, the exit code is its own', async () => {
+    const pods = twoPods()
+    for (const pod of [pods.running, pods.next]) server.finishPod(NS, pod)
+    const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    // the DELETE is answered late: the crash comes while the clean-up waits for it
+    const jobDelete = (r: RequestRecord) => r.method === 'DELETE' && r.path.startsWith('/apis/batch/v1/')
+    server.nextResponses(jobDelete, [{ status: 200, body: { kind: 'Status', status: 'Success' }, delayMs: 500 }])
+    core.setOutput.mockClear()
+    const done = start({ phase: 'Succeeded', delete: 'always' })
+    await server.waitForRequest(jobDelete, { timeoutMs: 10_000 })
+    ;(process.emit as (event: string, err: Error) => boolean)('uncaughtException', new Error('boom during the clean-up'))
+    const o = await done
+    expect(o.result).toBe('met')
+    expect(core.setOutput.mock.calls.filter(([name]) => name === 'result')).toEqual([['result', 'met']])
+    expect(core.state.summary).not.toContain('boom during the clean-up')
+    // the step ends with the exit code the report set, not 1
+    expect(exit.mock.calls).toEqual([[undefined]])
   })
 })

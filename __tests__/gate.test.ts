@@ -5,9 +5,20 @@ import {
   escapeData,
   escapeProperty,
   logLine,
-  markdownCell,
-  markdownCodeBlock,
-  markdownInline,
+  gfm,
+  gfmHtml,
+  htmlText,
+  mdCell,
+  mdCode,
+  mdCodeBlock,
+  mdComment,
+  mdDetails,
+  mdLink,
+  mdMermaid,
+  mdTable,
+  mdText,
+  mermaid,
+  mermaidText,
   newStopToken,
   oneLine,
   splitLines,
@@ -294,49 +305,123 @@ describe('annotations', () => {
 
 describe('markdown', () => {
   test('inline: HTML inert', () => {
-    expect(markdownInline('</details><img src=x onerror=alert(1)> & more')).toBe(
-      '&lt;/details&gt;&lt;img src=x onerror=alert\\(1\\)&gt; &amp; more'
+    expect(mdText('</details><img src=x onerror=alert(1)> & more')).toBe('&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; &amp; more')
+  })
+
+  test('inline: mentions, references and autolinks not live', () => {
+    const out = mdText('ping @octocat and @org/team about #123, owner/repo#4 and GH-5, see https://x.io and www.x.io')
+    expect(out).toBe(
+      'ping @\u200doctocat and @\u200dorg/team about #\u200d123, owner/repo#\u200d4 and GH-\u200d5, see https:\u200d//x.io and www\u200d.x.io'
     )
   })
 
-  test('inline: mentions and references not live', () => {
-    const out = markdownInline('ping @octocat and @org/team about #123 and owner/repo#4')
-    expect(out).toBe('ping @\u200doctocat and @\u200dorg/team about #\u200d123 and owner/repo#\u200d4')
-    expect(out).not.toMatch(/@[a-z]/i)
-    expect(out).not.toMatch(/#\d/)
+  test('inline: an autolink after a word character is broken too (GFM links www. after "_")', () => {
+    expect(mdText('_em_www.evil.example xGH-1')).toBe('\\_em\\_www\u200d.evil.example xGH-\u200d1')
   })
 
-  test('inline: markdown punctuation escaped, one line, no colour', () => {
-    expect(markdownInline(`**bold** _it_ [link](http://x) \`code\` ~~s~~ a|b \\ ${ESC}[31mred\nsecond`)).toBe(
-      '\\*\\*bold\\*\\* \\_it\\_ \\[link\\]\\(http://x\\) \\`code\\` \\~\\~s\\~\\~ a\\|b \\\\ red …'
+  test('inline: markdown punctuation escaped, line breaks flattened, no colour, plain punctuation kept', () => {
+    expect(mdText(`**bold** _it_ [link](http://x) \`code\` ~~s~~ a|b $x$ \\ ${ESC}[31mred\nsecond (x): y!`)).toBe(
+      '\\*\\*bold\\*\\* \\_it\\_ \\[link\\](http:\u200d//x) \\`code\\` \\~\\~s\\~\\~ a\\|b \\$x\\$ \\\\ red second (x): y!'
     )
   })
 
-  test('table cell: | escaped, empty shown as a dash', () => {
-    expect(markdownCell('a | b')).toBe('a \\| b')
-    expect(markdownCell('')).toBe('-')
-    expect(markdownCell('x'.repeat(300))).toHaveLength(200 + 2)
+  test('inline: what would start a list, a break or a heading at the start of a line is escaped', () => {
+    expect(mdText('- item')).toBe('\\- item')
+    expect(mdText('---')).toBe('\\---')
+    expect(mdText('+ x')).toBe('\\+ x')
+    expect(mdText('===')).toBe('\\===')
+    expect(mdText('12. x')).toBe('12\\. x')
+    expect(mdText('3) x')).toBe('3\\) x')
+    expect(mdText('# title')).toBe('#\u200d title')
+    expect(mdText('> quote')).toBe('&gt; quote')
+    // not at the start, or not a marker: left alone
+    expect(mdText('7.0s')).toBe('7.0s')
+    expect(mdText('a - b')).toBe('a - b')
+  })
+
+  test('inline: cut at max, not inside a surrogate pair', () => {
+    expect(mdText('x'.repeat(300), 200)).toBe(`${'x'.repeat(200)} …`)
+    expect(mdText(`${'x'.repeat(9)}😀`, 10)).toBe(`${'x'.repeat(9)} …`)
+  })
+
+  test('table: cells escaped, an empty cell stays empty, rows must match the header', () => {
+    expect(
+      mdTable(
+        [gfm`A`, gfm`B`],
+        [
+          [mdCell('a | b'), 3],
+          [mdCell(''), mdCell(undefined)]
+        ]
+      )
+    ).toBe('| A | B |\n| --- | --- |\n| a \\| b | 3 |\n|  |  |')
+    expect(() => mdTable([gfm`A`, gfm`B`], [[mdCell('x')]])).toThrow(/1 cells under a header of 2/)
+    expect(() => mdTable([gfm`A`], [[mdCodeBlock('x')]])).toThrow(/one line/)
+  })
+
+  test('code span: a fence longer than any backtick run, padded where needed, | escaped', () => {
+    expect(mdCode('build-x1')).toBe('`build-x1`')
+    expect(mdCode('a`b')).toBe('``a`b``')
+    expect(mdCode('`x')).toBe('`` `x ``')
+    expect(mdCode('a|b\nc')).toBe('`a\\|b c`')
+    expect(mdCode('')).toBe('')
   })
 
   test('code block: the fence is longer than any run of backticks inside', () => {
-    expect(markdownCodeBlock('plain')).toBe('```text\nplain\n```')
-    expect(markdownCodeBlock(['has ``` inside', '````', 'and `one`'])).toBe('`````text\nhas ``` inside\n````\nand `one`\n`````')
-    expect(markdownCodeBlock('', 'log')).toBe('```log\n\n```')
+    expect(mdCodeBlock('plain')).toBe('```text\nplain\n```')
+    expect(mdCodeBlock(['has ``` inside', '````', 'and `one`'])).toBe('`````text\nhas ``` inside\n````\nand `one`\n`````')
+    expect(mdCodeBlock('', 'log')).toBe('```log\n\n```')
+    expect(() => mdCodeBlock('x', 'a b')).toThrow(/info string/)
   })
 
   test('code block: HTML and mentions are left as text (inert in a code block), controls and colour gone', () => {
-    expect(markdownCodeBlock(`</details> @octocat #1\n${ESC}[31mred${ESC}[0m\u202e\r`)).toBe('```text\n</details> @octocat #1\nred\n```')
+    expect(mdCodeBlock(`</details> @octocat #1\n${ESC}[31mred${ESC}[0m\u202e\r`)).toBe('```text\n</details> @octocat #1\nred\n```')
   })
 
   test('code block: every line of hostile text stays inside the fence', () => {
     const text = ['```', '~~~', '    ```', '</details>', '````````'].join('\n')
-    const block = markdownCodeBlock(text).split('\n')
+    const block = mdCodeBlock(text).split('\n')
     const fence = block[0]!.replace('text', '')
     expect(fence).toBe('`'.repeat(9))
     // only the first and last lines are the fence or longer
     const closers = block.filter((l) => l.trim().startsWith(fence))
     expect(closers).toHaveLength(2)
     expect(block[block.length - 1]).toBe(fence)
+  })
+
+  test('HTML text, details and comment: nothing ends the tag or the comment', () => {
+    expect(htmlText(`a"b'c<d>&e @f #1`)).toBe('a&quot;b&#39;c&lt;d&gt;&amp;e @\u200df #\u200d1')
+    expect(mdDetails(gfmHtml`Log of <code>${htmlText('</code></summary>')}</code>`, gfm`body`)).toBe(
+      '<details><summary>Log of <code>&lt;/code&gt;&lt;/summary&gt;</code></summary>\n\nbody\n\n</details>'
+    )
+    expect(mdComment('kube-job-wait: ci/x --> <img>')).toBe('<!-- kube-job-wait: ci/x --&gt; &lt;img&gt; -->')
+  })
+
+  test('link: only http(s), and nothing in the URL ends the destination', () => {
+    expect(mdLink(gfm`run`, 'https://github.com/acme/app/actions/runs/42')).toBe('[run](https://github.com/acme/app/actions/runs/42)')
+    expect(mdLink(gfm`run`, 'https://x.io/a) [b](c <d>')).toBe('[run](https://x.io/a%29%20[b]%28c%20%3Cd%3E)')
+    expect(mdLink(gfm`run`, 'javascript:alert(1)')).toBe('run')
+    expect(mdLink(gfm`run`, 'not a url')).toBe('run')
+  })
+
+  test('mermaid: a label keeps only what cannot end its field, comment or fence', () => {
+    expect(mermaidText('build-x1 [3]')).toBe('build-x1 [3]')
+    expect(mermaidText('a:b;c#d %%{init}%% <b>`x`\ny')).toBe('a?b?c?d ???init??? ?b??x? y')
+    expect(mermaidText('')).toBe('-')
+    expect(mdMermaid([mermaid`gantt`, mermaid`  section ${mermaidText('```')}`])).toBe('```mermaid\ngantt\n  section ???\n```')
+  })
+
+  test('the template tags take only template literals, and their holes only their own kind', () => {
+    const fake = Object.assign(['<img>'], { raw: ['<img>'] }) as unknown as TemplateStringsArray
+    expect(() => gfm(fake)).toThrow(/template tags/)
+    // Each line below is a type error, which `npm run build` checks: were it not, the directive would fail the build.
+    // @ts-expect-error a string is not Markdown
+    expect(gfm`${'<img>'}`).toBe('<img>')
+    // @ts-expect-error a string is not Html
+    expect(gfmHtml`${'<img>'}`).toBe('<img>')
+    // @ts-expect-error Markdown is not MermaidText
+    expect(mermaid`${gfm`x`}`).toBe('x')
+    // @ts-expect-error Markdown is not Html: markdown escapes do not hold inside an HTML block
+    expect(mdDetails(mdText('x'), gfm`y`)).toContain('x')
   })
 })
 
@@ -350,11 +435,11 @@ describe("the simulator's hostile lines (sim.kjw.dev/log-hostile)", () => {
     gate.close()
     expect(runnerCommands(out()).map((c) => c.name)).toEqual(['stop-commands', token])
     for (const l of HOSTILE_LINES) {
-      const md = markdownInline(l)
-      expect(md).not.toMatch(/[<>]|@[a-z]|#\d|\x1b|[\u202a-\u202e\u2066-\u2069]/i)
-      expect(md).not.toMatch(/(^|[^\\])[|`*_[\]]/)
+      const inline = mdText(l)
+      expect(inline).not.toMatch(/[<>]|@[a-z]|#\d|\x1b|[\u202a-\u202e\u2066-\u2069]/i)
+      expect(inline).not.toMatch(/(^|[^\\])[|`*_[\]]/)
     }
-    const block = markdownCodeBlock(HOSTILE_LINES).split('\n')
+    const block = mdCodeBlock(HOSTILE_LINES).split('\n')
     const fence = block[0]!.replace(/text$/, '')
     expect(block.slice(1, -1).some((l) => l.trimStart().startsWith(fence))).toBe(false)
     expect(block.join('\n')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)

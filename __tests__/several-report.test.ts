@@ -25,11 +25,25 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString().replace('.000Z',
 const NOW = T0 + 40_000
 const complete: Target = { kind: 'condition', condition: 'Complete' }
 
-function golden(name: string, actual: string): void {
+/** The text as the golden file has it. A missing golden fails (a test that writes its own expectation
+ * passes whatever it is given); UPDATE_GOLDEN=1 writes it on purpose, to be read before committing. */
+function golden(name: string, actual: string, update = process.env.UPDATE_GOLDEN === '1'): void {
   const file = path.join(GOLDEN, name)
-  if (process.env.UPDATE_GOLDEN === '1' || !fs.existsSync(file)) fs.writeFileSync(file, actual)
+  if (update) fs.writeFileSync(file, actual)
+  else if (!fs.existsSync(file)) {
+    throw new Error(
+      `golden file ${path.relative(process.cwd(), file)} is missing: ` +
+        'run UPDATE_GOLDEN=1 npm test -- __tests__/several-report.test.ts to write it, then read it and commit it'
+    )
+  }
   expect(actual).toBe(fs.readFileSync(file, 'utf8'))
 }
+
+test('a missing golden file fails the test and is not written', () => {
+  const name = `missing-${process.pid}.md`
+  expect(() => golden(name, 'anything', false)).toThrow(/golden file .*missing-\d+\.md is missing: run UPDATE_GOLDEN=1/)
+  expect(fs.existsSync(path.join(GOLDEN, name))).toBe(false)
+})
 
 type Fate = { phase: 'Succeeded' | 'Failed'; start: number; end: number; exitCode: number } | { phase: 'Running'; start: number }
 

@@ -297,7 +297,7 @@ describe('the timeline', () => {
       pod('t-2', { phase: 'Failed', start: 1, end: 3, exitCode: 1 }),
       pod('t-3', { phase: 'Running', start: 4 })
     ].map(podInfo)
-    expect(timeline(pods, T0 + 10_000)).toEqual([
+    expect(timeline(pods, T0 + 10_000)?.split('\n')).toEqual([
       '```mermaid',
       'gantt',
       '  dateFormat x',

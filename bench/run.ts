@@ -26,6 +26,8 @@ import {
   e2eHelper,
   kubectl,
   kubectlJob,
+  kubectlPodsWatch,
+  floorWatch,
   oursPoll,
   oursWatch,
   oursWatchPodPhase,
@@ -59,7 +61,7 @@ const cfg = {
   processPods: envInt('BENCH_PROCESS_PODS', 1000),
   // figure 3: every contender alone, one after the other, BENCH_WAIT_SECONDS each (6 contenders: 6 min a run)
   processRuns: envInt('BENCH_PROCESS_RUNS', Math.min(3, envInt('BENCH_RUNS', 10))),
-  scaleSizes: envList('BENCH_SCALE_SIZES', ['100', '1000', '5000']).map(Number),
+  scaleSizes: envList('BENCH_SCALE_SIZES', ['1000', '5000', '10000']).map(Number),
   // each run: three Jobs of every size, one after the other (a 5,000-pod Job takes about 3 min with its clean-up)
   scaleRuns: envInt('BENCH_SCALE_RUNS', Math.min(3, envInt('BENCH_RUNS', 10))),
   severalJobs: envInt('BENCH_SEVERAL_JOBS', 20),
@@ -106,13 +108,16 @@ async function runContender(
   goal: Goal,
   job: { name: string; uid: string },
   timeoutS: number,
-  kubeconfig: string
+  kubeconfig: string,
+  /** for a contender ended by the harness: when to end it */
+  stop?: Promise<unknown>
 ): Promise<Trial> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kjw-bench-${c.id}-`))
   try {
     const inv = c.invoke(goal, { namespace: cfg.namespace, job: job.name, uid: job.uid, timeoutS, kubeconfig, dir })
     if (!inv) throw new Error(`${c.id} cannot wait for ${goal.kind}`)
-    const proc = await runProc({ cmd: inv.cmd, args: inv.args, env: inv.env, killAfterMs: (timeoutS + 120) * 1000 })
+    if (c.endedByHarness && !stop) throw new Error(`${c.id} does not end by itself: give it a stop`)
+    const proc = await runProc({ cmd: inv.cmd, args: inv.args, env: inv.env, killAfterMs: (timeoutS + 120) * 1000, stop })
     const out = inv.result(proc)
     return { contender: c.id, proc, ...out }
   } finally {
@@ -644,9 +649,12 @@ async function figProcess(x: FigureContext): Promise<void> {
 /**
  * Jobs of each size (parallelism = completions = N, run-ms 2000), one waiter
  * alone on each, one after the other on identical Jobs (order rotated each
- * run): ours waiting for phase Succeeded, ours for condition Complete, and
- * kubectl wait --for=condition=complete. Latency: the last pod's Succeeded
- * write → exit; CPU and peak RSS of the process.
+ * run): ours waiting for phase Succeeded, ours for condition Complete,
+ * kubectl wait --for=condition=complete (reads the Job only), kubectl get
+ * pods --watch -o name (reads every pod as client-go decodes it) and the
+ * floor (node:http2 + JSON.parse of the same pod watch); the last two never
+ * end by themselves and are ended once the Job completes. Latency: the last
+ * pod's Succeeded write → exit; CPU and peak RSS of the process.
  */
 async function figScale(x: FigureContext): Promise<void> {
   const { cluster, h } = x
@@ -658,7 +666,14 @@ async function figScale(x: FigureContext): Promise<void> {
       contender: kubectlJob(x.kubectlInfo),
       goal: () => ({ kind: 'complete' }),
       label: 'kubectl wait --for=condition=complete'
-    }
+    },
+    {
+      kind: 'kubectl-pods',
+      contender: kubectlPodsWatch(x.kubectlInfo),
+      goal: () => ({ kind: 'complete' }),
+      label: 'kubectl get pods --watch -o name'
+    },
+    { kind: 'floor', contender: floorWatch(), goal: () => ({ kind: 'complete' }), label: 'floor (node:http2 + JSON.parse)' }
   ]
   for (let run = 1; run <= cfg.scaleRuns && !x.stop(); run++) {
     for (const size of cfg.scaleSizes) {
@@ -671,7 +686,8 @@ async function figScale(x: FigureContext): Promise<void> {
         const created = Date.now()
         const uid = await h.createJob({ name, completions: size, parallelism: size, sim: { 'start-ms': '200', 'run-ms': '2000' } })
         const timeoutS = Math.max(600, Math.ceil(size / 10))
-        const t = await runContender(k.contender, k.goal(size), { name, uid }, timeoutS, x.direct)
+        const finished = k.contender.endedByHarness ? h.waitJobFinished(name, timeoutS * 1000) : undefined
+        const t = await runContender(k.contender, k.goal(size), { name, uid }, timeoutS, x.direct, finished)
         await h.deleteJob(name)
         const ok = expect(`scale ${size} run ${run} ${k.label}`, t, t.proc, 'met')
         const writes = await simWritesFor(
@@ -686,14 +702,16 @@ async function figScale(x: FigureContext): Promise<void> {
         const last = done.reduce((m, i) => Math.max(m, i.t), 0)
         if (done.length < size)
           failures.push(`scale ${size} run ${run} ${k.label}: only ${done.length} Succeeded writes in sim-writes.jsonl`)
-        const dl = k.kind === 'kubectl' ? undefined : decisionLineAt(t)
+        const ours = k.kind === 'phase' || k.kind === 'condition'
+        const dl = ours ? decisionLineAt(t) : undefined
         const sample: ScaleSample = {
           run,
           size,
           kind: k.kind,
           ok,
           result: t.result,
-          latencyMs: ok && last ? t.proc.exitAt - last : NaN,
+          // the harness ended the watchers: their exit says nothing of theirs
+          latencyMs: ok && last && !k.contender.endedByHarness ? t.proc.exitAt - last : NaN,
           decisionLineMs: ok && last && dl ? dl - last : undefined,
           jobRunMs: last ? last - created : NaN,
           statusWrites: writes.length,

@@ -8,9 +8,10 @@ import * as core from '@actions/core'
 import type { Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import type { KubeHttp } from './kube/http.js'
-import type { JobInfo, Observed } from './model.js'
+import { jobEnd, type JobInfo, type Observed } from './model.js'
 import type { Outcome } from './report/outcome.js'
 import { appendSummary } from './report/report.js'
+import { gfm, mdCode, mdJoin, mdText } from './text/gate.js'
 
 /** Every request of the clean-up together: on cancel it must fit in the runner's grace (SIGINT to SIGTERM is 7.5 s). */
 const CLEANUP_BOUND_MS = 5_000
@@ -22,14 +23,55 @@ export function shouldDelete(s: Pick<Settings, 'delete' | 'onCancel'>, result: O
   return s.delete === 'always' || (s.delete === 'on-success' && result === 'met')
 }
 
+/** A Job the step waited for and kept, and why, in words for the log and the summary. */
+export interface Kept {
+  job: JobInfo
+  why: string
+}
+
 /**
- * The Jobs to delete: those the step waited for, as last seen, and still
- * there. Not a Job the selector matched that had finished before the step
- * (an earlier run's, kept perhaps for debugging), nor one already gone.
+ * The Jobs to delete: those the step counted, as last seen, and still there.
+ * Not a Job the selector matched that had finished before the step (an
+ * earlier run's, kept perhaps for debugging), nor one already gone. With a
+ * selector, only the first expected-jobs by creation time: a Job beyond them
+ * may be a concurrent run's with the same labels. With delete: on-success, a
+ * Job only once it has ended (a final condition): a wait for some of its pods
+ * can be met while it still runs the others.
  */
-export function jobsToDelete(outcome: Pick<Outcome, 'job' | 'jobs'>, seen: Observed): JobInfo[] {
+export function jobsToDelete(
+  settings: Pick<Settings, 'delete' | 'selector' | 'expectedJobs'>,
+  outcome: Pick<Outcome, 'job' | 'jobs' | 'result'>,
+  seen: Observed
+): { jobs: JobInfo[]; kept: Kept[] } {
   const waited = new Set(outcome.jobs ? outcome.jobs.map((j) => j.name) : outcome.job ? [outcome.job] : [])
-  return seen.jobs.filter((s) => waited.has(s.name) && s.job && !s.jobDeleted).map((s) => s.job!)
+  let candidates = seen.jobs.filter((s) => waited.has(s.name) && s.job && !s.jobDeleted)
+  const kept: Kept[] = []
+  if (settings.selector !== undefined) {
+    candidates = [...candidates].sort((a, b) => created(a.job!) - created(b.job!) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const s of candidates.slice(settings.expectedJobs)) {
+      kept.push({
+        job: s.job!,
+        why: `created after the first ${settings.expectedJobs} (expected-jobs) that matched \`${settings.selector}\`: it may be another run's; put the run's id in the Jobs' labels and in the selector`
+      })
+    }
+    candidates = candidates.slice(0, settings.expectedJobs)
+  }
+  const jobs: JobInfo[] = []
+  for (const s of candidates) {
+    if (settings.delete === 'on-success' && outcome.result === 'met' && !jobEnd(s.job!, s.inferred)) {
+      kept.push({
+        job: s.job!,
+        why: 'the wait was met but the Job has not ended (no final condition yet): delete: on-success deletes an ended Job only'
+      })
+    } else jobs.push(s.job!)
+  }
+  return { jobs, kept }
+}
+
+/** A Job's creation time; one without it sorts last. */
+const created = (j: JobInfo): number => {
+  const t = Date.parse(j.creationTimestamp ?? '')
+  return Number.isNaN(t) ? Number.MAX_SAFE_INTEGER : t
 }
 
 /** `only`: the names the step created (manifest, from-cronjob); a Job it adopted is not its to delete. */
@@ -45,24 +87,34 @@ export async function cleanUp(
   const deleted: string[] = []
   // Without the right, every Job fails alike: one warning names them all.
   const forbidden: JobInfo[] = []
+  const picked = jobsToDelete(settings, outcome, seen)
+  const jobs = only ? picked.jobs.filter((j) => only.includes(j.name)) : picked.jobs
+  const kept = [
+    ...picked.kept,
+    ...picked.jobs
+      .filter((j) => !jobs.includes(j))
+      .map((job) => ({ job, why: 'the step did not create it (a running Job of the same template, adopted): not its to delete' }))
+  ]
+  // One line per reason, naming every Job it keeps.
+  const keptBy = new Map<string, string[]>()
+  for (const k of kept) keptBy.set(k.why, [...(keptBy.get(k.why) ?? []), `${k.job.namespace}/${k.job.name}`])
+  for (const [why, names] of keptBy) core.info(`kept ${names.map((n) => `job ${n}`).join(', ')}: ${why}`)
   await Promise.all(
-    jobsToDelete(outcome, seen)
-      .filter((job) => !only || only.includes(job.name))
-      .map(async (job) => {
-        try {
-          const status = await http.delete(
-            `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`,
-            { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: job.uid } },
-            `delete job ${job.name}`,
-            signal
-          )
-          if (status !== 404) deleted.push(`${job.namespace}/${job.name}`)
-        } catch (err) {
-          const e = err as KubeError
-          if (e instanceof KubeError && e.code === 403) forbidden.push(job)
-          else core.warning(`job ${job.namespace}/${job.name} not deleted: ${e.message}`, { title: 'kube-job-wait: clean-up' })
-        }
-      })
+    jobs.map(async (job) => {
+      try {
+        const status = await http.delete(
+          `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`,
+          { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: job.uid } },
+          `delete job ${job.name}`,
+          signal
+        )
+        if (status !== 404) deleted.push(`${job.namespace}/${job.name}`)
+      } catch (err) {
+        const e = err as KubeError
+        if (e instanceof KubeError && e.code === 403) forbidden.push(job)
+        else core.warning(`job ${job.namespace}/${job.name} not deleted: ${e.message}`, { title: 'kube-job-wait: clean-up' })
+      }
+    })
   )
   if (forbidden.length) {
     const names = forbidden.map((j) => `job ${j.name}`).sort()
@@ -71,13 +123,22 @@ export async function cleanUp(
       { title: 'kube-job-wait: clean-up' }
     )
   }
-  if (!deleted.length) return
-  deleted.sort()
-  outcome.deleted = deleted
-  core.setOutput('deleted', JSON.stringify(deleted))
-  core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
+  const codes = (names: string[]) =>
+    mdJoin(
+      names.map((n) => mdCode(n)),
+      gfm`, `
+    )
+  const summary = [...keptBy].map(([why, names]) => gfm`\nℹ️ Kept ${codes(names)}: ${mdText(why)}.\n`)
+  if (deleted.length) {
+    deleted.sort()
+    outcome.deleted = deleted
+    core.setOutput('deleted', JSON.stringify(deleted))
+    core.info(`deleted ${deleted.map((d) => `job ${d}`).join(', ')} (propagation Background: the garbage collector removes the pods)`)
+    summary.unshift(gfm`\n🗑️ Deleted ${codes(deleted)} (the garbage collector removes their pods).\n`)
+  }
+  if (!summary.length) return
   try {
-    appendSummary(`\n🗑️ Deleted ${deleted.map((d) => `\`${d}\``).join(', ')} (the garbage collector removes their pods).\n`)
+    appendSummary(mdJoin(summary))
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`)
   }

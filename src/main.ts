@@ -21,7 +21,7 @@ import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
 import { appendSummary, report } from './report/report.js'
-import { LogGate } from './text/gate.js'
+import { gfm, LogGate, mdCode, mdJoin, mdText } from './text/gate.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
 
@@ -80,12 +80,20 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   const onSignal = () => cancel.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  // The last resort: a throw that escaped every handler still ends in result=error, reported.
+  // One report, whichever path gets there first: the crash handler below and the main flow both end
+  // here, and the second finds the first's report (outputs written twice would have the last one win).
+  let reported: { outcome: Outcome; done: Promise<void> } | undefined
+  const reportOnce = (outcome: Outcome) => (reported ??= { outcome, done: finish(outcome, known) })
+  // The last resort: a throw that escaped every handler still ends in result=error, reported; after a
+  // report already begun it only ends the step, with that report's exit code.
   let crashed = false
   const onCrash = (err: unknown) => {
     if (crashed) return
     crashed = true
-    void finish(failure(err, known, started), known).finally(() => process.exit(1))
+    const first = reported === undefined
+    const { done } = reportOnce(failure(err, known, started))
+    if (!first) known.gate.own(() => core.debug(`after the report: ${(err as Error)?.stack ?? String(err)}`))
+    void done.finally(() => process.exit(first ? 1 : undefined))
   }
   process.on('uncaughtException', onCrash)
   process.on('unhandledRejection', onCrash)
@@ -95,15 +103,16 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   } catch (err) {
     outcome = failure(err, known, started)
   }
-  await finish(outcome, known)
-  // Tidy up after the report: the watches, requests and timers are closed on the next turn of the event
-  // loop, so that the action, which exits the moment run() returns, does not wait for them.
-  setImmediate(() => void known.observation?.close())
+  const ours = reportOnce(outcome)
+  await ours.done
+  // Tidy up after the report, without waiting for it: the entry point exits the moment run() returns,
+  // and any other caller (tests, local-action) is left with no watch, request or timer open.
+  void known.observation?.close()
   process.removeListener('SIGINT', onSignal)
   process.removeListener('SIGTERM', onSignal)
   process.removeListener('uncaughtException', onCrash)
   process.removeListener('unhandledRejection', onCrash)
-  return outcome
+  return ours.outcome
 }
 
 async function waitAndDiagnose(known: Progress, timing: Timing, started: number, cancelled: AbortSignal): Promise<Outcome> {
@@ -453,10 +462,16 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
 
 /** What the step created or re-created, under the report (names are the manifest's or the server's). */
 function createdSummary(c: Applied): void {
-  const lines = [...c.notes]
-  if (c.created.length) lines.push(`created ${c.created.map((n) => `\`${n}\``).join(', ')}`)
+  const parts = c.notes.map((n) => mdText(n))
+  if (c.created.length)
+    parts.push(
+      gfm`created ${mdJoin(
+        c.created.map((n) => mdCode(n)),
+        gfm`, `
+      )}`
+    )
   try {
-    appendSummary(`\n🆕 ${lines.join('; ')}.\n`)
+    appendSummary(gfm`\n🆕 ${mdJoin(parts, gfm`; `)}.\n`)
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`)
   }

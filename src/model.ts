@@ -46,7 +46,6 @@ export interface PodInfo {
   /** PodScheduled=False reason (Unschedulable) and when it became so */
   unschedulable?: { reason: string; message?: string; since?: string }
   containers: ContainerInfo[]
-  resourceVersion?: string
 }
 
 export interface JobCondition {
@@ -61,7 +60,6 @@ export interface JobInfo {
   name: string
   namespace: string
   uid: string
-  resourceVersion?: string
   creationTimestamp?: string
   parallelism?: number
   completions?: number

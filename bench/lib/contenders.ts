@@ -49,6 +49,8 @@ export interface Contender {
   identity: Identity
   /** null: this contender has no way to wait for that goal */
   invoke(goal: Goal, c: RunContext): Invocation | null
+  /** it reads until ended: the harness ends it (SIGTERM) once the goal is met */
+  endedByHarness?: boolean
 }
 
 export const DIST = path.join(ROOT, 'dist', 'index.js')
@@ -189,6 +191,65 @@ export function kubectlJob(k: KubectlInfo): Contender {
         args: ['wait', '--for=condition=complete', `job/${c.job}`, '-n', c.namespace, `--timeout=${c.timeoutS}s`],
         env: baseEnv(c),
         result: kubectlResult
+      }
+    }
+  }
+}
+
+/**
+ * Ended by the harness (SIGTERM once the goal was met, ProcResult.stoppedAt): met, whatever its exit
+ * code (kubectl's interrupt handler exits 1 on SIGTERM); an end before that is an error.
+ */
+function stoppedResult(r: ProcResult): { result: Result; detail: string } {
+  if (r.stoppedAt !== undefined && !r.killed) return { result: 'met', detail: lastLine(r.stderr) }
+  return {
+    result: 'error',
+    detail: `exit=${r.code ?? r.signal}${r.stoppedAt ? '' : ' before the harness ended it'}: ${lastLine(r.stderr)}`
+  }
+}
+
+/**
+ * kubectl reading every pod of the Job, as client-go decodes the watch stream
+ * (`kubectl get pods --watch -o name`): the comparison for a waiter that reads
+ * the pods. It never ends by itself.
+ */
+export function kubectlPodsWatch(k: KubectlInfo): Contender {
+  return {
+    id: 'kubectl-pods',
+    label: 'kubectl get pods --watch -o name',
+    identity: { user: 'kjw-admin', ua: `${path.basename(k.path)}/` },
+    endedByHarness: true,
+    invoke(_goal, c) {
+      return {
+        cmd: k.path,
+        args: ['get', 'pods', '-n', c.namespace, '-l', `batch.kubernetes.io/controller-uid=${c.uid}`, '--watch', '-o', 'name'],
+        env: baseEnv(c),
+        result: stoppedResult
+      }
+    }
+  }
+}
+
+/** The floor: a Node script that only reads and JSON.parses the same pod watch stream (bench/baselines/floor-watch.ts). */
+export function floorWatch(): Contender {
+  return {
+    id: 'floor',
+    label: 'floor: node:http2 + JSON.parse of the pod watch',
+    identity: { user: 'kjw-admin', ua: 'kjw-bench-floor/' },
+    endedByHarness: true,
+    invoke(_goal, c) {
+      return {
+        cmd: NODE,
+        args: [
+          '--disable-warning=ExperimentalWarning',
+          path.join(ROOT, 'bench', 'baselines', 'floor-watch.ts'),
+          '--namespace',
+          c.namespace,
+          '--uid',
+          c.uid
+        ],
+        env: baseEnv(c),
+        result: stoppedResult
       }
     }
   }

@@ -103,6 +103,17 @@ export class Harness {
     }
   }
 
+  /** Until the Job has its Complete (or Failed) condition, polled every 250 ms; false after timeoutMs. */
+  async waitJobFinished(name: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const j = await this.batch.readNamespacedJob({ name, namespace: this.namespace }, this.opts)
+      if (j.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) return true
+      await sleep(250)
+    }
+    return false
+  }
+
   /** Background propagation: the call returns at once, the garbage collector deletes the pods. */
   async deleteJob(name: string): Promise<void> {
     try {

@@ -21,6 +21,8 @@ export interface ProcResult {
   maxRssKB?: number
   /** killed by the harness's safety timer */
   killed: boolean
+  /** when the harness ended it on purpose (ProcOptions.stop) */
+  stoppedAt?: number
 }
 
 export interface ProcOptions {
@@ -29,6 +31,8 @@ export interface ProcOptions {
   env: Record<string, string>
   /** kill (SIGKILL) after this long: the contender hung */
   killAfterMs: number
+  /** a waiter that never ends by itself (kubectl get --watch): SIGTERM to it once this settles */
+  stop?: Promise<unknown>
 }
 
 const running = new Set<ChildProcess>()
@@ -58,6 +62,17 @@ function hasGnuTime(): boolean {
     }
   }
   return gnuTime
+}
+
+/** The waiter itself: under GNU time, time's child (time must live on to write the rusage). */
+function waiterPid(child: ChildProcess, underTime: boolean): number | undefined {
+  if (!child.pid || !underTime) return child.pid
+  try {
+    const kids = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)
+    return kids[0] ? Number(kids[0]) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function measuring(): string {
@@ -117,12 +132,26 @@ export async function runProc(o: ProcOptions): Promise<ProcResult> {
     child.once('exit', (c, s) => resolve([c, s, Date.now()]))
   )
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  let stoppedAt: number | undefined
+  void o.stop?.then(
+    () => {
+      const pid = waiterPid(child, useTime)
+      if (!pid || child.exitCode !== null || child.signalCode !== null) return
+      stoppedAt = Date.now()
+      try {
+        process.kill(pid, 'SIGTERM')
+      } catch {
+        // already gone
+      }
+    },
+    () => undefined
+  )
   const [code, signal, exitAt] = await exit
   await closed
   clearTimeout(safety)
   if (sampler) clearInterval(sampler)
   running.delete(child)
-  const r: ProcResult = { spawnAt, exitAt, code, signal, lines, stdout, stderr, killed }
+  const r: ProcResult = { spawnAt, exitAt, code, signal, lines, stdout, stderr, killed, stoppedAt }
   if (useTime) {
     try {
       const text = fs.readFileSync(timeFile, 'utf8').trim().split('\n')

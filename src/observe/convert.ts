@@ -39,7 +39,6 @@ export function jobInfo(job: V1Job): JobInfo {
     name: m.name ?? '',
     namespace: m.namespace ?? '',
     uid: m.uid ?? '',
-    resourceVersion: m.resourceVersion,
     creationTimestamp: iso(m.creationTimestamp),
     parallelism: job.spec?.parallelism ?? undefined,
     completions: job.spec?.completions ?? undefined,
@@ -97,6 +96,12 @@ function containerInfo(c: V1ContainerStatus, init: boolean, sidecar: boolean): C
   return { ...base, state: 'unknown' }
 }
 
+/** The Job controller writes the index as a decimal number; a pod template can set the annotation to
+ * anything (on a NonIndexed Job too), and such a value is no index. */
+function completionIndex(value: string | undefined): string | undefined {
+  return value !== undefined && /^\d{1,9}$/.test(value) ? value : undefined
+}
+
 export function podInfo(pod: V1Pod): PodInfo {
   const m = pod.metadata ?? {}
   const s = pod.status ?? {}
@@ -118,7 +123,7 @@ export function podInfo(pod: V1Pod): PodInfo {
     startTime: iso(s.startTime),
     deletionTimestamp: iso(m.deletionTimestamp),
     ownerUid: owner?.uid,
-    completionIndex: m.annotations?.['batch.kubernetes.io/job-completion-index'],
+    completionIndex: completionIndex(m.annotations?.['batch.kubernetes.io/job-completion-index']),
     ready: ready?.status === 'True',
     restarts: containers.reduce((n, c) => n + c.restartCount, 0),
     podReason: s.reason,
@@ -127,7 +132,6 @@ export function podInfo(pod: V1Pod): PodInfo {
       scheduled?.status === 'False'
         ? { reason: scheduled.reason ?? 'Unschedulable', message: scheduled.message, since: iso(scheduled.lastTransitionTime) }
         : undefined,
-    containers,
-    resourceVersion: m.resourceVersion
+    containers
   }
 }

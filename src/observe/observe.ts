@@ -93,7 +93,7 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
       if (!jobs.length) return observed(state)
       try {
         const listed = await Promise.race([
-          Sources.listPods(o.http, o.namespace, jobs, o),
+          sources.listPods(jobs),
           new Promise<undefined>((resolve) => refreshSignal.addEventListener('abort', () => resolve(undefined), { once: true }))
         ])
         if (listed) state = applyAll(state, [listed])

@@ -16,8 +16,31 @@ import type { ObserveEvent, ObservedState, WatchKind } from './state.js'
 
 export type NoteLevel = 'info' | 'warning' | 'debug'
 
-/** The label the API server puts on every pod of a Job (1.27+), with the Job's name. */
-const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name'
+/**
+ * The label with the Job's name that the API server puts on every pod of a
+ * Job: `batch.kubernetes.io/job-name` since 1.27 (kubernetes PR 114930),
+ * beside `job-name`, which is the only one before.
+ */
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name'
+export const LEGACY_JOB_NAME_LABEL = 'job-name'
+
+/** The first release whose Job pods carry the batch.kubernetes.io/ labels. */
+const PREFIXED_LABELS_SINCE = { major: 1, minor: 27 }
+
+/** The server's release from GET /version: gitVersion (v1.26.3-eks-…), else major and minor ("26+" on some clouds). */
+export function serverRelease(v: { gitVersion?: string; major?: string; minor?: string }): { major: number; minor: number } | undefined {
+  const git = /^v?(\d+)\.(\d+)/.exec(v.gitVersion ?? '')
+  const major = parseInt(git?.[1] ?? v.major ?? '', 10)
+  const minor = parseInt(git?.[2] ?? v.minor ?? '', 10)
+  return Number.isNaN(major) || Number.isNaN(minor) ? undefined : { major, minor }
+}
+
+/** The job-name label the pods of a server of this release carry; unknown: the one every release sets. */
+export function jobNameLabel(release: { major: number; minor: number } | undefined): string {
+  if (!release) return LEGACY_JOB_NAME_LABEL
+  const { major, minor } = PREFIXED_LABELS_SINCE
+  return release.major > major || (release.major === major && release.minor >= minor) ? JOB_NAME_LABEL : LEGACY_JOB_NAME_LABEL
+}
 
 export interface SourceOptions {
   http: KubeHttp
@@ -62,6 +85,8 @@ export class Sources {
   private readonly uidOf = new Map<string, string>()
   private lastRetryNote = 0
   private unreachableTimer?: NodeJS.Timeout
+  /** Several Jobs: the label their pods are selected by, once the server's version is known. */
+  private podLabel = JOB_NAME_LABEL
 
   constructor(
     private readonly o: SourceOptions,
@@ -132,14 +157,38 @@ export class Sources {
    * on every Job pod of the namespace; the state keeps those whose Job is
    * not known yet until it is.
    */
-  private static severalSelector(o: Pick<SourceOptions, 'names' | 'selector'>): string {
-    return o.selector !== undefined ? JOB_NAME_LABEL : `${JOB_NAME_LABEL} in (${o.names.join(',')})`
+  private static severalSelector(o: Pick<SourceOptions, 'names' | 'selector'>, label: string): string {
+    return o.selector !== undefined ? label : `${label} in (${o.names.join(',')})`
+  }
+
+  /**
+   * Several Jobs: which label their pods carry depends on the server's
+   * release (GET /version, once). Never fails: a server that does not say
+   * gets the label every release sets.
+   */
+  private async readPodLabel(): Promise<void> {
+    let release: ReturnType<typeof serverRelease>
+    try {
+      release = serverRelease(
+        await this.o.http.getJSON<{ gitVersion?: string; major?: string; minor?: string }>('/version', {}, 'get version')
+      )
+    } catch (err) {
+      this.o.onNote('debug', `could not read the server's version: ${(err as Error).message}`)
+    }
+    this.podLabel = jobNameLabel(release)
+    const seen = release ? `Kubernetes ${release.major}.${release.minor}` : 'a server of unknown version'
+    this.o.onNote('debug', `${seen}: the pods of several Jobs are selected by the label ${this.podLabel}`)
   }
 
   private async run(): Promise<void> {
     const signal = this.stop.signal
+    const labelRead = this.several ? this.readPodLabel() : Promise.resolve()
     if (this.status.mode === 'watch') {
-      if (this.several) this.watchPods(undefined)
+      // the Jobs' watch starts meanwhile: the version is one short request
+      if (this.several)
+        void labelRead.then(() => {
+          if (!signal.aborted && !this.watching.signal.aborted) this.watchPods(undefined)
+        })
       try {
         await this.watchJob(AbortSignal.any([signal, this.watching.signal]))
       } catch (err) {
@@ -152,7 +201,10 @@ export class Sources {
         this.o.onNote('warning', `${this.forbidden.cause.message}; polling every ${this.o.pollIntervalMs / 1000}s instead of watching`)
       }
     }
-    if (this.status.mode === 'poll' && !signal.aborted) await this.poll(signal)
+    if (this.status.mode === 'poll' && !signal.aborted) {
+      await labelRead
+      await this.poll(signal)
+    }
   }
 
   private onRetry = (err: KubeError, delayMs: number): void => {
@@ -233,7 +285,7 @@ export class Sources {
       {
         http: this.o.http,
         path: this.podsPath,
-        query: { labelSelector: jobs ? Sources.podSelector(jobs) : Sources.severalSelector(this.o) },
+        query: { labelSelector: jobs ? Sources.podSelector(jobs) : Sources.severalSelector(this.o, this.podLabel) },
         resource: 'pods',
         idleTimeoutMs: this.o.idleTimeoutMs,
         backoff: new Backoff(),
@@ -256,15 +308,10 @@ export class Sources {
   }
 
   /** One LIST of the Jobs' pods (also for the report: a condition can end the wait before the watch brought the pods' last state). */
-  static async listPods(
-    http: KubeHttp,
-    namespace: string,
-    jobs: JobInfo[],
-    o: Pick<SourceOptions, 'names' | 'selector'>
-  ): Promise<ObserveEvent> {
-    const several = severalJobs(o)
-    const labelSelector = several ? Sources.severalSelector(o) : Sources.podSelector(jobs)
-    const list = await http.listAll<Any>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector }, 'list pods')
+  async listPods(jobs: JobInfo[]): Promise<ObserveEvent> {
+    const several = this.several
+    const labelSelector = several ? Sources.severalSelector(this.o, this.podLabel) : Sources.podSelector(jobs)
+    const list = await this.o.http.listAll<Any>(this.podsPath, { labelSelector }, 'list pods')
     return { type: 'pods-listed', uids: several ? 'all' : jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
   }
 
@@ -317,7 +364,7 @@ export class Sources {
         const jobs = await this.pollJobs()
         this.connected = true
         const events: ObserveEvent[] = [{ type: 'jobs-listed', jobs }]
-        if (jobs.length) events.push(await Sources.listPods(this.o.http, this.o.namespace, jobs, this.o))
+        if (jobs.length) events.push(await this.listPods(jobs))
         // The Jobs and their pods as one picture: never a new Job with old pods.
         this.send(events)
         await sleep(this.o.pollIntervalMs, signal)

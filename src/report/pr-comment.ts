@@ -2,27 +2,37 @@
 // created on the first run and updated on the next. Optional
 // (comment-on-pr: true); a failure here is a warning, never the step's result.
 import * as core from '@actions/core'
+import { gfm, mdComment, mdLines, type Markdown } from '../text/gate.js'
 import type { Outcome } from './outcome.js'
 import { jobName } from './render.js'
-import { summaryMarkdown } from './summary.js'
+import { summaryParts } from './summary.js'
 
 /** GitHub refuses comment bodies over 65,536 characters. */
 const MAX_BODY = 60_000
 
-export function marker(o: Pick<Outcome, 'namespace' | 'job'>): string {
-  return `<!-- kube-job-wait: ${jobName(o)} -->`
+export function marker(o: Pick<Outcome, 'namespace' | 'job'>): Markdown {
+  return mdComment(`kube-job-wait: ${jobName(o)}`)
 }
 
-export function commentBody(o: Outcome): string {
-  let md = summaryMarkdown(o)
-  if (md.length > MAX_BODY) md = `${md.slice(0, MAX_BODY)}\n\n…(cut; the job summary of the run has it all)\n`
-  return `${marker(o)}\n${md}`
+/** The marker, then the summary; a summary too long is cut at a whole part, so no table or fence is left open. */
+export function commentBody(o: Outcome, maxBody = MAX_BODY, now = Date.now()): Markdown {
+  const parts = summaryParts(o, now)
+  const body = mdLines(parts)
+  if (body.length < maxBody) return gfm`${marker(o)}\n${body}\n`
+  const kept: Markdown[] = []
+  let size = 0
+  for (const part of parts) {
+    size += part.length + 1
+    if (size > maxBody) break
+    kept.push(part)
+  }
+  return gfm`${marker(o)}\n${mdLines(kept)}\n\n…(cut; the job summary of the run has it all)\n`
 }
 
 /** Returns the comment's URL, or undefined when there is no pull request. */
 export async function commentOnPullRequest(o: Outcome, token: string): Promise<string | undefined> {
   // Loaded only when a comment is asked for: Octokit is a fifth of the bundle and
-  // most runs never need it (its own chunk in dist/action/).
+  // most runs never need it (its own chunk in dist/).
   const github = await import('@actions/github')
   const ctx = github.context
   const number = ctx.payload.pull_request?.number ?? (ctx.payload.issue?.pull_request ? ctx.payload.issue.number : undefined)

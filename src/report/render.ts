@@ -1,5 +1,6 @@
-// Pure renderings of an Outcome: the outputs, the progress line and the job
-// summary's markdown. Nothing here writes anywhere.
+// Pure renderings of an Outcome: the outputs, the progress line, and the pod
+// rows and order that the summary (summary.ts, the markdown) shares with
+// them. Nothing here writes anywhere, and nothing here is markdown.
 import { formatDuration } from '../duration.js'
 import { podStatus, terminating } from '../decide/explain.js'
 import type { Verdict } from '../decide/verdict.js'

@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as core from '@actions/core'
 import { causeTitle, type CauseGroup } from '../decide/explain.js'
 import type { Diagnosis } from '../diagnose/collect.js'
-import { LogGate, oneLine } from '../text/gate.js'
+import { LogGate, oneLine, type Markdown } from '../text/gate.js'
 import { annotations } from './annotations.js'
 import type { Outcome } from './outcome.js'
 import { outputs } from './render.js'
@@ -40,7 +40,7 @@ export function report(o: Outcome, gate: LogGate = new LogGate()): void {
  * core.summary.addRaw().write() appends, without its two round trips through the thread pool (about
  * 5 ms between the verdict and the exit, measured with timestamps).
  */
-export function appendSummary(markdown: string): void {
+export function appendSummary(markdown: Markdown): void {
   const file = process.env.GITHUB_STEP_SUMMARY
   if (file) fs.appendFileSync(file, markdown, 'utf8')
 }

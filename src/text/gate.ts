@@ -195,41 +195,175 @@ export function annotation(level: 'notice' | 'warning' | 'error', message: strin
 }
 
 // ---------------------------------------------------------------- to markdown
+//
+// The job summary and the PR comment are GitHub-flavoured markdown, which
+// GitHub renders with live HTML, @mentions, #references and autolinks. All
+// markdown is a `Markdown`, and only this section makes one: cluster text
+// gets in through an escaper for the place it goes (prose, table cell, code,
+// HTML text, mermaid label), our own text through the `gfm` template, whose
+// holes take only `Markdown` and numbers. A raw string is a type error.
+// (The tags are not named `md` and `html`: Prettier would reformat the
+// contents of templates with those tags as markdown and HTML.)
+
+/** Markdown that is safe wherever a block or an inline of its kind may go. */
+export type Markdown = string & { readonly __brand: 'Markdown' }
+/** Text for inside an HTML block (`<summary>`), where markdown escapes do not apply. */
+export type Html = string & { readonly __brand: 'Html' }
+/** Text for a line of a mermaid chart. */
+export type MermaidText = string & { readonly __brand: 'MermaidText' }
+
+/** Our own fixed markdown; each hole must itself be Markdown (or a number). */
+export function gfm(strings: TemplateStringsArray, ...values: readonly (Markdown | number)[]): Markdown {
+  return fill(strings, values) as Markdown
+}
+
+/** Our own fixed HTML text; each hole must be Html (or a number). */
+export function gfmHtml(strings: TemplateStringsArray, ...values: readonly (Html | number)[]): Html {
+  return fill(strings, values) as Html
+}
+
+/** Our own fixed mermaid; each hole must be MermaidText (or a number). */
+export function mermaid(strings: TemplateStringsArray, ...values: readonly (MermaidText | number)[]): MermaidText {
+  return fill(strings, values) as MermaidText
+}
+
+function fill(strings: TemplateStringsArray, values: readonly (string | number)[]): string {
+  // Only a template literal has a frozen strings array with `raw`: a plain array passed as one is refused.
+  if (!Object.isFrozen(strings) || !Array.isArray(strings.raw)) throw new TypeError('gfm, gfmHtml and mermaid are template tags')
+  let out = strings[0]!
+  for (let i = 0; i < values.length; i++) out += String(values[i]) + strings[i + 1]!
+  return out
+}
+
+export function mdJoin(parts: readonly Markdown[], separator: Markdown = gfm``): Markdown {
+  return parts.join(separator) as Markdown
+}
+
+/** Lines (or whole blocks) one after the other. */
+export function mdLines(lines: readonly Markdown[]): Markdown {
+  return mdJoin(lines, gfm`\n`)
+}
 
 /** A ZERO WIDTH JOINER after "@" and "#" keeps "@user" from notifying and
  * "#123" / "owner/repo#123" from linking; it is invisible on the page. (An
- * HTML entity would not do: GitHub finds mentions in the rendered text.) */
+ * HTML entity would not do: GitHub finds mentions in the rendered text.) The
+ * same joiner inside "GH-123", "://" and "www." keeps those from linking. */
 const ZWJ = '\u200d'
 
-/** Cluster text as inline markdown (prose, a list item, a table cell): one
- * line, controls and colour gone, HTML inert (& < > as entities), markdown
- * punctuation backslash-escaped, mentions and references not live. */
-export function markdownInline(text: string, max = 1000): string {
-  return oneLine(text, max)
-    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
-    .replace(/[\\`*_[\]{}()~|!]/g, '\\$&')
+function defuse(s: string): string {
+  return s
     .replace(/[@#]/g, `$&${ZWJ}`)
+    .replace(/(gh-)(?=\d)/gi, `$1${ZWJ}`)
+    .replace(/:\/\//g, `:${ZWJ}//`)
+    .replace(/(www)\./gi, `$1${ZWJ}.`)
 }
 
-/** The same for a table cell: `|` is escaped by markdownInline already, and
- * an empty cell is shown as a dash rather than collapsing. */
-export function markdownCell(text: string, max = 200): string {
-  return markdownInline(text, max) || '-'
+/** Cluster text as one line: line breaks become spaces (a message is read
+ * whole), controls and colour go, cut at max characters with " …". */
+function flatLine(text: string | null | undefined, max: number): string {
+  const line = stripControls((text ?? '').replace(/\r\n|[\r\n]/g, ' ')).trim()
+  if (line.length <= max) return line
+  // Not between the two halves of a surrogate pair.
+  const cut = /[\ud800-\udbff]/.test(line[max - 1]!) ? max - 1 : max
+  return `${line.slice(0, cut)} …`
+}
+
+const entity = (c: string): string => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;')
+
+/** Any text, the cluster's or ours, as inline markdown (prose, a list item,
+ * a quote, a heading): one line, HTML inert (& < > as entities), markdown
+ * punctuation backslash-escaped, no list or break where it starts a line,
+ * mentions, references and autolinks not live. Plain punctuation stays. */
+export function mdText(text: string | null | undefined, max = 1000): Markdown {
+  const escaped = flatLine(text, max)
+    .replace(/[&<>]/g, entity)
+    .replace(/[\\`*_[\]~|$]/g, '\\$&')
+    // What starts a list, a setext underline or a thematic break at the start of a line.
+    .replace(/^[-+=](?=[\s\-+=]|$)/, '\\$&')
+    .replace(/^(\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
+  return defuse(escaped) as Markdown
+}
+
+/** Text for a table cell: mdText, which escapes `|`; an empty cell stays empty. */
+export function mdCell(text: string | null | undefined, max = 256): Markdown {
+  return mdText(text, max)
+}
+
+/** A table; each cell must be one line, and each row has the header's cells. */
+export function mdTable(head: readonly Markdown[], rows: readonly (readonly (Markdown | number)[])[]): Markdown {
+  const row = (cells: readonly (Markdown | number)[]): string => {
+    if (cells.length !== head.length) throw new Error(`a table row of ${cells.length} cells under a header of ${head.length}`)
+    const text = cells.map(String)
+    if (text.some((c) => /[\r\n]/.test(c))) throw new Error('a table cell must be one line')
+    return `| ${text.join(' | ')} |`
+  }
+  return [row(head), row(head.map(() => gfm`---`)), ...rows.map(row)].join('\n') as Markdown
+}
+
+const longestRun = (s: string): number => Math.max(0, ...(s.match(/`+/g)?.map((run) => run.length) ?? []))
+
+/** Cluster text as an inline code span (a name), one line: the span's fence
+ * is longer than any run of backticks inside. Code is not live: no HTML,
+ * mention or link; `|` is escaped so that the span can sit in a table cell
+ * (outside a table the backslash shows; Kubernetes names have no `|`). */
+export function mdCode(text: string | null | undefined, max = 256): Markdown {
+  const s = flatLine(text, max).replaceAll('|', '\\|')
+  if (s === '') return gfm``
+  const fence = '`'.repeat(longestRun(s) + 1)
+  const pad = /^[` ]|[` ]$/.test(s) ? ' ' : ''
+  return `${fence}${pad}${s}${pad}${fence}` as Markdown
 }
 
 /** Cluster text as a fenced code block: the fence is one backtick longer
  * than the longest run of backticks in the text (at least three), so nothing
  * inside can close it; inside a code block HTML, mentions and references are
  * not live. Every escape sequence, colour included, and control is removed. */
-export function markdownCodeBlock(text: string | readonly string[], info = 'text'): string {
+export function mdCodeBlock(text: string | readonly string[], info = 'text'): Markdown {
+  if (!/^[a-z0-9-]*$/.test(info)) throw new Error(`a code block's info string is a word: ${info}`)
   const lines = (typeof text === 'string' ? [text] : text).flatMap(splitLines).map((l) => stripControls(l))
-  const longest = Math.max(
-    0,
-    ...(lines
-      .join('\n')
-      .match(/`+/g)
-      ?.map((run) => run.length) ?? [])
-  )
-  const fence = '`'.repeat(Math.max(3, longest + 1))
-  return [`${fence}${info}`, ...lines, fence].join('\n')
+  const fence = '`'.repeat(Math.max(3, longestRun(lines.join('\n')) + 1))
+  return [`${fence}${info}`, ...lines, fence].join('\n') as Markdown
+}
+
+/** A link of our own (the run's URL): only http(s), and nothing in the URL that ends the destination. */
+export function mdLink(label: Markdown, url: string): Markdown {
+  let href: string
+  try {
+    href = new URL(url).href
+  } catch {
+    return label
+  }
+  if (!/^https?:\/\//.test(href)) return label
+  const dest = href.replace(/[()<>\s`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  return `[${label}](${dest})` as Markdown
+}
+
+/** An HTML comment (an invisible marker): nothing in the text can end it. */
+export function mdComment(text: string): Markdown {
+  return `<!-- ${flatLine(text, 500).replace(/[<>]/g, entity)} -->` as Markdown
+}
+
+/** Cluster text inside HTML (a `<summary>`): one line, every HTML special
+ * character an entity, mentions and references not live. */
+export function htmlText(text: string | null | undefined, max = 256): Html {
+  return defuse(flatLine(text, max)).replace(/[&<>"']/g, entity) as Html
+}
+
+/** A collapsible section: the summary line is an HTML block, the body markdown. */
+export function mdDetails(summary: Html, body: Markdown): Markdown {
+  if (/[\r\n]/.test(summary)) throw new Error('a summary must be one line')
+  return `<details><summary>${summary}</summary>\n\n${body}\n\n</details>` as Markdown
+}
+
+/** Cluster text as a mermaid label (a gantt section or task): only letters,
+ * digits, space and `._-[]/` are kept, so that it can neither end its line's
+ * field (`:` `;` `#`), start a comment or directive (`%%`), hold HTML, nor
+ * reach the fence; anything else shows as "?". */
+export function mermaidText(text: string | null | undefined, max = 100): MermaidText {
+  return (flatLine(text, max).replace(/[^A-Za-z0-9 ._\-[\]/]/g, '?') || '-') as MermaidText
+}
+
+/** A mermaid chart as a fenced code block with the mermaid info string. */
+export function mdMermaid(lines: readonly MermaidText[]): Markdown {
+  return mdCodeBlock(lines, 'mermaid')
 }

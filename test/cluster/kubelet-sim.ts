@@ -565,6 +565,7 @@ async function endAttempt(rec: PodRec, att: Attempt): Promise<void> {
     att.reason = 'Error'
     att.crashed = true
     rec.restartCount++
+    if (rec.sc.statusLagMs > 0) return restartLagging(rec)
     rec.stage = 'backoff'
     if (!(await writeBackoff(rec, att))) return
     const c = rec.containers[0]?.name ?? ''
@@ -581,6 +582,25 @@ async function endAttempt(rec: PodRec, att: Attempt): Promise<void> {
   Object.assign(att, finalExit(rec.sc, rec.ordinal, rec.index))
   rec.stage = 'terminated'
   await writeTerminal(rec, att)
+}
+
+/**
+ * status-lag-ms: the runtime starts the next instance at once (a first
+ * restart has no back-off) and the kubelet serves it as the current log,
+ * while the status that says so reaches the API server only statusLagMs
+ * later, as when the kubelet's status updates queue up. Until then the API
+ * still says "running" with the old restartCount.
+ */
+function restartLagging(rec: PodRec): void {
+  const att: Attempt = { startedAt: now(), startedNs: nowNs(), crashed: false, containerId: hex(32) }
+  rec.attempts.push(att)
+  rec.stage = 'running'
+  if (rec.sc.runMs >= 0) later(rec, rec.sc.runMs, () => endAttempt(rec, att))
+  setTimeout(() => {
+    // Said only while it is still so: a later write must not be overtaken by this one.
+    if (rec.removed || rec.deleting || rec.attempts.at(-1) !== att || att.finishedAt !== undefined) return
+    void writeRunning(rec, att)
+  }, rec.sc.statusLagMs)
 }
 
 async function markUnschedulable(rec: PodRec): Promise<void> {

@@ -21,6 +21,7 @@ export interface Scenario {
   skipRunning: boolean
   stuck: StuckReason | undefined
   crashLoop: number // restarts before the final exit
+  statusLagMs: number // crash-loop restarts at once, the status written this much later; 0: with back-off
   oom: boolean
   failAttempts: number // first N pods of the Job fail
   indexExitCodes: Map<number, number>
@@ -86,6 +87,7 @@ export function parseScenario(annotations: Record<string, string> | undefined): 
       skipRunning: bool(ann, 'skip-running', warnings),
       stuck,
       crashLoop: int(ann, 'crash-loop', 0, 0, warnings),
+      statusLagMs: int(ann, 'status-lag-ms', 0, 0, warnings),
       oom: bool(ann, 'oom', warnings),
       failAttempts: int(ann, 'fail-attempts', 0, 0, warnings),
       indexExitCodes,

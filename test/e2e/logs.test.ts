@@ -147,6 +147,73 @@ describe('logs: follow', () => {
   })
 })
 
+/** Every line of each instance of an OnFailure pod's container, as `RESTART TEXT`, in order (lines of our own left out). */
+function byInstance(run: ActionRun): string[] {
+  return streamed(run)
+    .filter((l) => !l.text.startsWith('---'))
+    .map((l) => `${l.restart} ${l.text}`)
+}
+
+/** What attempt A (1-based) prints with the default log, log-rate and `log-lines: n`, under restart A-1. */
+function attemptLines(pod: string, attempt: number, n: number, exitCode: number): string[] {
+  const who = `${pod}/main attempt ${attempt}`
+  const r = attempt - 1
+  return [
+    `${r} line 1: ${who} starting`,
+    `${r} line 2: ${who} working`,
+    ...range(n).map((k) => `${r} ${who} line ${k}`),
+    `${r} line 3: ${who} exiting with code ${exitCode}`
+  ]
+}
+
+describe('logs: follow, the status behind the kubelet (status-lag-ms)', () => {
+  test('restarts the status shows 2.5 s late: every line once, under the instance that printed it', async () => {
+    const name = uniqueName('loglag')
+    // Each restart is at once; the kubelet serves the new instance as current while the API still says the old one runs.
+    await createJob({
+      name,
+      restartPolicy: 'OnFailure',
+      backoffLimit: 5,
+      sim: { 'crash-loop': '2', 'status-lag-ms': '2500', 'run-ms': '4000', 'log-rate': '5', 'log-lines': '15' }
+    })
+    const run = await runAction({ inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '90s', logs: 'follow' } })
+    expectResult(run, 'met')
+    const [pod] = Object.keys(run.phases)
+    expect(byInstance(run)).toEqual([...attemptLines(pod!, 1, 15, 1), ...attemptLines(pod!, 2, 15, 1), ...attemptLines(pod!, 3, 15, 0)])
+    expect(
+      streamed(run)
+        .filter((l) => l.text.startsWith('--- restart'))
+        .map((l) => l.restart)
+    ).toEqual([1, 2])
+  })
+
+  test('the API server killed mid-follow, a restart meanwhile that the status shows late: every line once, under its instance', async () => {
+    const name = uniqueName('loglagkill')
+    await createJob({
+      name,
+      restartPolicy: 'OnFailure',
+      backoffLimit: 5,
+      sim: { 'crash-loop': '1', 'status-lag-ms': '2500', 'run-ms': '6000', 'log-rate': '10', 'log-lines': '50' }
+    })
+    const lines: { t: number; line: string }[] = []
+    const running = runAction({ inputs: { job: name, namespace: NS, condition: 'Complete', timeout: '120s', logs: 'follow' }, lines })
+    await until(
+      '20 lines of the first instance',
+      async () => lines.filter((l) => / attempt 1 line \d+$/.test(l.line)).length >= 20,
+      30_000,
+      100
+    )
+    // Down 4 s: the first instance ends and the next starts meanwhile; the follow and the watch both break.
+    await restartApiserver('stop')
+    await sleep(4_000)
+    await restartApiserver('start')
+    const run = await running
+    expectResult(run, 'met')
+    const [pod] = Object.keys(run.phases)
+    expect(byInstance(run)).toEqual([...attemptLines(pod!, 1, 50, 1), ...attemptLines(pod!, 2, 50, 0)])
+  })
+})
+
 describe('logs: follow through faults', () => {
   test('kube-apiserver killed (SIGKILL) mid-stream: nothing lost, nothing twice', async () => {
     const name = uniqueName('logkill')

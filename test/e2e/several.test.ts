@@ -2,7 +2,8 @@
 // name with fail-fast on and off, a selector with expected-jobs and an
 // earlier run's Job beside it, a selector that matches nothing, 20 Jobs of 5
 // pods against a single Job's API requests, and what becomes of the Jobs
-// (delete, on-cancel, a user without the delete right).
+// (delete, on-cancel, a user without the delete right, a concurrent run's
+// Job beyond expected-jobs, a Job that runs on after the wait was met).
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { runnerCommands } from '../../__tests__/support/runner-commands.js'
@@ -283,6 +284,52 @@ describe('what becomes of the Jobs', () => {
     expect(run.deleted).toEqual([`${NS}/${a}`, `${NS}/${b}`].sort())
     expect(run.summary).toContain('Deleted')
     await Promise.all([goneWithPods(a, uids[a]), goneWithPods(b, uids[b])])
+  })
+
+  test('a selector with expected-jobs 1 and delete: always: a concurrent run’s Job with the same labels, created later, is waited for but not deleted', async () => {
+    const runId = `r${randomBytes(3).toString('hex')}`
+    const selector = `kjw.dev/run=${runId}`
+    const labels = { 'kjw.dev/run': runId }
+    const mine = uniqueName('conc-mine')
+    const theirs = uniqueName('conc-theirs')
+    await createJob({ name: mine, labels, sim: { 'run-ms': '3000' } })
+    const lines: { t: number; line: string }[] = []
+    const running = runAction({
+      inputs: { selector, 'expected-jobs': '1', namespace: NS, condition: 'Complete', delete: 'always', timeout: '60s' },
+      lines
+    })
+    await lineSeen(lines, /0 of 1 jobs met/)
+    await sleep(1_100) // a later creation time (the API server's are whole seconds)
+    const { uid } = await createJob({ name: theirs, labels, sim: { 'run-ms': '1000' } })
+    const run = await running
+    expectResult(run, 'met')
+    expect(Object.keys(run.jobs).sort()).toEqual([mine, theirs].sort())
+    expect(run.deleted).toEqual([`${NS}/${mine}`])
+    expect(run.stdout).toContain(`kept job ${NS}/${theirs}: created after the first 1 (expected-jobs) that matched \`${selector}\``)
+    expect(run.summary).toContain(`Kept \`${NS}/${theirs}\``)
+    await sleep(1_000)
+    const kept = await getJob(theirs)
+    expect(kept?.metadata.uid).toBe(uid)
+    expect(kept?.metadata.deletionTimestamp).toBeUndefined()
+  })
+
+  test('delete: on-success, phase Succeeded with expected-count 1 of 3 completions: met while the Job runs on; the Job is kept, and the log says why', async () => {
+    const name = uniqueName('del-running')
+    const { uid } = await createJob({ name, parallelism: 1, completions: 3, sim: { 'run-ms': '1500' } })
+    const run = await runAction({
+      inputs: { job: name, namespace: NS, phase: 'Succeeded', 'expected-count': '1', delete: 'on-success', timeout: '60s' }
+    })
+    expectResult(run, 'met')
+    expect(run.deleted).toEqual([])
+    expect(run.stdout).toContain(
+      `kept job ${NS}/${name}: the wait was met but the Job has not ended (no final condition yet): delete: on-success deletes an ended Job only`
+    )
+    // the Job goes on to its end, untouched
+    await until(`job ${name} Complete`, () => jobComplete(name))
+    const job = await getJob(name)
+    expect(job?.metadata.uid).toBe(uid)
+    expect(job?.status?.succeeded).toBe(3)
+    expect(job?.metadata.deletionTimestamp).toBeUndefined()
   })
 
   test('no delete right (the documented Role): one warning naming it; verdict and outputs unchanged', async () => {

@@ -23,7 +23,9 @@ import type { EventSpec, FinishPodOptions, KubeObject, ResourceName } from './ty
 export class ControlPlane {
   constructor(
     protected readonly state: ApiState,
-    private readonly autoCreateNamespaces: boolean
+    private readonly autoCreateNamespaces: boolean,
+    /** The labels a Job's pods get: 'legacy' (job-name, controller-uid) before 1.27, both sets since (kubernetes PR 114930). */
+    private readonly jobLabels: 'both' | 'legacy' = 'both'
   ) {}
 
   // -------------------------------------------------------------------------
@@ -140,11 +142,14 @@ export class ControlPlane {
     if (!spec.manualSelector) {
       // generateSelector (pkg/registry/batch/job/strategy.go)
       const labels: Record<string, string> = (template.metadata.labels = template.metadata.labels ?? {})
-      for (const l of [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL]) if (!(l in labels)) labels[l] = meta.name
-      for (const l of [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL]) if (!(l in labels)) labels[l] = meta.uid
+      const legacy = this.jobLabels === 'legacy'
+      for (const l of legacy ? [LEGACY_JOB_NAME_LABEL] : [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL]) if (!(l in labels)) labels[l] = meta.name
+      const uidLabels = legacy ? [LEGACY_CONTROLLER_UID_LABEL] : [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL]
+      for (const l of uidLabels) if (!(l in labels)) labels[l] = meta.uid
       spec.selector = spec.selector ?? {}
       spec.selector.matchLabels = spec.selector.matchLabels ?? {}
-      if (!(CONTROLLER_UID_LABEL in spec.selector.matchLabels)) spec.selector.matchLabels[CONTROLLER_UID_LABEL] = meta.uid
+      const selectorLabel = legacy ? LEGACY_CONTROLLER_UID_LABEL : CONTROLLER_UID_LABEL
+      if (!(selectorLabel in spec.selector.matchLabels)) spec.selector.matchLabels[selectorLabel] = meta.uid
     }
     if (templateHadLabels && !jobHadLabels) meta.labels = { ...template.metadata.labels }
     job.status = {}

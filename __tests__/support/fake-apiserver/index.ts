@@ -106,11 +106,17 @@ export class FakeApiServer extends ControlPlane {
   private readonly router: Router
 
   constructor(opts: FakeApiServerOptions = {}) {
-    super(new ApiState({ initialResourceVersion: opts.initialResourceVersion, now: opts.now }), opts.autoCreateNamespaces ?? true)
+    const version: VersionInfo = { ...DEFAULT_VERSION, ...opts.version }
+    // A server that says it is older than 1.27 labels a Job's pods as 1.26 did.
+    const legacy = Number(version.major) === 1 && parseInt(version.minor, 10) < 27
+    super(
+      new ApiState({ initialResourceVersion: opts.initialResourceVersion, now: opts.now }),
+      opts.autoCreateNamespaces ?? true,
+      legacy ? 'legacy' : 'both'
+    )
     const notify = (): void => this.notifyWaiters()
     this.faults = new Faults(notify)
     this.watches = new Watches(this.state, notify, opts)
-    const version: VersionInfo = { ...DEFAULT_VERSION, ...opts.version }
     this.router = new Router(this.state, this.users, this.faults, this.watches, version, this.requests, notify, {
       createJob: (ns, job, dryRun) => (dryRun ? { ...job, metadata: { ...job.metadata, namespace: ns } } : this.createJob(ns, job)),
       deleteJob: (ns, name, opts) => this.deleteJob(ns, name, opts)

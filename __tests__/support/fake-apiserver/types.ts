@@ -43,7 +43,7 @@ export interface FakeApiServerOptions {
   initialResourceVersion?: number
   /** Clock for timestamps. Default: real time. */
   now?: () => Date
-  /** Fields of the /version answer to override. */
+  /** Fields of the /version answer to override; a minor below 27 also labels Jobs' pods as 1.26 did (no batch.kubernetes.io/ labels). */
   version?: Partial<VersionInfo>
   /** Create the namespace when a helper creates an object in a missing one (default true). */
   autoCreateNamespaces?: boolean

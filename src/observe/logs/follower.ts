@@ -1,15 +1,24 @@
 // Live logs (input logs: follow): every container of every pod of the Job,
 // streamed into the step's log from its first line, the moment its status
-// shows it started. Fed each snapshot by main's loop; it decides nothing and
-// never delays the verdict: reads run beside the loop, and on the final
-// verdict finish() gives them a bounded time.
+// shows it started. Fed each snapshot by main's loop; it decides nothing about
+// the Job and never delays the verdict: reads run beside the loop, and on the
+// final verdict finish() gives them a bounded time.
 //
-// Per container, one worker reads its instances in order (an instance is one
-// run of the container: restartCount 0, 1, ...). The current instance is
-// followed while it runs (follow=true) and read in full once it ended; the
-// one before it is read with previous=true. The kubelet keeps no older
-// instance: those are said to be missed. A broken stream resumes from the
-// second of the last line shown (sinceTime), LogResume dropping the replay.
+// Per container, one worker shows its instances in order (an instance is one
+// run of the container: restartCount 0, 1, ...). What it does next is a pure
+// function of what it knows (nextStep: the pod's status, the instance to show
+// next, what it doubts); the worker only carries the step out and records
+// how it ended. The current instance is followed while it runs (follow=true)
+// and read in full once it ended; the one before it is read with
+// previous=true. The kubelet keeps no older instance: those are said missed.
+//
+// "Current" and "previous" are the kubelet's idea, and the pod's status lags
+// it: a follow that ends while the status still says the instance runs is no
+// proof of anything, and asking for the current log again may get the next
+// instance. So a read that resumes an instance (sinceTime: the second of the
+// last line shown, LogResume dropping the replay) must begin with that
+// replay; one that does not is another instance's log: nothing of it is
+// shown, and the status is waited for.
 //
 // At most maxStreams follows at once; a container that finds none free
 // waits in line and is followed when one frees, or read in full (up to
@@ -24,6 +33,13 @@ import { LineSplitter, LogResume } from './resume.js'
 const FULL_READS = 4
 /** A tail line kept for the report is cut here (the summary shows 400). */
 const TAIL_LINE_CHARS = 1000
+/**
+ * After a follow ended with the status still saying the instance runs: how
+ * long to wait for the status to say why before following again (checked by
+ * the replay). About the time a kubelet takes to end a follow after its
+ * container stopped.
+ */
+export const CONFIRM_MS = 1_000
 
 export interface FollowerOptions {
   http: KubeHttp
@@ -41,12 +57,84 @@ export interface FollowerOptions {
   backoffMs?: [number, number]
 }
 
+// ---------------------------------------------------------------- the decision (pure)
+
+/** What a container's worker knows when it decides. */
+export interface View {
+  /** the container's status in the last snapshot */
+  status: ContainerInfo
+  podDone: boolean
+  podDeleted: boolean
+  /** the verdict is final: no news will come, reads end by themselves */
+  ending: boolean
+  /** the instance (restart number) to show next; those before it are shown or said missed */
+  next: number
+  /** lines of `next` were shown: a new read of it can be checked by the replay */
+  shown: boolean
+  /** what the last read of `next` left in doubt, until the status changes */
+  doubt?: Doubt
+  now: number
+}
+
+/**
+ * ended: a follow of the instance ended while the status said it runs (the
+ * container stopped, or the connection was closed). foreign: a read of the
+ * current log got another instance's (the kubelet is ahead of the status).
+ */
+export interface Doubt {
+  kind: 'ended' | 'foreign'
+  at: number
+}
+
+export type Step =
+  | { do: 'stop'; say?: string }
+  /** until the container's status changes, or ms */
+  | { do: 'wait'; ms?: number }
+  | { do: 'skip'; to: number; say: string }
+  /** trust: show it even if it does not replay what was shown (a log rotated meanwhile) */
+  | { do: 'read'; restart: number; previous: boolean; follow: boolean; trust?: boolean }
+
+export function nextStep(v: View): Step {
+  const st = v.status
+  const current = st.restartCount
+  const n = v.next
+  const over = v.ending || v.podDone
+  if (n > current) return over || v.podDeleted ? { do: 'stop' } : { do: 'wait' }
+  if (v.podDeleted) return { do: 'stop', say: '--- the pod was deleted before its log was read to the end: the rest is gone ---' }
+  if (n < current - 1) {
+    const missed = current - 1 - n
+    return {
+      do: 'skip',
+      to: current - 1,
+      say: `--- ${missed} earlier instance${missed > 1 ? 's' : ''} not shown: the kubelet keeps only the last one ---`
+    }
+  }
+  if (n === current - 1) return { do: 'read', restart: n, previous: true, follow: false }
+  // n is the status's current instance
+  if (v.doubt?.kind === 'foreign') {
+    // Nothing can follow the instance of a finished pod: its replay was rotated away.
+    if (v.podDone) return { do: 'read', restart: n, previous: false, follow: false, trust: true }
+    // No news will come: what is left of it is what the kubelet calls previous.
+    if (v.ending) return { do: 'read', restart: n, previous: true, follow: false }
+    return { do: 'wait' }
+  }
+  if (st.state !== 'running' && st.state !== 'terminated') return v.ending ? { do: 'stop' } : { do: 'wait' }
+  if (st.state === 'terminated' || over) return { do: 'read', restart: n, previous: false, follow: false }
+  if (v.doubt?.kind === 'ended') {
+    // Nothing shown to check a new read by: only the status can tell what the kubelet calls current.
+    if (!v.shown) return { do: 'wait' }
+    const left = v.doubt.at + CONFIRM_MS - v.now
+    if (left > 0) return { do: 'wait', ms: left }
+  }
+  return { do: 'read', restart: n, previous: false, follow: true }
+}
+
+// ---------------------------------------------------------------- the shell
+
 interface Instance {
   restart: number
   resume: LogResume
   tail: string[]
-  /** read to its end */
-  complete: boolean
   /** its first line (or the restart marker) was written */
   marked: boolean
 }
@@ -58,9 +146,10 @@ interface Container {
   status: ContainerInfo
   podDone: boolean
   podDeleted: boolean
-  /** the next instance (restart number) to show; those before it are shown or said missed */
   next: number
+  doubt?: Doubt
   instances: Map<number, Instance>
+  /** set while the worker waits for news: called on news, finish and close */
   wake?: () => void
   worker?: Promise<void>
   /** the last read was refused by a kubelet out of reach (5xx): a drain does not wait for it */
@@ -68,47 +157,51 @@ interface Container {
   abort: AbortController
 }
 
-/** A counting semaphore whose waiters can give up. */
+/** A counting semaphore; a waiter can leave the line. */
 class Slots {
   #free: number
-  #queue: Array<(ok: boolean) => void> = []
+  #queue: Array<() => void> = []
   constructor(n: number) {
     this.#free = n
-  }
-  get waiting(): number {
-    return this.#queue.length
   }
   tryTake(): boolean {
     if (this.#free <= 0) return false
     this.#free--
     return true
   }
-  /** Resolves true with a slot, or false when `giveUp` resolves first. */
-  take(giveUp: Promise<void>): Promise<boolean> {
-    if (this.tryTake()) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      let done = false
-      const waiter = (ok: boolean) => {
-        if (done) return
-        done = true
-        resolve(ok)
+  /** A place in line: `granted` resolves with a slot; cancel() leaves the line, or gives back a slot handed over meanwhile. */
+  wait(): { granted: Promise<void>; cancel: () => void } {
+    let handed = false
+    let resolve!: () => void
+    const granted = new Promise<void>((r) => (resolve = r))
+    const waiter = () => {
+      handed = true
+      resolve()
+    }
+    this.#queue.push(waiter)
+    return {
+      granted,
+      cancel: () => {
+        if (handed) this.release()
+        else this.#queue = this.#queue.filter((w) => w !== waiter)
       }
-      this.#queue.push(waiter)
-      void giveUp.then(() => {
-        if (done) return
-        this.#queue = this.#queue.filter((w) => w !== waiter)
-        waiter(false)
-      })
-    })
+    }
   }
   release(): void {
     const next = this.#queue.shift()
-    if (next) next(true)
+    if (next) next()
     else this.#free++
   }
 }
 
-type ReadEnd = { kind: 'ended' } | { kind: 'broken'; error?: KubeError } | { kind: 'refused'; error: KubeError } | { kind: 'aborted' }
+type ReadEnd =
+  | { kind: 'ended' }
+  | { kind: 'foreign' }
+  | { kind: 'broken'; error?: KubeError }
+  | { kind: 'refused'; error: KubeError }
+  | { kind: 'aborted' }
+
+type ReadStep = Extract<Step, { do: 'read' }>
 
 export class LogFollower {
   readonly #o: Required<FollowerOptions>
@@ -116,7 +209,7 @@ export class LogFollower {
   readonly #streams: Slots
   readonly #fullReads = new Slots(FULL_READS)
   readonly #said = new Set<string>()
-  /** what the report should know: a missing right, an unreachable kubelet */
+  /** what the report should know: a missing right, refused credentials, an unreachable kubelet */
   readonly notes: string[] = []
   #denied = false
   #ending = false
@@ -156,16 +249,21 @@ export class LogFollower {
         c.worker = this.#work(box).catch((err: unknown) => this.#say('bug', `log of ${box.pod}/${box.name} stopped: ${String(err)}`))
         continue
       }
-      // Only news of this container wakes its reader: snapshots come on every tick, and a backoff must last.
+      // Only news of this container wakes its worker: snapshots come on every tick, and a backoff must last.
       const news =
         status.state !== c.status.state ||
         status.restartCount !== c.status.restartCount ||
+        status.startedAt !== c.status.startedAt ||
         podDone !== c.podDone ||
         (pod.deleted === true) !== c.podDeleted
       c.status = status
       c.podDone = podDone
       c.podDeleted = pod.deleted === true
-      if (news) c.wake?.()
+      if (news) {
+        // A doubt holds until the status says something new.
+        c.doubt = undefined
+        c.wake?.()
+      }
     }
   }
 
@@ -214,95 +312,114 @@ export class LogFollower {
   async #work(c: Container): Promise<void> {
     let failures = 0
     while (!this.#closed && !this.#denied) {
-      const st = c.status
-      const current = st.restartCount
-      if (c.next > current) {
-        // Shown up to the current instance: wait for a restart, or the end.
-        if (this.#ending || c.podDone || c.podDeleted) return
-        await this.#waitChange(c, 60_000)
-        continue
+      const step = nextStep({
+        status: c.status,
+        podDone: c.podDone,
+        podDeleted: c.podDeleted,
+        ending: this.#ending,
+        next: c.next,
+        shown: c.instances.get(c.next)?.resume.position !== undefined,
+        doubt: c.doubt,
+        now: Date.now()
+      })
+      switch (step.do) {
+        case 'stop':
+          if (step.say) this.#line(c, c.next, step.say)
+          return
+        case 'wait':
+          await this.#news(c, step.ms)
+          continue
+        case 'skip':
+          this.#line(c, step.to, step.say)
+          c.next = step.to
+          continue
       }
-      if (c.podDeleted) {
-        this.#line(c, c.next, '--- the pod was deleted before its log was read to the end: the rest is gone ---')
-        return
-      }
-      if (c.next < current - 1) {
-        const missed = current - 1 - c.next
-        this.#line(
-          c,
-          current - 1,
-          `--- ${missed} earlier instance${missed > 1 ? 's' : ''} not shown: the kubelet keeps only the last one ---`
-        )
-        c.next = current - 1
-      }
-      const previous = c.next === current - 1
-      if (!previous && !runningOrEnded(st)) {
-        // The current instance has not started (a crash loop's back-off).
-        if (this.#ending) return
-        await this.#waitChange(c, 5_000)
-        continue
-      }
-      const restart = c.next
-      const follow = !previous && st.state === 'running' && !this.#ending
-      const slots = follow ? await this.#slot(c) : undefined
-      if (this.#closed) {
-        if (slots) slots.release()
-        return
-      }
-      if (!slots) {
-        if (!(await this.#fullReads.take(this.#closing(c)))) return
-      }
-      let end: ReadEnd
-      try {
-        end = await this.#read(c, restart, previous, slots === this.#streams)
-      } finally {
-        ;(slots ?? this.#fullReads).release()
-      }
+      const end = await this.#readStep(c, step)
+      if (end === undefined) continue // the status changed while waiting for a slot: decide again
       if (end.kind === 'aborted') return
       c.unreachable = end.kind === 'refused' && (end.error.code ?? 0) >= 500
-      if (end.kind === 'ended') {
-        failures = 0
-        const now = c.status
-        // A follow can also end because the connection was closed: the
-        // instance ended only when the status says so.
-        if (!(slots === this.#streams) || now.restartCount > restart || now.state !== 'running' || c.podDone) {
-          this.#instance(c, restart).complete = true
-          c.next = restart + 1
-        } else {
-          await this.#waitChange(c, 500)
-        }
-        continue
+      switch (end.kind) {
+        case 'ended':
+          failures = 0
+          // A follow also ends when the connection is closed: the instance ended only when the status says so.
+          if (step.follow && c.status.restartCount === step.restart && c.status.state === 'running' && !c.podDone) {
+            c.doubt = { kind: 'ended', at: Date.now() }
+          } else this.#done(c, step.restart)
+          continue
+        case 'foreign':
+          failures = 0
+          if (step.previous) {
+            this.#line(c, step.restart, '--- the rest of this instance was not kept by the kubelet: not shown ---')
+            this.#done(c, step.restart)
+          } else c.doubt = { kind: 'foreign', at: Date.now() }
+          continue
+        case 'refused':
+          if (this.#refused(c, step, end.error)) return
+          break
       }
-      if (end.kind === 'refused') {
-        if (this.#refused(c, restart, previous, end.error)) return
-        failures++
-        await this.#waitChange(c, this.#backoff(failures))
-        continue
-      }
-      // broken: a network fault or an API server that went away (the watch says so); resume after a backoff
       failures++
-      await this.#waitChange(c, this.#backoff(failures))
+      await this.#news(c, this.#backoff(failures))
+    }
+  }
+
+  /** The instance is shown to its end (or said not kept): on to the next. */
+  #done(c: Container, restart: number): void {
+    c.next = restart + 1
+    c.doubt = undefined
+  }
+
+  /** A slot, then the read; undefined when the container's status changed while it waited for a slot. */
+  async #readStep(c: Container, step: ReadStep): Promise<ReadEnd | undefined> {
+    const slots = step.follow ? this.#streams : this.#fullReads
+    if (!slots.tryTake()) {
+      if (step.follow) {
+        this.#say(
+          'max-streams',
+          `log-max-streams (${this.#o.maxStreams}) streams are open: other containers are followed when a stream frees, or read in full when they end`
+        )
+      }
+      const ticket = slots.wait()
+      const news = this.#newsWaiter(c)
+      const got = await Promise.race([ticket.granted.then(() => true), news.seen.then(() => false)])
+      news.stop()
+      if (!got) {
+        ticket.cancel()
+        return undefined
+      }
+    }
+    try {
+      return this.#closed ? { kind: 'aborted' } : await this.#read(c, step)
+    } finally {
+      slots.release()
     }
   }
 
   /** Handles a refused read; true when this container is done. */
-  #refused(c: Container, restart: number, previous: boolean, e: KubeError): boolean {
+  #refused(c: Container, step: ReadStep, e: KubeError): boolean {
     const ns = this.#o.namespace
-    if (e.code === 403 || e.code === 401) {
+    if (e.code === 403) {
       this.#denied = true
       const msg = `no permission to get pods/log in namespace ${ns}: logs not shown (grant get on pods/log)`
       this.#say('denied', msg)
       this.notes.push(msg)
       return true
     }
+    if (e.code === 401) {
+      // Not a missing right: a token that expired or was rotated. Fresh credentials may come; retried.
+      this.#note(
+        'unauthorized',
+        'reading a log: the API server refused the credentials (401 Unauthorized): the token or certificate is wrong or expired; retrying'
+      )
+      return false
+    }
     if (e.code === 404) {
-      this.#line(c, restart, '--- the pod is gone: its log is gone with it ---')
+      this.#line(c, step.restart, '--- the pod is gone: its log is gone with it ---')
       return true
     }
     if (e.code === 400 && /previous terminated container .* not found/i.test(e.message)) {
-      if (previous) {
-        this.#line(c, restart, '--- this instance was not kept by the kubelet: not shown ---')
-        c.next = restart + 1
+      if (step.previous) {
+        this.#line(c, step.restart, '--- this instance was not kept by the kubelet: not shown ---')
+        this.#done(c, step.restart)
       }
       return false
     }
@@ -312,53 +429,35 @@ export class LogFollower {
       const msg = /dial tcp|10250|connection refused|no route|i\/o timeout/i.test(e.message)
         ? `the API server cannot reach the kubelet to read logs: ${e.message}; logs not shown while it cannot (retrying)`
         : `reading a log failed: ${e.message}; retrying`
-      this.#say('kubelet', msg)
-      if (!this.notes.includes(msg)) this.notes.push(msg)
+      this.#note('kubelet', msg)
       return false
     }
-    this.#line(c, restart, `--- log not shown: ${e.message} ---`)
+    this.#line(c, step.restart, `--- log not shown: ${e.message} ---`)
     return true
   }
 
-  /** A slot for a follow, or undefined when the container ended (or the run ends) while waiting. */
-  async #slot(c: Container): Promise<Slots | undefined> {
-    if (this.#streams.tryTake()) return this.#streams
-    this.#say(
-      'max-streams',
-      `log-max-streams (${this.#o.maxStreams}) streams are open: other containers are followed when a stream frees, or read in full when they end`
-    )
-    const restart = c.status.restartCount
-    const ended = new Promise<void>((resolve) => {
-      const check = () => {
-        if (this.#closed || this.#ending || c.status.state !== 'running' || c.status.restartCount !== restart) return resolve()
-        void this.#waitChange(c, 60_000).then(check)
-      }
-      check()
-    })
-    return (await this.#streams.take(ended)) ? this.#streams : undefined
+  /** Waits for news of the container (a snapshot that changed it, finish, close), at most ms. */
+  async #news(c: Container, ms?: number): Promise<void> {
+    const w = this.#newsWaiter(c, ms)
+    await w.seen
+    w.stop()
   }
 
-  /** Resolves when the follower closes. */
-  #closing(c: Container): Promise<void> {
-    if (this.#closed) return Promise.resolve()
-    return new Promise((resolve) => c.abort.signal.addEventListener('abort', () => resolve(), { once: true }))
-  }
-
-  /** Waits for news of the container (a snapshot, finish, close), at most ms. */
-  #waitChange(c: Container, ms: number): Promise<void> {
-    if (this.#closed) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      timer.unref()
-      const prev = c.wake
-      function done() {
+  /** The worker's one waiter for news: no timer or wake hook outlives stop(). */
+  #newsWaiter(c: Container, ms?: number): { seen: Promise<void>; stop: () => void } {
+    if (this.#closed) return { seen: Promise.resolve(), stop: () => undefined }
+    let timer: NodeJS.Timeout | undefined
+    let wake!: () => void
+    const seen = new Promise<void>((resolve) => (wake = resolve))
+    c.wake = wake
+    if (ms !== undefined) timer = setTimeout(wake, Math.max(0, ms))
+    return {
+      seen,
+      stop: () => {
         clearTimeout(timer)
-        if (c.wake === done) c.wake = prev
-        resolve()
-        prev?.()
+        if (c.wake === wake) c.wake = undefined
       }
-      c.wake = done
-    })
+    }
   }
 
   #backoff(failures: number): number {
@@ -370,7 +469,7 @@ export class LogFollower {
   #instance(c: Container, restart: number): Instance {
     let inst = c.instances.get(restart)
     if (!inst) {
-      inst = { restart, resume: new LogResume(), tail: [], complete: false, marked: false }
+      inst = { restart, resume: new LogResume(), tail: [], marked: false }
       c.instances.set(restart, inst)
       // Only the current instance and the one before it can still be asked for.
       for (const k of c.instances.keys()) if (k < restart - 1) c.instances.delete(k)
@@ -379,9 +478,12 @@ export class LogFollower {
   }
 
   /** One request for one instance: its lines to the log as they come. */
-  async #read(c: Container, restart: number, previous: boolean, follow: boolean): Promise<ReadEnd> {
+  async #read(c: Container, step: ReadStep): Promise<ReadEnd> {
+    const { restart, previous, follow } = step
     const inst = this.#instance(c, restart)
     inst.resume.reconnect()
+    // Lines of it were shown: the new stream must replay the last of them, or it is another instance's log.
+    let unproven = !step.trust && inst.resume.position !== undefined
     const { http, namespace } = this.#o
     const what = `get pods/log ${c.pod}`
     const path = `/api/v1/namespaces/${namespace}/pods/${c.pod}/log`
@@ -409,34 +511,43 @@ export class LogFollower {
           ? { kind: 'aborted' }
           : { kind: 'refused', error: httpError(resp.httpStatusCode, text, resp.headers, what) }
       }
-      if (!inst.marked && restart > 0) this.#line(c, restart, `--- restart ${restart}: the container's instance ${restart + 1} ---`)
-      inst.marked = true
+      if (!unproven && !inst.marked && restart > 0)
+        this.#line(c, restart, `--- restart ${restart}: the container's instance ${restart + 1} ---`)
+      if (!unproven) inst.marked = true
       const stream = (await resp.body.stream()) as ReadableStream<Uint8Array> | null | undefined
-      if (!stream) return { kind: 'ended' }
+      if (!stream) return unproven ? { kind: 'foreign' } : { kind: 'ended' }
       const reader = stream.getReader()
       const decoder = new TextDecoder()
       const splitter = new LineSplitter()
       const prefix = this.#prefix(c, restart)
-      const emit = (raw: string[]) => {
+      /** false: the stream is another instance's */
+      const emit = (raw: string[]): boolean => {
         const shown: string[] = []
         for (const l of raw) {
+          if (unproven) {
+            const replay = inst.resume.replays(l)
+            if (replay === false) return false
+            if (replay === true) unproven = false
+          }
           const text = inst.resume.accept(l)
           if (text === undefined) continue
           shown.push(prefix + text)
           this.#keep(inst, text)
         }
         if (shown.length) this.#o.write(shown)
+        return true
       }
       try {
         for (;;) {
           const { done, value } = await reader.read()
           if (done) break
-          emit(splitter.push(decoder.decode(value, { stream: true })))
+          if (!emit(splitter.push(decoder.decode(value, { stream: true })))) return { kind: 'foreign' }
         }
         const rest = splitter.push(decoder.decode())
         const last = splitter.end()
-        emit(last === undefined ? rest : [...rest, last])
-        return { kind: 'ended' }
+        if (!emit(last === undefined ? rest : [...rest, last])) return { kind: 'foreign' }
+        // The same log holds at least the line it must replay.
+        return unproven ? { kind: 'foreign' } : { kind: 'ended' }
       } catch (err) {
         splitter.discard()
         if (c.abort.signal.aborted) return { kind: 'aborted' }
@@ -472,13 +583,15 @@ export class LogFollower {
     this.#said.add(kind)
     this.#o.note(message)
   }
+
+  /** Says it once, and keeps it for the report. */
+  #note(kind: string, message: string): void {
+    this.#say(kind, message)
+    if (!this.notes.includes(message)) this.notes.push(message)
+  }
 }
 
 /** The container's status shows an instance that started (running, ended, or restarted). */
 function started(c: ContainerInfo): boolean {
-  return runningOrEnded(c) || c.restartCount > 0 || c.startedAt !== undefined
-}
-
-function runningOrEnded(c: ContainerInfo): boolean {
-  return c.state === 'running' || c.state === 'terminated'
+  return c.state === 'running' || c.state === 'terminated' || c.restartCount > 0 || c.startedAt !== undefined
 }

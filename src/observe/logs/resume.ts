@@ -98,6 +98,20 @@ export class LogResume {
     this.#replaying = this.#lastNs !== undefined
   }
 
+  /**
+   * Whether the first line of a resumed stream is a replay of what was
+   * printed: sinceTime repeats the second of the last line printed, so the
+   * same log starts at or before it. A first line after it belongs to another
+   * log (a newer instance of the container, served as current by a kubelet
+   * ahead of the pod's status). undefined: nothing printed yet, or a line
+   * without a timestamp.
+   */
+  replays(line: string): boolean | undefined {
+    const { ns } = parseLine(line)
+    if (ns === undefined || this.#lastNs === undefined) return undefined
+    return ns <= this.#lastNs
+  }
+
   /** One line of the stream (without its newline): the text to show, cut
    * at MAX_LINE_CHARS, or undefined when it was printed before. */
   accept(line: string): string | undefined {

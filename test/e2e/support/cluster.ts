@@ -58,10 +58,12 @@ export interface JobSpec {
   successPolicy?: { rules: { succeededIndexes?: string; succeededCount?: number }[] }
   /** spec.managedBy: another controller than the Job controller */
   managedBy?: string
+  /** more annotations of the pod template, beside the sim ones */
+  podAnnotations?: Record<string, string>
 }
 
 export function jobManifest(j: JobSpec): object {
-  const annotations = Object.fromEntries(Object.entries(j.sim ?? {}).map(([k, v]) => [`sim.kjw.dev/${k}`, v]))
+  const annotations = { ...Object.fromEntries(Object.entries(j.sim ?? {}).map(([k, v]) => [`sim.kjw.dev/${k}`, v])), ...j.podAnnotations }
   const spec: Record<string, unknown> = {
     backoffLimit: j.backoffLimit ?? 0,
     template: {
