@@ -167,6 +167,9 @@ describe('recreate', () => {
     expect(writes()).toEqual([])
     expect(JSON.parse(core.state.outputs.created)).toEqual([])
     expect(lines()).toContain("adopted the running job db-migrate (same pod template, an earlier run's): waiting for it")
+    expect(lines()).toContain(
+      'kept job ci/db-migrate: the step did not create it (a running Job of the same template, adopted): not its to delete'
+    )
   })
 
   test('if-finished: a running Job of another template is refused, naming the field; nothing changes', async () => {
