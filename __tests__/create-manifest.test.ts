@@ -96,6 +96,7 @@ describe('the manifest input: inline YAML, a file, or a glob in the workspace', 
   test('inline YAML is told from a path by its line breaks or a "key:"', () => {
     expect(isInline(JOB_A)).toBe(true)
     expect(isInline('kind: Job')).toBe(true)
+    expect(isInline('{"apiVersion": "batch/v1", "kind": "Job"}')).toBe(true)
     expect(isInline('jobs/a.yaml')).toBe(false)
     expect(isInline('jobs/*.yaml')).toBe(false)
   })

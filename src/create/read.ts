@@ -4,9 +4,10 @@ import { glob, readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { ok, refused, type Result, type Source } from './manifest.js'
 
-/** YAML written in the workflow has a line break or a "key:"; a path or a glob has neither. */
+/** YAML written in the workflow has a line break, a "key:" or a JSON brace; a path or a glob has none of them. */
 export function isInline(input: string): boolean {
-  return /\n/.test(input.trim()) || /^[\w.-]+\s*:(\s|$)/.test(input.trim())
+  const text = input.trim()
+  return /\n/.test(text) || /^[\w.-]+\s*:(\s|$)/.test(text) || text.startsWith('{')
 }
 
 const hasGlob = (p: string): boolean => /[*?[\]{}]/.test(p)
