@@ -38,6 +38,7 @@ const TIMING: Timing = {
   tickMs: 50,
   heartbeatMs: 60_000,
   diagnosisMs: 1_000,
+  autoscalerEventsMs: 1_000,
   logDrainMs: 2_000
 }
 const FIRST_BACKOFF_MS = 800

@@ -70,6 +70,7 @@ describe('readSettings: defaults', () => {
       mode: 'watch',
       pollIntervalMs: 2_000,
       podErrorGraceMs: 60_000,
+      unschedulableGraceMs: 300_000,
       logLines: 30,
       logs: 'failed',
       logMaxStreams: 20
@@ -85,6 +86,7 @@ describe('readSettings: defaults', () => {
         mode: 'watch',
         'poll-interval': '2s',
         'pod-error-grace': '60s',
+        'unschedulable-grace': '5m',
         'log-lines': '30',
         logs: 'failed',
         'log-max-streams': '20'
@@ -219,6 +221,17 @@ describe('readSettings: valid forms', () => {
     ['120', 120_000]
   ])('pod-error-grace %j is %d ms', (raw, ms) => {
     expect(read({ 'pod-error-grace': raw }).podErrorGraceMs).toBe(ms)
+  })
+
+  test.each([
+    ['0', 0],
+    ['90s', 90_000],
+    ['15m', 900_000],
+    ['600', 600_000]
+  ])('unschedulable-grace %j is %d ms, apart from pod-error-grace', (raw, ms) => {
+    const s = read({ 'unschedulable-grace': raw })
+    expect(s.unschedulableGraceMs).toBe(ms)
+    expect(s.podErrorGraceMs).toBe(60_000)
   })
 
   test.each([
@@ -417,6 +430,16 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
       'pod-error-grace not a duration',
       { job: 'build', 'pod-error-grace': 'never' },
       `Input 'pod-error-grace' has an invalid value 'never': ${DURATION_HELP}, or 0`
+    ],
+    [
+      'unschedulable-grace not a duration',
+      { job: 'build', 'unschedulable-grace': 'forever' },
+      `Input 'unschedulable-grace' has an invalid value 'forever': ${DURATION_HELP}, or 0`
+    ],
+    [
+      'unschedulable-grace over 120h',
+      { job: 'build', 'unschedulable-grace': '200h' },
+      `Input 'unschedulable-grace' has an invalid value '200h': ${DURATION_HELP}, or 0`
     ],
     [
       'negative pod-error-grace',

@@ -96,7 +96,7 @@ describe('several Jobs by name', () => {
       {
         ...pod('b-1', 'Pending'),
         creationTimestamp: ago(120),
-        containers: [{ name: 'main', init: false, state: 'waiting', reason: 'ImagePullBackOff', restartCount: 0 }]
+        containers: [{ name: 'main', init: false, state: 'waiting', reason: 'ImagePullBackOff', restartCount: 0, waitingSince: ago(120) }]
       }
     ])
     expect(decideJobs(seen(done('a'), stuck), names('a', 'b'), complete, rules, NOW).message).toMatch(

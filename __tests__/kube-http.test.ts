@@ -145,3 +145,25 @@ test('asks for gzip and reads a gzipped answer (kube-apiserver compresses large 
   }
   expect(seen).toEqual(['gzip'])
 })
+
+describe("the API server's clock, from its Date header", () => {
+  const skewWith = async (offsetMs: number): Promise<number> => {
+    const skewed = new FakeApiServer({ namespaces: ['default', NS], now: () => new Date(Date.now() + offsetMs) })
+    await skewed.start()
+    try {
+      const kc = new KubeConfig()
+      kc.loadFromString(skewed.kubeconfig())
+      const http = new KubeHttp(kc, 'kube-job-wait-test', 5_000)
+      await http.listAll(PODS, {}, 'list pods')
+      return http.serverClockSkewMs
+    } finally {
+      await skewed.stop()
+    }
+  }
+  test('a server 2 minutes behind: the skew, to the second', async () => {
+    expect(Math.abs((await skewWith(-120_000)) + 120_000)).toBeLessThanOrEqual(1_000)
+  })
+  test('under a second (the header has whole seconds): none', async () => {
+    for (const offset of [0, 0, 0, 300, -300]) expect(await skewWith(offset)).toBe(0)
+  })
+})

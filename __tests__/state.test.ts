@@ -1,7 +1,7 @@
 // The observed state as a pure reducer: every rule about what is kept, driven
 // by events alone, without a server.
 import { describe, expect, test } from '@jest/globals'
-import type { JobInfo, PodInfo } from '../src/model.js'
+import type { ContainerInfo, JobInfo, PodInfo } from '../src/model.js'
 import {
   apply,
   applyAll,
@@ -38,12 +38,14 @@ const names = (s: ObservedState, job = 'build') =>
 // The events as the sources send them for one Job.
 const listed = (j: JobInfo): ObserveEvent => ({ type: 'jobs-listed', jobs: [j] })
 const gone: ObserveEvent = { type: 'jobs-listed', jobs: [] }
-const podsListed = (uid: string, pods: PodInfo[]): ObserveEvent => ({ type: 'pods-listed', uids: [uid], pods })
-const podEvent = (uid: string, kind: 'ADDED' | 'MODIFIED' | 'DELETED', p: PodInfo): ObserveEvent => ({
+const T0 = '2026-12-01T10:00:00.000Z'
+const podsListed = (uid: string, pods: PodInfo[], observedAt = T0): ObserveEvent => ({ type: 'pods-listed', uids: [uid], pods, observedAt })
+const podEvent = (uid: string, kind: 'ADDED' | 'MODIFIED' | 'DELETED', p: PodInfo, observedAt = T0): ObserveEvent => ({
   type: 'pod-event',
   uids: [uid],
   kind,
-  pod: p
+  pod: p,
+  observedAt
 })
 
 describe('the Job', () => {
@@ -173,8 +175,13 @@ describe('several Jobs in one state', () => {
     const s = run(
       [
         { type: 'jobs-listed', jobs: [a, b] },
-        { type: 'pods-listed', uids: ['uid-a', 'uid-b'], pods: [podOf('a-1', 'uid-a'), podOf('b-1', 'uid-b'), podOf('x-1', 'uid-x')] },
-        { type: 'pod-event', uids: ['uid-a', 'uid-b'], kind: 'ADDED', pod: podOf('b-2', 'uid-b') }
+        {
+          type: 'pods-listed',
+          uids: ['uid-a', 'uid-b'],
+          pods: [podOf('a-1', 'uid-a'), podOf('b-1', 'uid-b'), podOf('x-1', 'uid-x')],
+          observedAt: T0
+        },
+        { type: 'pod-event', uids: ['uid-a', 'uid-b'], kind: 'ADDED', pod: podOf('b-2', 'uid-b'), observedAt: T0 }
       ],
       initialState('ci', ['a', 'b'])
     )
@@ -201,8 +208,14 @@ describe('several Jobs: one pod watch on every Job pod, opened once', () => {
   const a = job('uid-a', { name: 'a' })
   const b = job('uid-b', { name: 'b' })
   const podOf = (name: string, owner: string, phase: PodInfo['phase'] = 'Running') => pod(name, phase, owner)
-  const all = (pods: PodInfo[]): ObserveEvent => ({ type: 'pods-listed', uids: 'all', pods })
-  const allEvent = (kind: 'ADDED' | 'MODIFIED' | 'DELETED', p: PodInfo): ObserveEvent => ({ type: 'pod-event', uids: 'all', kind, pod: p })
+  const all = (pods: PodInfo[]): ObserveEvent => ({ type: 'pods-listed', uids: 'all', pods, observedAt: T0 })
+  const allEvent = (kind: 'ADDED' | 'MODIFIED' | 'DELETED', p: PodInfo): ObserveEvent => ({
+    type: 'pod-event',
+    uids: 'all',
+    kind,
+    pod: p,
+    observedAt: T0
+  })
   test('pods listed before their Job is seen are kept aside, and the Job takes them when it comes', () => {
     const s = run([all([podOf('a-1', 'uid-a'), podOf('x-1', 'uid-x')]), { type: 'jobs-listed', jobs: [a] }], initialState('ci', ['a', 'b']))
     expect(names(s, 'a')).toEqual(['a-1:Running'])
@@ -248,5 +261,84 @@ describe('several Jobs: one pod watch on every Job pod, opened once', () => {
       initialState('ci', ['a'])
     )
     expect(names(s, 'a')).toEqual(['a2-1:Running'])
+  })
+})
+
+describe('when a container entered its waiting reason: the first observation that shows it (issue 17)', () => {
+  const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString()
+  const waiting = (reason: string | undefined, state: ContainerInfo['state'] = 'waiting'): PodInfo => ({
+    ...pod('p1', 'Pending'),
+    containers: [{ name: 'main', init: false, state, reason, restartCount: 0 }]
+  })
+  const since = (s: ObservedState) => build(s).pods.get('pod-p1')!.containers[0].waitingSince
+
+  test('a pod that waited for a node, then meets ErrImagePull: the clock starts at that observation, not at the pod creation', () => {
+    let s = run([listed(job()), podsListed('uid-1', [{ ...waiting(undefined, 'unknown'), creationTimestamp: at(-240) }], at(0))])
+    expect(since(s)).toBeUndefined()
+    s = apply(s, podEvent('uid-1', 'MODIFIED', waiting('ErrImagePull'), at(5)))
+    expect(since(s)).toBe(at(5))
+  })
+  test('ErrImagePull and ImagePullBackOff, back and forth, are one clock; the same reason keeps it', () => {
+    let s = run([listed(job()), podsListed('uid-1', [waiting('ErrImagePull')], at(0))])
+    s = apply(s, podEvent('uid-1', 'MODIFIED', waiting('ImagePullBackOff'), at(3)))
+    s = apply(s, podEvent('uid-1', 'MODIFIED', waiting('ErrImagePull'), at(14)))
+    s = apply(s, podsListed('uid-1', [waiting('ImagePullBackOff')], at(20)))
+    expect(since(s)).toBe(at(0))
+  })
+  test('another reason, or running in between, restarts it', () => {
+    let s = run([listed(job()), podsListed('uid-1', [waiting('ContainerCreating')], at(0))])
+    s = apply(s, podEvent('uid-1', 'MODIFIED', waiting('CreateContainerConfigError'), at(7)))
+    expect(since(s)).toBe(at(7))
+    s = apply(s, podEvent('uid-1', 'MODIFIED', waiting(undefined, 'running'), at(9)))
+    expect(since(s)).toBeUndefined()
+    s = apply(s, podEvent('uid-1', 'MODIFIED', waiting('CreateContainerConfigError'), at(12)))
+    expect(since(s)).toBe(at(12))
+  })
+  test('the same rule for pods parked before their Job is known (several Jobs)', () => {
+    const all = (p: PodInfo, observedAt: string): ObserveEvent => ({ type: 'pod-event', uids: 'all', kind: 'MODIFIED', pod: p, observedAt })
+    let s = run([{ type: 'pods-listed', uids: 'all', pods: [], observedAt: at(0) }, all(waiting('ErrImagePull'), at(1))])
+    s = apply(s, all(waiting('ImagePullBackOff'), at(4)))
+    s = apply(s, listed(job()))
+    expect(since(s)).toBe(at(1))
+  })
+})
+
+describe("an autoscaler's word on an Unschedulable pod is kept with the pod (issue 17)", () => {
+  const unschedulable = (): PodInfo => ({ ...pod('p1', 'Pending'), unschedulable: { reason: 'Unschedulable', since: T0 } })
+  const said = (reason: string, at: string, podUid = 'pod-p1'): ObserveEvent => ({
+    type: 'autoscaler-said',
+    readAt: T0,
+    words: [{ podUid, jobUid: 'uid-1', word: { reason, message: `${reason} message`, component: 'cluster-autoscaler', at } }]
+  })
+  const word = (s: ObservedState) => build(s).pods.get('pod-p1')!.autoscaler?.reason
+
+  test('the latest word counts; an older one read later does not replace it', () => {
+    let s = run([listed(job()), podsListed('uid-1', [unschedulable()]), said('TriggeredScaleUp', '2026-12-01T10:00:10Z')])
+    expect(word(s)).toBe('TriggeredScaleUp')
+    s = apply(s, said('FailedScaleUp', '2026-12-01T10:05:00Z'))
+    expect(word(s)).toBe('FailedScaleUp')
+    s = apply(s, said('TriggeredScaleUp', '2026-12-01T10:00:10Z'))
+    expect(word(s)).toBe('FailedScaleUp')
+  })
+  test("kept across the pod's updates while it is Unschedulable, dropped once it is scheduled", () => {
+    let s = run([listed(job()), podsListed('uid-1', [unschedulable()]), said('TriggeredScaleUp', '2026-12-01T10:00:10Z')])
+    s = apply(s, podEvent('uid-1', 'MODIFIED', unschedulable()))
+    expect(word(s)).toBe('TriggeredScaleUp')
+    s = apply(s, podEvent('uid-1', 'MODIFIED', pod('p1', 'Pending')))
+    expect(word(s)).toBeUndefined()
+  })
+  test('words about pods that are not Unschedulable, or not ours, change nothing', () => {
+    const before = run([listed(job()), podsListed('uid-1', [pod('p1', 'Pending')])])
+    const after = applyAll(before, [said('TriggeredScaleUp', T0), said('TriggeredScaleUp', T0, 'pod-other')])
+    expect(build(after).pods.get('pod-p1')).toBe(build(before).pods.get('pod-p1'))
+  })
+  test('when the events were last read is in the snapshot; without the right to read them, nothing is', () => {
+    let s = run([listed(job()), podsListed('uid-1', [unschedulable()])], initialState('ci', ['build'], true))
+    expect(snapshotOf(s).autoscalerEvents).toEqual({})
+    s = apply(s, { type: 'autoscaler-said', readAt: '2026-12-01T10:01:00Z', words: [] })
+    expect(snapshotOf(s).autoscalerEvents).toEqual({ readAt: '2026-12-01T10:01:00Z' })
+    s = apply(s, { type: 'autoscaler-unreadable' })
+    expect(snapshotOf(s).autoscalerEvents).toBeUndefined()
+    expect(snapshotOf(run([listed(job())])).autoscalerEvents).toBeUndefined()
   })
 })

@@ -257,8 +257,13 @@ describe('conditions', () => {
 })
 
 describe('stuck pods: the Job controller never fails them (kubernetes#122300)', () => {
+  // In the reason for ageS seconds (as the reducer records it), the pod older than that.
   const stuck = (reason: string, ageS: number) =>
-    pod('Pending', { creationTimestamp: ago(ageS) }, { reason, message: `Back-off pulling image "registry/x:tag"` })
+    pod(
+      'Pending',
+      { creationTimestamp: ago(ageS + 600) },
+      { reason, message: `Back-off pulling image "registry/x:tag"`, waitingSince: ago(ageS) }
+    )
   test.each(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError'])(
     '%s longer than the grace fails the wait, with the message',
     (reason) => {
@@ -273,6 +278,19 @@ describe('stuck pods: the Job controller never fails them (kubernetes#122300)', 
   })
   test('grace 0 turns the rule off', () => {
     expect(decide(snap(job(), [stuck('ImagePullBackOff', 3600)]), running(), noGrace, NOW).state).toBe('waiting')
+  })
+  test.each(['ErrImagePull', 'ImagePullBackOff', 'CreateContainerConfigError'])(
+    '%s counts from when the reason was first seen, not from the pod creation (issue 17)',
+    (reason) => {
+      // Waited for a node 4 min, then met one transient error: 0 s in it, not "stuck for 4m".
+      const p = pod('Pending', { creationTimestamp: ago(240) }, { reason, waitingSince: ago(0) })
+      expect(stuckSince(p)?.since).toBe(ago(0))
+      expect(decide(snap(job(), [p]), running(), rules, NOW).state).toBe('waiting')
+    }
+  )
+  test('a reason whose start was not observed has no clock yet: waiting', () => {
+    const p = pod('Pending', { creationTimestamp: ago(600) }, { reason: 'ImagePullBackOff' })
+    expect(decide(snap(job(), [p]), running(), rules, NOW).state).toBe('waiting')
   })
   test('unschedulable counts from PodScheduled=False', () => {
     const p = pod(
@@ -305,6 +323,84 @@ describe('stuck pods: the Job controller never fails them (kubernetes#122300)', 
   test('a Job failure wins over a stuck pod', () => {
     const j = job({ conditions: [cond('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline')] })
     expect(decide(snap(j, [stuck('ImagePullBackOff', 600)]), running(), rules, NOW).summary).toContain('DeadlineExceeded')
+  })
+})
+
+describe("Unschedulable while the cluster grows: autoscalers say so in the pod's events (issue 17)", () => {
+  const grace = { podErrorGraceMs: 60_000, unschedulableGraceMs: 300_000 }
+  const SCHEDULER = '0/3 nodes are available: 3 Insufficient cpu.'
+  const unschedulable = (sinceS: number, autoscaler?: PodInfo['autoscaler']) =>
+    pod(
+      'Pending',
+      {
+        creationTimestamp: ago(sinceS),
+        unschedulable: { reason: 'Unschedulable', message: SCHEDULER, since: ago(sinceS) },
+        ...(autoscaler ? { autoscaler } : {})
+      },
+      { reason: undefined, state: 'unknown' }
+    )
+  const triggered = {
+    reason: 'TriggeredScaleUp',
+    message: 'pod triggered scale-up: [{pool-a 3->4 (max: 10)}]',
+    component: 'cluster-autoscaler',
+    at: ago(590)
+  }
+  const notTriggered = {
+    reason: 'NotTriggerScaleUp',
+    message: "pod didn't trigger scale-up: 1 max node group size reached",
+    component: 'cluster-autoscaler',
+    at: ago(100)
+  }
+
+  test('a TriggeredScaleUp keeps it waiting past every grace; the progress line and the timeout say why', () => {
+    const s = snap(job(), [unschedulable(600, triggered)])
+    const v = decide(s, running(), grace, NOW)
+    expect(v.state).toBe('waiting')
+    expect(v.message).toContain('waiting for a new node (cluster-autoscaler: pool-a 3->4)')
+    const t = decide(s, running(), grace, NOW, { kind: 'timeout', afterMs: 900_000 })
+    expect(t.message).toMatch(/^timed out: 0 of 1 pod Running after 15m: .*waiting for a new node \(cluster-autoscaler: pool-a 3->4\)$/)
+  })
+  test("Karpenter's Nominated is the same word", () => {
+    const w = { reason: 'Nominated', message: 'Pod should schedule on: nodeclaim/default-x7k2p', component: 'karpenter', at: ago(10) }
+    const v = decide(snap(job(), [unschedulable(600, w)]), running(), grace, NOW)
+    expect(v.state).toBe('waiting')
+    expect(v.message).toContain('waiting for a new node (karpenter: nodeclaim/default-x7k2p)')
+  })
+  test('NotTriggerScaleUp: stuck once the grace is over, quoting the scheduler and the autoscaler', () => {
+    expect(decide(snap(job(), [unschedulable(200, notTriggered)]), running(), grace, NOW).state).toBe('waiting')
+    const v = decide(snap(job(), [unschedulable(301, notTriggered)]), running(), grace, NOW)
+    expect(v.state).toBe('failed')
+    expect(v.summary).toMatch(
+      /^pod build-\d+ stuck in Unschedulable for 5m1s; cluster-autoscaler NotTriggerScaleUp: pod didn't trigger scale-up: 1 max/
+    )
+    expect(v.problems[0].first.message).toBe(`${SCHEDULER}; cluster-autoscaler NotTriggerScaleUp: ${notTriggered.message}`)
+  })
+  test('FailedScaleUp after a TriggeredScaleUp: the latest word counts', () => {
+    const failedUp = { reason: 'FailedScaleUp', message: 'Node group pool-a: out of quota', component: 'cluster-autoscaler', at: ago(5) }
+    const v = decide(snap(job(), [unschedulable(400, failedUp)]), running(), grace, NOW)
+    expect(v.state).toBe('failed')
+    expect(v.problems[0].first.message).toContain('FailedScaleUp: Node group pool-a: out of quota')
+  })
+  test('no word at all: its own grace, longer than pod-error-grace (adding a node takes minutes)', () => {
+    expect(decide(snap(job(), [unschedulable(90)]), running(), grace, NOW).state).toBe('waiting')
+    expect(decide(snap(job(), [unschedulable(301)]), running(), grace, NOW).state).toBe('failed')
+    expect(decide(snap(job(), [unschedulable(3600)]), running(), { ...grace, unschedulableGraceMs: 0 }, NOW).state).toBe('waiting')
+  })
+  test('past the grace, not failed before the events were read after it ended (a word may have come late)', () => {
+    const p = unschedulable(301)
+    const read = (s: number) => ({ ...snap(job(), [p]), autoscalerEvents: s < 0 ? {} : { readAt: ago(s) } })
+    expect(decide(read(-1), running(), grace, NOW).state).toBe('waiting') // not read yet
+    expect(decide(read(10), running(), grace, NOW).state).toBe('waiting') // read before the grace ended
+    expect(decide(read(1), running(), grace, NOW).state).toBe('failed') // read after it, no word
+  })
+  test('several pods waiting for a node are counted in the progress line', () => {
+    const v = decide(
+      snap(job({ parallelism: 2, completions: 2 }), [unschedulable(60, triggered), unschedulable(60, triggered)]),
+      running(),
+      grace,
+      NOW
+    )
+    expect(v.message).toContain('2 pods waiting for a new node (cluster-autoscaler: pool-a 3->4)')
   })
 })
 

@@ -39,6 +39,8 @@ export interface Settings {
   mode: 'watch' | 'poll'
   pollIntervalMs: number
   podErrorGraceMs: number
+  /** an Unschedulable pod that no autoscaler is adding a node for fails the wait after this; 0: never */
+  unschedulableGraceMs: number
   logLines: number
   /** failed: log tails of failing pods in the report; follow: every container streamed live; none: no log read at all */
   logs: LogsMode
@@ -255,6 +257,8 @@ export function readSettings(get: GetInput): Settings {
   const pollIntervalMs = duration('poll-interval', input('poll-interval') || '2s', false)
   if (pollIntervalMs < 100) throw bad('poll-interval', input('poll-interval'), 'expected at least 100ms')
   const podErrorGraceMs = duration('pod-error-grace', input('pod-error-grace') || '60s', true)
+  // Longer than for image pulls: on clusters that add nodes on demand a pod is Unschedulable for minutes.
+  const unschedulableGraceMs = duration('unschedulable-grace', input('unschedulable-grace') || '5m', true)
   const logLines = wholeNumber('log-lines', input('log-lines') || '30', 0, 1000)
   const logs = oneOf<LogsMode>('logs', input('logs') || 'failed', ['failed', 'follow', 'none'])
   const logMaxStreams = wholeNumber('log-max-streams', input('log-max-streams') || '20', 1, 100)
@@ -294,6 +298,7 @@ export function readSettings(get: GetInput): Settings {
     mode,
     pollIntervalMs,
     podErrorGraceMs,
+    unschedulableGraceMs,
     logLines,
     logs,
     logMaxStreams,

@@ -40,6 +40,8 @@ export interface Timing {
   refreshMs: number
   /** logs: follow, a finished Job: the most its open log streams are read on after the verdict */
   logDrainMs: number
+  /** while pods are Unschedulable: autoscalers' events read at most this often (and a few times within unschedulable-grace) */
+  autoscalerEventsMs: number
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -51,7 +53,8 @@ export const DEFAULT_TIMING: Timing = {
   heartbeatMs: 30_000,
   diagnosisMs: 10_000,
   refreshMs: 3_000,
-  logDrainMs: 2_000
+  logDrainMs: 2_000,
+  autoscalerEventsMs: 15_000
 }
 
 /** What is known so far, for the report on every path (an error may come at any step). */
@@ -219,6 +222,11 @@ async function waitForVerdict(
       idleTimeoutMs: timing.idleTimeoutMs,
       unreachableGraceMs: timing.unreachableGraceMs,
       tickMs: timing.tickMs,
+      // A few reads within a short grace, so that its end is not held long for the next one.
+      autoscalerEventsMs:
+        settings.unschedulableGraceMs > 0
+          ? Math.min(timing.autoscalerEventsMs, Math.max(1_000, settings.unschedulableGraceMs / 4))
+          : timing.autoscalerEventsMs,
       onNote: (level, message) =>
         level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
     },
@@ -230,9 +238,15 @@ async function waitForVerdict(
     expectedJobs: settings.expectedJobs,
     failFast: settings.failFast
   }
-  // The step's start by the API server's clock: a Job that finished long before it is named.
-  const rules = (): Rules => ({ podErrorGraceMs: settings.podErrorGraceMs, stepStartedAt: started + http.serverClockSkewMs })
-  const judge = (seen: Observed, ending?: Ending) => decideJobs(seen, wanted, settings.target, rules(), Date.now(), ending)
+  // Rules compare the API server's timestamps with its time: the step's start and now by its clock
+  // (ours corrected by the skew its Date header showed).
+  const rules = (): Rules => ({
+    podErrorGraceMs: settings.podErrorGraceMs,
+    unschedulableGraceMs: settings.unschedulableGraceMs,
+    stepStartedAt: started + http.serverClockSkewMs
+  })
+  const judge = (seen: Observed, ending?: Ending) =>
+    decideJobs(seen, wanted, settings.target, rules(), Date.now() + http.serverClockSkewMs, ending)
   const progress = progressLog(timing.heartbeatMs, started, known.gate)
   // logs: follow — every container's log streamed beside the loop, never holding it up
   const follower = (known.follower =

@@ -23,6 +23,36 @@ export interface ContainerInfo {
   lastReason?: string
   lastStartedAt?: string
   lastFinishedAt?: string
+  /**
+   * When the container was first seen waiting with its current reason, by the
+   * API server's clock (the API gives no such time: the reducer keeps it).
+   */
+  waitingSince?: string
+}
+
+/** What a cluster autoscaler last said about an Unschedulable pod, from its Events. */
+export interface AutoscalerWord {
+  /** TriggeredScaleUp, Nominated: capacity is coming; NotTriggerScaleUp, FailedScaleUp: none is */
+  reason: string
+  message?: string
+  /** source.component: cluster-autoscaler, karpenter */
+  component?: string
+  /** when it said it last (the Event's lastTimestamp), by the API server's clock */
+  at?: string
+}
+
+/** Autoscalers' Event reasons on a pod (cluster-autoscaler; Karpenter's Nominated): capacity is being added for it. */
+export const SCALING_UP_REASONS: readonly string[] = ['TriggeredScaleUp', 'Nominated']
+/** cluster-autoscaler's Event reasons on a pod when it will not, or could not, add capacity for it. */
+export const NOT_SCALING_REASONS: readonly string[] = ['NotTriggerScaleUp', 'FailedScaleUp']
+
+/**
+ * Waiting reasons that are one trouble: the kubelet shows ErrImagePull when a
+ * pull fails and ImagePullBackOff while it waits to retry, back and forth, so
+ * they share one clock; any other change of reason starts a new one.
+ */
+export function waitingTrouble(reason: string): string {
+  return reason === 'ImagePullBackOff' ? 'ErrImagePull' : reason
 }
 
 export interface PodInfo {
@@ -45,6 +75,8 @@ export interface PodInfo {
   podMessage?: string
   /** PodScheduled=False reason (Unschedulable) and when it became so */
   unschedulable?: { reason: string; message?: string; since?: string }
+  /** while Unschedulable: the latest word of the cluster's autoscaler about the pod, if it said one */
+  autoscaler?: AutoscalerWord
   containers: ContainerInfo[]
 }
 
@@ -101,6 +133,12 @@ export interface Snapshot {
   /** false until the pods of the current Job were listed once (a Job is decided on with its pods) */
   podsListed?: boolean
   pods: PodInfo[]
+  /**
+   * Autoscalers' events, read while pods are Unschedulable: undefined when
+   * they are not read (no permission); else when the last read began, by the
+   * API server's clock (none yet: readAt undefined).
+   */
+  autoscalerEvents?: { readAt?: string }
 }
 
 /** What observe hands over at one moment: every Job known, and whether the API server answered at all. */

@@ -2,9 +2,24 @@
 // shows it, whether it is stuck, and the cause that explains its trouble.
 // Causes are grouped because the UI shows ten error annotations per step, so
 // one annotation speaks for every pod of a cause.
-import type { ContainerInfo, PodInfo } from '../model.js'
+import { NOT_SCALING_REASONS, SCALING_UP_REASONS, type AutoscalerWord, type ContainerInfo, type PodInfo } from '../model.js'
 
-/** Waiting reasons that never resolve on their own; the Job controller does not count them as failures. */
+/**
+ * Waiting reasons the Job controller never counts as failures, each of which
+ * the kubelet retries, so each may still resolve; they are stuck only after a
+ * grace timed from when the container entered the reason (waitingSince):
+ * - ErrImagePull / ImagePullBackOff: a failed pull, then the back-off before
+ *   the next (10 s doubling to 5 min); a registry hiccup or a tag pushed a
+ *   moment later resolves, a missing image never does. One clock for both.
+ * - InvalidImageName: the reference cannot be parsed; every retry fails until
+ *   someone edits the pod's image.
+ * - CreateContainerConfigError: a ConfigMap, Secret or key the container
+ *   needs is missing; retried on every pod sync, it resolves once applied.
+ * - CreateContainerError: the runtime could not create the container; retried
+ *   on every sync, it resolves when the cause was passing.
+ * - CrashLoopBackOff: it ran and exited; restarted after a back-off (10 s
+ *   doubling to 5 min), timed from its last exit.
+ */
 export const STUCK_REASONS = new Set([
   'ErrImagePull',
   'ImagePullBackOff',
@@ -41,19 +56,68 @@ export function podStatus(p: PodInfo): string | undefined {
   return undefined
 }
 
-/** A pod stuck in a state that will not resolve by itself, and since when. */
-export function stuckSince(pod: PodInfo): { reason: string; message?: string; since?: string } | undefined {
+export interface Stuck {
+  reason: string
+  message?: string
+  /** when the pod entered the state, by the API server's clock */
+  since?: string
+  /** which grace applies: Unschedulable's own, or pod-error-grace */
+  grace: 'unschedulable' | 'pod-error'
+  /** Unschedulable: the autoscaler said it will not or could not add capacity */
+  autoscaler?: AutoscalerWord
+}
+
+/** The autoscaler's word that capacity is coming for this Unschedulable pod, if that is its latest word. */
+export function scalingUp(pod: PodInfo): AutoscalerWord | undefined {
+  const w = pod.unschedulable ? pod.autoscaler : undefined
+  return w && SCALING_UP_REASONS.includes(w.reason) ? w : undefined
+}
+
+/**
+ * A pod in a state that may last, and since when; the verdict applies the
+ * grace. Unschedulable counts from PodScheduled=False (the scheduler retries
+ * whenever the cluster changes; it resolves when a node fits), and is not
+ * stuck at all while an autoscaler says it is adding a node for the pod.
+ */
+export function stuckSince(pod: PodInfo): Stuck | undefined {
   if (pod.phase === 'Succeeded' || pod.phase === 'Failed' || pod.deletionTimestamp || pod.deleted) return undefined
   if (pod.unschedulable) {
-    return { ...pod.unschedulable, since: pod.unschedulable.since ?? pod.creationTimestamp }
+    if (scalingUp(pod)) return undefined
+    const autoscaler = pod.autoscaler && NOT_SCALING_REASONS.includes(pod.autoscaler.reason) ? pod.autoscaler : undefined
+    return {
+      ...pod.unschedulable,
+      since: pod.unschedulable.since ?? pod.creationTimestamp,
+      grace: 'unschedulable',
+      ...(autoscaler ? { autoscaler } : {})
+    }
   }
   for (const c of pod.containers) {
     if (c.state !== 'waiting' || !c.reason || !STUCK_REASONS.has(c.reason)) continue
-    // A crash loop is stuck from its last crash; the others from the pod's creation.
-    const since = c.reason === 'CrashLoopBackOff' ? (c.lastFinishedAt ?? pod.creationTimestamp) : pod.creationTimestamp
-    return { reason: c.reason, message: c.message, since }
+    // A crash loop counts from its last exit; the others from when the reason was first seen.
+    const since = c.reason === 'CrashLoopBackOff' ? (c.lastFinishedAt ?? c.waitingSince) : c.waitingSince
+    return { reason: c.reason, message: c.message, since, grace: 'pod-error' }
   }
   return undefined
+}
+
+const speaker = (w: AutoscalerWord): string => w.component || (w.reason === 'Nominated' ? 'karpenter' : 'cluster-autoscaler')
+
+/** An autoscaler's word in full, as it said it: "cluster-autoscaler NotTriggerScaleUp: pod didn't trigger scale-up: ...". */
+export const autoscalerSaid = (w: AutoscalerWord): string => `${speaker(w)} ${w.reason}${w.message ? `: ${w.message}` : ''}`
+
+/** An autoscaler's word, short: "cluster-autoscaler: pool-a 3->4", "karpenter: nodeclaim/default-x". */
+export function autoscalerText(w: AutoscalerWord): string {
+  const who = speaker(w)
+  const msg = (w.message ?? '').trim()
+  // cluster-autoscaler: "pod triggered scale-up: [{pool-a 3->4 (max: 10)} {pool-b 1->2 (max: 5)}]"
+  const groups = /^pod triggered scale-up: \[(.*)\]$/.exec(msg)?.[1]
+  if (groups) {
+    const each = [...groups.matchAll(/\{(\S+) (\d+->\d+)[^}]*\}/g)].map((m) => `${m[1]} ${m[2]}`)
+    if (each.length) return `${who}: ${each.join(', ')}`
+  }
+  // Karpenter: "Pod should schedule on: nodeclaim/default-x"
+  const target = /should schedule on:\s*(\S.*)$/i.exec(msg)?.[1]
+  return `${who}: ${target ?? (msg || w.reason)}`
 }
 
 /**
@@ -87,7 +151,11 @@ export function podCause(p: PodInfo): PodCause | undefined {
   if (p.podReason && p.phase === 'Failed') {
     return { cause: p.podReason, message: p.podMessage, ...crashedContainer(p) }
   }
-  if (p.unschedulable) return { cause: p.unschedulable.reason, message: p.unschedulable.message }
+  if (p.unschedulable) {
+    // The scheduler's word, and the autoscaler's when it said one.
+    const said = p.autoscaler ? autoscalerSaid(p.autoscaler) : undefined
+    return { cause: p.unschedulable.reason, message: [p.unschedulable.message, said].filter(Boolean).join('; ') || undefined }
+  }
   // Init containers run first: their trouble comes before the others'.
   for (const c of p.containers) {
     if (c.state === 'waiting' && c.reason && STUCK_REASONS.has(c.reason)) {

@@ -17,11 +17,24 @@ import {
   type WaitPhase,
   type Match
 } from '../model.js'
-import { groupCauses, heldBySidecar, podStatus, stuckSince, terminating, type CauseGroup } from './explain.js'
+import {
+  autoscalerSaid,
+  autoscalerText,
+  groupCauses,
+  heldBySidecar,
+  podStatus,
+  scalingUp,
+  stuckSince,
+  terminating,
+  type CauseGroup,
+  type Stuck
+} from './explain.js'
 
 export interface Rules {
-  /** A pod stuck (image pull, config, unschedulable, crash loop) longer than this fails the wait; 0: never. */
+  /** A pod stuck (image pull, config, crash loop) longer than this fails the wait; 0: never. */
   podErrorGraceMs: number
+  /** The same for an Unschedulable pod no autoscaler is adding a node for; default podErrorGraceMs; 0: never. */
+  unschedulableGraceMs?: number
   /** When the step started, by the API server's clock: a Job that finished long before is named. */
   stepStartedAt?: number
 }
@@ -111,24 +124,51 @@ function failedByJob(s: Snapshot, end: JobEnd, base: Pick<Verdict, 'count' | 'ex
   }
 }
 
+/** Every time here is the API server's: `now` too (the runner's clock corrected by the skew its Date header showed). */
 function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict, 'count' | 'expected'>): Judgement | undefined {
-  if (rules.podErrorGraceMs <= 0) return undefined
-  const stuck: { pod: PodInfo; reason: string; forMs: number }[] = []
+  const graceOf = (st: Stuck) =>
+    st.grace === 'unschedulable' ? (rules.unschedulableGraceMs ?? rules.podErrorGraceMs) : rules.podErrorGraceMs
+  const stuck: { pod: PodInfo; st: Stuck; forMs: number }[] = []
   for (const pod of s.pods) {
     const st = stuckSince(pod)
     if (!st) continue
+    const grace = graceOf(st)
     const forMs = st.since ? now - Date.parse(st.since) : 0
-    if (forMs >= rules.podErrorGraceMs) stuck.push({ pod, reason: st.reason, forMs })
+    if (grace <= 0 || forMs < grace) continue
+    // Not before autoscalers' events were read after the grace ended: one may have said a node is coming.
+    if (
+      st.grace === 'unschedulable' &&
+      s.autoscalerEvents &&
+      !(Date.parse(s.autoscalerEvents.readAt ?? '') >= Date.parse(st.since!) + grace)
+    )
+      continue
+    stuck.push({ pod, st, forMs })
   }
   if (stuck.length === 0) return undefined
   const first = stuck[0]
   const more = stuck.length > 1 ? ` (and ${stuck.length - 1} more pod${stuck.length > 2 ? 's' : ''})` : ''
+  const w = first.st.autoscaler
+  const said = w ? `; ${autoscalerSaid(w)}` : ''
   return {
     state: 'failed',
-    summary: `pod ${first.pod.name} stuck in ${first.reason} for ${formatDuration(first.forMs)}${more}`,
+    summary: `pod ${first.pod.name} stuck in ${first.st.reason} for ${formatDuration(first.forMs)}${more}${said}`,
     detail: describe(stuck.map((x) => x.pod)),
     ...base
   }
+}
+
+/** Unschedulable pods an autoscaler is adding a node for: progress, not trouble. */
+function scaling(s: Snapshot): string | undefined {
+  let first: ReturnType<typeof scalingUp>
+  let n = 0
+  for (const p of s.pods) {
+    const w = scalingUp(p)
+    if (!w || p.deleted) continue
+    first ??= w
+    n++
+  }
+  if (!first) return undefined
+  return `${n > 1 ? `${n} pods ` : ''}waiting for a new node (${autoscalerText(first)})`
 }
 
 function conditionProgress(job: JobInfo): string {
@@ -276,7 +316,7 @@ function notesFor(s: Snapshot, v: Judgement, rules: Rules, now: number): Verdict
 export function decide(s: Snapshot, target: Target, rules: Rules, now: number, ending?: Ending): Verdict {
   let v = judge(s, target, rules, now)
   if (v.state === 'waiting') {
-    const why = hindrances(s, now)
+    const why = [scaling(s), ...hindrances(s, now)].filter((x): x is string => x !== undefined)
     if (why.length) v = { ...v, detail: [v.detail, ...why].filter(Boolean).join('; ') }
   }
   if (ending && (v.state === 'waiting' || ending.kind === 'cancelled')) v = { ...v, state: ending.kind }

@@ -155,7 +155,10 @@ export class KubeHttp {
     if (this.skewKnown) return
     const at = Date.parse(date ?? '')
     if (Number.isNaN(at)) return
-    this.serverClockSkewMs = at - Date.now()
+    // The header has whole seconds: the server's time is within the second after it (the middle is
+    // taken), and a skew under a second cannot be told from none.
+    const skew = at + 500 - Date.now()
+    this.serverClockSkewMs = Math.abs(skew) < 1000 ? 0 : skew
     this.skewKnown = true
   }
 

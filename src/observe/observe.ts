@@ -4,12 +4,15 @@
 // taken again. The caller's loop ends it (break, or the signal): every
 // source, request and timer stops with it.
 import type { JobInfo, Observed } from '../model.js'
+import { readAutoscalerEvents } from './autoscaler-events.js'
 import { Sources, type SourceOptions, type SourceStatus } from './sources.js'
 import { applyAll, initialState, observed, type ObserveEvent, type ObservedState } from './state.js'
 
 export interface ObserveOptions extends SourceOptions {
   /** a snapshot at least this often, changed or not */
   tickMs: number
+  /** while pods are Unschedulable, autoscalers' events read at most this often; 0: never */
+  autoscalerEventsMs?: number
 }
 
 export interface Observation {
@@ -25,7 +28,7 @@ export interface Observation {
 }
 
 export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
-  let state: ObservedState = initialState(o.namespace, o.names)
+  let state: ObservedState = initialState(o.namespace, o.names, (o.autoscalerEventsMs ?? 0) > 0)
   let pending: ObserveEvent[] = []
   let failure: { err: unknown } | undefined
   let wake: (() => void) | undefined
@@ -34,17 +37,23 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
     wake = undefined
     w?.()
   }
-  const sources = new Sources(
-    o,
-    (events) => {
-      pending.push(...events)
-      notify()
-    },
-    (err) => {
-      failure ??= { err }
-      notify()
-    }
-  )
+  const events = (batch: ObserveEvent[]) => {
+    pending.push(...batch)
+    notify()
+  }
+  const sources = new Sources(o, events, (err) => {
+    failure ??= { err }
+    notify()
+  })
+
+  // Autoscalers' events: read only while some pod is Unschedulable, looked for at most once a tick.
+  const unschedulable = (): Map<string, string> => {
+    const pods = new Map<string, string>()
+    for (const e of state.jobs.values())
+      for (const p of e.pods.values()) if (p.unschedulable && !p.deleted && p.ownerUid) pods.set(p.uid, p.ownerUid)
+    return pods
+  }
+  const scaling = new AbortController()
 
   const step = () => {
     state = applyAll(state, pending)
@@ -58,6 +67,10 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
     let timer: NodeJS.Timeout | undefined
     try {
       sources.start()
+      if (o.autoscalerEventsMs) {
+        const options = { ...o, intervalMs: o.autoscalerEventsMs, checkMs: o.tickMs, unschedulable, emit: events }
+        void readAutoscalerEvents(options, AbortSignal.any([signal, scaling.signal]))
+      }
       while (!signal.aborted) {
         if (failure) throw failure.err
         if (pending.length) {
@@ -79,6 +92,7 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
       clearTimeout(timer)
       signal.removeEventListener('abort', onAbort)
       sources.close()
+      scaling.abort()
     }
   }
 

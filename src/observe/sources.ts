@@ -16,6 +16,9 @@ import type { ObserveEvent, ObservedState, WatchKind } from './state.js'
 
 export type NoteLevel = 'info' | 'warning' | 'debug'
 
+/** Now by the API server's clock (its Date header): when an answer was observed, for rules that compare it with server times. */
+export const serverTime = (http: KubeHttp): string => new Date(Date.now() + http.serverClockSkewMs).toISOString()
+
 /**
  * The label with the Job's name that the API server puts on every pod of a
  * Job: `batch.kubernetes.io/job-name` since 1.27 (kubernetes PR 114930),
@@ -294,9 +297,10 @@ export class Sources {
       {
         onList: (items: Any[]) => {
           this.connected = true
-          this.send([{ type: 'pods-listed', uids, pods: items.map(podInfo) }])
+          this.send([{ type: 'pods-listed', uids, pods: items.map(podInfo), observedAt: serverTime(this.o.http) }])
         },
-        onEvent: (e: WatchEvent) => this.send([{ type: 'pod-event', uids, kind: e.type as WatchKind, pod: podInfo(e.object) }]),
+        onEvent: (e: WatchEvent) =>
+          this.send([{ type: 'pod-event', uids, kind: e.type as WatchKind, pod: podInfo(e.object), observedAt: serverTime(this.o.http) }]),
         onRetry: this.onRetry
       }
     ).catch((err) => {
@@ -312,7 +316,12 @@ export class Sources {
     const several = this.several
     const labelSelector = several ? Sources.severalSelector(this.o, this.podLabel) : Sources.podSelector(jobs)
     const list = await this.o.http.listAll<Any>(this.podsPath, { labelSelector }, 'list pods')
-    return { type: 'pods-listed', uids: several ? 'all' : jobs.map((j) => j.uid), pods: list.items.map(podInfo) }
+    return {
+      type: 'pods-listed',
+      uids: several ? 'all' : jobs.map((j) => j.uid),
+      pods: list.items.map(podInfo),
+      observedAt: serverTime(this.o.http)
+    }
   }
 
   /** The Job vanished without our seeing its end: its events may still tell it. */

@@ -3,7 +3,17 @@
 // apply(state, event) keeps the state. Nothing here reads a clock or makes a
 // request, so every rule about the state is unit-tested without a server.
 // The state holds every Job waited for, by name, each with its own pods.
-import type { InferredEnd, JobCondition, JobInfo, Observed, PodInfo, Snapshot } from '../model.js'
+import {
+  SCALING_UP_REASONS,
+  waitingTrouble,
+  type AutoscalerWord,
+  type InferredEnd,
+  type JobCondition,
+  type JobInfo,
+  type Observed,
+  type PodInfo,
+  type Snapshot
+} from '../model.js'
 
 export type WatchKind = 'ADDED' | 'MODIFIED' | 'DELETED'
 
@@ -16,11 +26,15 @@ export type ObserveEvent =
    * Job waited for, now and later (several Jobs: one pod watch by the Jobs'
    * names or on every Job pod, opened once).
    */
-  | { type: 'pods-listed'; uids: string[] | 'all'; pods: PodInfo[] }
+  | { type: 'pods-listed'; uids: string[] | 'all'; pods: PodInfo[]; observedAt: string }
   /** A pod of one of the Jobs with these uids (the watch's selector), or of any ('all'). */
-  | { type: 'pod-event'; uids: string[] | 'all'; kind: WatchKind; pod: PodInfo }
+  | { type: 'pod-event'; uids: string[] | 'all'; kind: WatchKind; pod: PodInfo; observedAt: string }
   /** The Job controller's events tell how the deleted Job with this uid ended. */
   | { type: 'end-inferred'; uid: string; condition: JobCondition }
+  /** What autoscalers said about Unschedulable pods (by pod uid, with their Job's uid), from their Events read from readAt on. */
+  | { type: 'autoscaler-said'; readAt: string; words: { podUid: string; jobUid: string; word: AutoscalerWord }[] }
+  /** Autoscalers' events cannot be read (no permission): Unschedulable pods are judged by their grace alone. */
+  | { type: 'autoscaler-unreadable' }
 
 /** One Job of that name, as far as it is known. */
 export interface JobEntry {
@@ -46,13 +60,54 @@ export interface ObservedState {
   readonly parked: ReadonlyMap<string, PodInfo>
   /** an 'all' pod list came: every Job seen from then on has its pods */
   readonly podsSynced: boolean
+  /** autoscalers' events are read: when the last read began (Snapshot.autoscalerEvents) */
+  readonly autoscalerEvents?: { readAt?: string }
 }
 
 const EMPTY: JobEntry = { jobDeleted: false, pods: new Map() }
 
-/** The Jobs waited for by name are there from the start, not found yet; a selector's Jobs come as they are listed. */
-export function initialState(namespace: string, names: readonly string[] = []): ObservedState {
-  return { namespace, synced: false, jobs: new Map(names.map((n) => [n, EMPTY])), parked: new Map(), podsSynced: false }
+/**
+ * The Jobs waited for by name are there from the start, not found yet; a
+ * selector's Jobs come as they are listed. readsAutoscalers: a source reads
+ * autoscalers' events (no Unschedulable pod is stuck before it read them).
+ */
+export function initialState(namespace: string, names: readonly string[] = [], readsAutoscalers = false): ObservedState {
+  return {
+    namespace,
+    synced: false,
+    jobs: new Map(names.map((n) => [n, EMPTY])),
+    parked: new Map(),
+    podsSynced: false,
+    ...(readsAutoscalers ? { autoscalerEvents: {} } : {})
+  }
+}
+
+/**
+ * A pod's new state, with what the API does not say carried over from its
+ * last one: when each container entered its waiting reason (observedAt, the
+ * API server's time of this observation, when the reason is new), and the
+ * autoscaler's word while the pod is still Unschedulable. Only this pod is
+ * looked at.
+ */
+export function carried(prev: PodInfo | undefined, next: PodInfo, observedAt: string): PodInfo {
+  const autoscaler = next.unschedulable ? prev?.autoscaler : undefined
+  if (!autoscaler && !next.containers.some((c) => c.state === 'waiting' && c.reason)) return next
+  const containers = next.containers.map((c) => {
+    if (c.state !== 'waiting' || !c.reason) return c
+    const before = prev?.containers.find((b) => b.name === c.name && b.init === c.init)
+    const same = before?.state === 'waiting' && before.reason !== undefined && waitingTrouble(before.reason) === waitingTrouble(c.reason)
+    return { ...c, waitingSince: (same ? before.waitingSince : undefined) ?? observedAt }
+  })
+  return { ...next, containers, ...(autoscaler ? { autoscaler } : {}) }
+}
+
+/** A newer word replaces an older one; at the same second a word that capacity is coming wins (the wait stays bounded by its timeout). */
+function newer(word: AutoscalerWord, than: AutoscalerWord | undefined): boolean {
+  if (!than) return true
+  const a = Date.parse(word.at ?? '')
+  const b = Date.parse(than.at ?? '')
+  if (Number.isNaN(b) || a > b) return true
+  return a === b && SCALING_UP_REASONS.includes(word.reason) && !SCALING_UP_REASONS.includes(than.reason)
 }
 
 /** One event. */
@@ -70,6 +125,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
   if (events.length === 0) return state
   let synced = state.synced
   let podsSynced = state.podsSynced
+  let autoscalerEvents = state.autoscalerEvents
   const jobs = new Map(state.jobs)
   let parked = state.parked as Map<string, PodInfo>
   let parkedOwn = false
@@ -150,11 +206,12 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           const byOwner = new Map<string, Map<string, PodInfo>>()
           const rest = new Map<string, PodInfo>()
           for (const p of ev.pods) {
-            if (p.ownerUid && known.has(p.ownerUid)) {
-              const m = byOwner.get(p.ownerUid) ?? new Map<string, PodInfo>()
-              m.set(p.uid, p)
-              byOwner.set(p.ownerUid, m)
-            } else rest.set(p.uid, p)
+            const owner = p.ownerUid ? known.get(p.ownerUid) : undefined
+            if (owner) {
+              const m = byOwner.get(p.ownerUid!) ?? new Map<string, PodInfo>()
+              m.set(p.uid, carried(owner.pods.get(p.uid), p, ev.observedAt))
+              byOwner.set(p.ownerUid!, m)
+            } else rest.set(p.uid, carried(parked.get(p.uid), p, ev.observedAt))
           }
           for (const [uid, e] of known) {
             const next = byOwner.get(uid) ?? new Map<string, PodInfo>()
@@ -181,7 +238,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           if (!name) continue
           const e = entry(name)
           const next = new Map<string, PodInfo>()
-          for (const p of byJob.get(name) ?? []) next.set(p.uid, p)
+          for (const p of byJob.get(name) ?? []) next.set(p.uid, carried(e.pods.get(p.uid), p, ev.observedAt))
           // Pods that are gone keep their last state, marked deleted: the same rule as a DELETED event.
           for (const [puid, p] of e.pods) if (!next.has(puid)) next.set(puid, p.deleted ? p : { ...p, deleted: true })
           e.pods = next
@@ -197,11 +254,28 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           if (ev.uids === 'all') {
             if (ev.kind === 'DELETED') {
               if (parked.has(ev.pod.uid)) park().delete(ev.pod.uid)
-            } else park().set(ev.pod.uid, ev.pod)
+            } else park().set(ev.pod.uid, carried(parked.get(ev.pod.uid), ev.pod, ev.observedAt))
           }
           break
         }
-        podsOf(entry(name)).set(ev.pod.uid, ev.kind === 'DELETED' ? { ...ev.pod, deleted: true } : ev.pod)
+        const pods = podsOf(entry(name))
+        const pod = carried(pods.get(ev.pod.uid), ev.pod, ev.observedAt)
+        pods.set(ev.pod.uid, ev.kind === 'DELETED' ? { ...pod, deleted: true } : pod)
+        break
+      }
+      case 'autoscaler-unreadable':
+        autoscalerEvents = undefined
+        break
+      case 'autoscaler-said': {
+        if (autoscalerEvents) autoscalerEvents = { readAt: ev.readAt }
+        const nameOf = new Map<string, string>()
+        for (const [name, e] of jobs) if (e.job) nameOf.set(e.job.uid, name)
+        for (const { podUid, jobUid, word } of ev.words) {
+          const name = nameOf.get(jobUid)
+          const p = name ? jobs.get(name)!.pods.get(podUid) : undefined
+          if (!p?.unschedulable || p.deleted || !newer(word, p.autoscaler)) continue
+          podsOf(entry(name!)).set(podUid, { ...p, autoscaler: word })
+        }
         break
       }
       case 'end-inferred': {
@@ -211,7 +285,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
       }
     }
   }
-  return { namespace: state.namespace, synced, jobs, parked, podsSynced }
+  return { namespace: state.namespace, synced, jobs, parked, podsSynced, ...(autoscalerEvents ? { autoscalerEvents } : {}) }
 }
 
 /** One Job as the verdict and the report read it. */
@@ -225,7 +299,8 @@ export function snapshotOf(s: ObservedState, name: string): Snapshot {
     synced: s.synced,
     ...(e.inferred ? { inferred: e.inferred } : {}),
     podsListed: e.job !== undefined && e.podsListedFor === e.job.uid,
-    pods: [...e.pods.values()]
+    pods: [...e.pods.values()],
+    ...(s.autoscalerEvents ? { autoscalerEvents: s.autoscalerEvents } : {})
   }
 }
 

@@ -619,6 +619,66 @@ async function markUnschedulable(rec: PodRec): Promise<void> {
   if (ok) await emitEvent(rec, 'Warning', 'FailedScheduling', message, 'default-scheduler')
 }
 
+// ---------------------------------------------------------------- a cluster that grows (autoscalers)
+
+/** What an autoscaler records about an Unschedulable pod, as cluster-autoscaler and Karpenter word it. */
+const AUTOSCALER_EVENTS: Record<string, { type: string; component: string; message: string }> = {
+  TriggeredScaleUp: { type: 'Normal', component: 'cluster-autoscaler', message: 'pod triggered scale-up: [{kjw-pool 1->2 (max: 10)}]' },
+  NotTriggerScaleUp: {
+    type: 'Normal',
+    component: 'cluster-autoscaler',
+    message: "pod didn't trigger scale-up: 1 max node group size reached"
+  },
+  FailedScaleUp: {
+    type: 'Warning',
+    component: 'cluster-autoscaler',
+    message: 'Node scale up in zones kjw-zone associated with this pod failed: out of quota. Pod is at risk of not being scheduled.'
+  },
+  Nominated: { type: 'Normal', component: 'karpenter', message: 'Pod should schedule on: nodeclaim/kjw-pool-x7k2p' }
+}
+
+interface Growth {
+  /** ms Unschedulable before a node comes and the pod is bound; -1: never */
+  unschedulableMs: number
+  /** the autoscaler's event recorded about the pod, autoscalerMs after it became Unschedulable */
+  autoscaler?: string
+  autoscalerMs: number
+}
+
+/** sim.kjw.dev/unschedulable-ms, autoscaler, autoscaler-ms: Unschedulable first, an autoscaler's word, then maybe a node. */
+function clusterGrowth(pod: Obj): Growth | undefined {
+  const ann: Record<string, string> = pod.metadata?.annotations ?? {}
+  const msRaw = ann['sim.kjw.dev/unschedulable-ms']
+  const autoscaler = ann['sim.kjw.dev/autoscaler']?.trim()
+  if (msRaw === undefined && !autoscaler) return undefined
+  const ms = Number(msRaw ?? -1)
+  if (autoscaler && !AUTOSCALER_EVENTS[autoscaler]) {
+    say(
+      `pod ${pod.metadata?.namespace}/${pod.metadata?.name}: sim.kjw.dev/autoscaler=${JSON.stringify(autoscaler)} is not one of ${Object.keys(AUTOSCALER_EVENTS).join(', ')}; ignored`
+    )
+  }
+  const autoscalerMs = Number(ann['sim.kjw.dev/autoscaler-ms'] ?? 500)
+  return {
+    unschedulableMs: Number.isInteger(ms) && ms >= 0 ? ms : -1,
+    autoscaler: autoscaler && AUTOSCALER_EVENTS[autoscaler] ? autoscaler : undefined,
+    autoscalerMs: Number.isInteger(autoscalerMs) && autoscalerMs >= 0 ? autoscalerMs : 500
+  }
+}
+
+/** Unschedulable as the scheduler writes it, the autoscaler's event, then (unless never) bound and started as usual. */
+async function waitForANode(rec: PodRec, g: Growth): Promise<void> {
+  await markUnschedulable(rec)
+  const bind = (afterMs: number) => {
+    if (g.unschedulableMs >= 0) later(rec, Math.max(0, afterMs), () => bindAndStart(rec))
+  }
+  if (!g.autoscaler) return bind(g.unschedulableMs)
+  const ev = AUTOSCALER_EVENTS[g.autoscaler]
+  later(rec, g.autoscalerMs, async () => {
+    await emitEvent(rec, ev.type, g.autoscaler!, ev.message, ev.component)
+    bind(g.unschedulableMs - g.autoscalerMs)
+  })
+}
+
 function beginDelete(rec: PodRec, pod: Obj): void {
   if (rec.deleting) return
   rec.deleting = true
@@ -726,6 +786,12 @@ function onPod(pod: Obj): void {
     return
   }
   if (!nodeName) {
+    const growth = clusterGrowth(pod)
+    if (growth) {
+      rec.stage = 'unschedulable'
+      waitForANode(rec, growth).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`))
+      return
+    }
     if (rec.sc.stuck === 'Unschedulable') {
       rec.stage = 'unschedulable'
       markUnschedulable(rec).catch((err) => say(`pod ${rec.ns}/${rec.name}: ${describe(err)}`))

@@ -220,7 +220,8 @@ export class Router {
   }
 
   private commonHeaders(auditId: string, authenticated: boolean): Record<string, string> {
-    const h: Record<string, string> = { 'Audit-Id': auditId, 'Cache-Control': 'no-cache, private' }
+    // Date by the server's clock (the `now` option), as a client reads the skew from it
+    const h: Record<string, string> = { 'Audit-Id': auditId, 'Cache-Control': 'no-cache, private', Date: this.state.now().toUTCString() }
     if (authenticated) {
       h['X-Kubernetes-Pf-Flowschema-Uid'] = this.pfFlowSchema
       h['X-Kubernetes-Pf-Prioritylevel-Uid'] = this.pfPriorityLevel
