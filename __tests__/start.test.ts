@@ -55,6 +55,19 @@ describe('startHeldBy', () => {
       '0 of 1 pod of job build started: b-1 unschedulable: 0/3 nodes are available: 3 Insufficient cpu.'
     )
   })
+  test("and the autoscaler's words when it said any", () => {
+    const p = pod('b-1', {
+      unschedulable: { reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' },
+      autoscaler: {
+        reason: 'NotTriggerScaleUp',
+        message: "pod didn't trigger scale-up: 1 max node group size reached",
+        component: 'cluster-autoscaler'
+      }
+    })
+    expect(startHeldBy(snap(job(), [p]))).toBe(
+      "0 of 1 pod of job build started: b-1 unschedulable: 0/3 nodes are available: 3 Insufficient cpu.; cluster-autoscaler: NotTriggerScaleUp: pod didn't trigger scale-up: 1 max node group size reached"
+    )
+  })
   test('a pod pulling its image, and one not scheduled yet', () => {
     const pulling = pod('b-1', {
       node: 'n1',

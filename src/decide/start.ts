@@ -8,9 +8,13 @@ import { jobEnd, type PodInfo, type Snapshot } from '../model.js'
 const STARTED = new Set(['Running', 'Succeeded', 'Failed'])
 const MAX_SHOWN = 3
 
-/** How a pending pod is held: the scheduler's words, a waiting reason (pulling an image), or just Pending. */
+/** How a pending pod is held: the scheduler's and the autoscaler's words, a waiting reason (pulling an image), or just Pending. */
 function heldPod(p: PodInfo): string {
-  if (p.unschedulable) return `${p.name} unschedulable${p.unschedulable.message ? `: ${p.unschedulable.message}` : ''}`
+  if (p.unschedulable) {
+    const a = p.autoscaler
+    const autoscaler = a ? `; ${a.component ?? 'the autoscaler'}: ${a.reason}${a.message ? `: ${a.message}` : ''}` : ''
+    return `${p.name} unschedulable${p.unschedulable.message ? `: ${p.unschedulable.message}` : ''}${autoscaler}`
+  }
   const waiting = p.containers.find((c) => c.state === 'waiting' && c.reason)
   if (waiting) return `${p.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`
   const status = podStatus(p)

@@ -224,9 +224,9 @@ describe('start-timeout', () => {
     )
   })
 
-  test("an unschedulable pod: timeout at start-timeout, in the scheduler's words", async () => {
+  test("an unschedulable pod: timeout at start-timeout, in the scheduler's and the autoscaler's words", async () => {
     const name = uniqueName('nonode')
-    await createJob({ name, sim: { stuck: 'Unschedulable' } })
+    await createJob({ name, sim: { stuck: 'Unschedulable', autoscaler: 'NotTriggerScaleUp', 'autoscaler-ms': '300' } })
     const run = await runAction({ inputs: step({ job: name, 'start-timeout': '3s' }) })
     expectResult(run, 'timeout')
     expect(run.message).toMatch(
@@ -234,6 +234,7 @@ describe('start-timeout', () => {
         `^timed out waiting for the pods to start \\(start-timeout 3.0s\\): 0 of 1 pod of job ${name} started: ${name}-[a-z0-9]{5} unschedulable: .+`
       )
     )
+    expect(run.message).toContain("; cluster-autoscaler: NotTriggerScaleUp: pod didn't trigger scale-up: 1 max node group size reached")
   })
 })
 
