@@ -482,7 +482,8 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
       contexts: [{ name: 'tls', cluster: 'tls', user: 'ci', namespace: NS }],
       currentContext: 'tls'
     })
-  const UNAUTHORIZED = 'list jobs: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired'
+  // A 401 says which credential was refused and what to do about it.
+  const UNAUTHORIZED = 'list jobs: the API server rejected the credentials (401 Unauthorized): '
 
   test.concurrent(
     'unreachable server (nothing listens on the port): "cannot reach the API server" after the grace period',
@@ -500,7 +501,11 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
 
   test.concurrent('wrong token: 401 in plain words', async () => {
     const r = await step({ inputs: { ...defaults(server.kubeconfig('admin', { token: 'wrong-token-0123456789' })) } })
-    expectError(r, UNAUTHORIZED)
+    expectError(
+      r,
+      UNAUTHORIZED +
+        "the token of user 'admin' of the 'kubeconfig' input is wrong or expired, and a token written in a kubeconfig cannot be refreshed: give a current one, or use a tokenFile or an exec plugin (e.g. aws eks get-token) that fetches fresh tokens"
+    )
   })
 
   test.concurrent('a basic-auth user the server does not know: 401', async () => {
@@ -514,7 +519,7 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
         })
       )
     })
-    expectError(r, UNAUTHORIZED)
+    expectError(r, UNAUTHORIZED + "the username and password of user 'ci' of the 'kubeconfig' input are not accepted")
   })
 
   test.concurrent('no rights: the RBAC message names the verb and the resource', async () => {
@@ -546,7 +551,11 @@ describe('every way to fail: exit 1, one ::error:: line, outputs, no stack trace
 
   test.concurrent('an expired client certificate: 401, the server saw CERT_HAS_EXPIRED', async () => {
     const r = await step({ inputs: defaults(tlsKubeconfig({ caData: pki.ca.cert, client: pki.expiredClient })) })
-    expectError(r, UNAUTHORIZED)
+    expectError(
+      r,
+      UNAUTHORIZED +
+        "the client certificate of user 'ci' of the 'kubeconfig' input is not accepted: it may have expired, or the cluster's CA may not have signed it"
+    )
     expect(tls.requests.some((q) => q.authorizationError === 'CERT_HAS_EXPIRED')).toBe(true)
   })
 

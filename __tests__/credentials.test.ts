@@ -2,13 +2,19 @@
 // input, KUBECONFIG, ~/.kube/config, the in-cluster service account), that
 // every secret is handed to mask(), and that every failure is one line that
 // names the problem without quoting the kubeconfig.
-import { afterAll, afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { afterAll, afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
 import { generateKeyPairSync } from 'node:crypto'
 import * as fs from 'node:fs'
+import type { RequestOptions } from 'node:https'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { CredentialsError, loadCredentials, type Credentials, type Env } from '../src/credentials.js'
+import { CredentialsError, loadCredentials, TOKEN_FILE_MAX_AGE_MS, type Credentials, type Env } from '../src/credentials.js'
 import { InputError } from '../src/inputs.js'
+import { KubeError } from '../src/kube/errors.js'
+import { KubeHttp } from '../src/kube/http.js'
+import { watchStream } from '../src/kube/watch.js'
+import { testPki } from './support/certs.js'
+import { FakeApiServer } from './support/fake-apiserver.js'
 
 // ---------------------------------------------------------------- fixtures
 
@@ -678,7 +684,7 @@ describe('in-cluster service account', () => {
     expect(c.source).toBe('in-cluster')
     expect(c.namespace).toBe('runners')
     expect(c.server).toBe('https://10.96.0.1:443')
-    expect(masked).toContain(`${SA_TOKEN}\n`)
+    expect(masked).toContain(SA_TOKEN) // as sent: without the newline
     expect(c.kc.getCurrentCluster()?.caFile).toBe(path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/ca.crt'))
   })
 
@@ -748,5 +754,258 @@ describe('no credentials at all', () => {
     fs.mkdirSync(path.join(home, '.kube'))
     const err = failure(() => loadCredentials({}, env()))
     expect(err.message).toBe(MESSAGE)
+  })
+})
+
+// ---------------------------------------------------------------- credentials that change during the wait
+
+describe('credentials that refresh (a 401: fresh credentials once, then one more attempt)', () => {
+  const PODS = '/api/v1/namespaces/default/pods'
+  let server: FakeApiServer
+
+  beforeEach(async () => {
+    server = new FakeApiServer({ namespaces: ['default'] })
+    await server.start()
+  })
+  afterEach(async () => {
+    await server.stop()
+  })
+
+  /** An exec plugin that prints the token in `tokenFile` and counts its runs; "fail" makes it fail. */
+  function execPlugin(): { setToken: (t: string) => void; runs: () => number; userBody: string[] } {
+    const tokenFile = write('plugin/token', '')
+    const runsFile = write('plugin/runs', '')
+    const script = write(
+      'plugin/get-token.cjs',
+      `const fs = require('node:fs')
+const [tokenFile, runsFile] = process.argv.slice(2)
+fs.appendFileSync(runsFile, 'x')
+const token = fs.readFileSync(tokenFile, 'utf8').trim()
+if (token === 'fail') { process.stderr.write('error: the login session has ended\\nsecond line\\n'); process.exit(1) }
+process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } }))
+`
+    )
+    return {
+      setToken: (t) => fs.writeFileSync(tokenFile, t),
+      runs: () => fs.readFileSync(runsFile, 'utf8').length,
+      userBody: [
+        'exec:',
+        '  apiVersion: client.authentication.k8s.io/v1',
+        `  command: ${JSON.stringify(process.execPath)}`,
+        `  args: [${JSON.stringify(script)}, ${JSON.stringify(tokenFile)}, ${JSON.stringify(runsFile)}]`,
+        '  interactiveMode: Never'
+      ]
+    }
+  }
+
+  // the fake API server speaks plain HTTP: allowed with insecure-skip-tls-verify only
+  const kubeconfigFor = (body: string[]) =>
+    kubeconfig({
+      clusters: [{ name: 'fake', server: server.url }],
+      users: [{ name: 'ci-bot', body }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'ci-bot' }],
+      current: 'fake'
+    }).replace('insecure-skip-tls-verify: false', 'insecure-skip-tls-verify: true')
+  const client = (c: Credentials) => new KubeHttp(c.auth, 'kube-job-wait-test', 5_000)
+  const bearer = (o: RequestOptions) => (o.headers as Record<string, unknown> | undefined)?.Authorization
+  const statuses = () => server.requestsMatching({ resource: 'pods', verb: 'list' }).map((r) => r.status)
+
+  test('exec plugin: the server stops accepting its token mid-wait; the plugin is run again and the request retried', async () => {
+    const plugin = execPlugin()
+    plugin.setToken('exec-token-one-7c1d')
+    server.addUser('ci-bot', '*', 'exec-token-one-7c1d')
+    const http = client(fromInput(kubeconfigFor(plugin.userBody)))
+    await http.getJSON(PODS, {}, 'list pods')
+    // The token is revoked and the plugin would now log in afresh; it has no expirationTimestamp, so
+    // client-node alone would keep sending the old one.
+    server.addUser('ci-bot', '*', 'exec-token-two-9e2f')
+    plugin.setToken('exec-token-two-9e2f')
+    await http.getJSON(PODS, {}, 'list pods')
+    await http.getJSON(PODS, {}, 'list pods')
+    expect(statuses()).toEqual([200, 401, 200, 200])
+    expect(plugin.runs()).toBe(2)
+    // each token the plugin gave was masked before a request carried it
+    expect(masked).toEqual(expect.arrayContaining(['exec-token-one-7c1d', 'exec-token-two-9e2f']))
+    await http.close()
+  })
+
+  test('a watch refused on re-watch is retried with the fresh token', async () => {
+    const plugin = execPlugin()
+    plugin.setToken('exec-token-one-7c1d')
+    server.addUser('ci-bot', '*', 'exec-token-one-7c1d')
+    const http = client(fromInput(kubeconfigFor(plugin.userBody)))
+    await http.getJSON(PODS, {}, 'list pods')
+    server.addUser('ci-bot', '*', 'exec-token-two-9e2f')
+    plugin.setToken('exec-token-two-9e2f')
+    const stop = new AbortController()
+    const events: string[] = []
+    const ended = watchStream(http, PODS, {}, 'watch pods', (e) => events.push(e.type), { idleTimeoutMs: 5_000, signal: stop.signal })
+    await server.waitForWatch({ resource: 'pods' })
+    server.createPod('default', { metadata: { name: 'p1' } })
+    await server.waitForRequest({ resource: 'pods', watch: true, status: 200 })
+    for (let i = 0; i < 50 && !events.length; i++) await new Promise((r) => setTimeout(r, 20))
+    stop.abort()
+    expect(await ended).toEqual({ kind: 'aborted' })
+    expect(events).toEqual(['ADDED'])
+    expect(server.requestsMatching({ resource: 'pods', watch: true }).map((r) => r.status)).toEqual([401, 200])
+    await http.close()
+  })
+
+  test('requests refused together run the plugin once', async () => {
+    const plugin = execPlugin()
+    plugin.setToken('exec-token-one-7c1d')
+    server.addUser('ci-bot', '*', 'exec-token-one-7c1d')
+    const http = client(fromInput(kubeconfigFor(plugin.userBody)))
+    await http.getJSON(PODS, {}, 'list pods')
+    server.addUser('ci-bot', '*', 'exec-token-two-9e2f')
+    plugin.setToken('exec-token-two-9e2f')
+    await Promise.all([1, 2, 3].map(() => http.getJSON(PODS, {}, 'list pods')))
+    expect(plugin.runs()).toBe(2)
+    expect(statuses().filter((s) => s === 200)).toHaveLength(4)
+    await http.close()
+  })
+
+  test('the fresh token refused too: one refresh, then a 401 that names the plugin, the user and the source', async () => {
+    const plugin = execPlugin()
+    plugin.setToken('exec-token-one-7c1d')
+    server.addUser('ci-bot', '*', 'exec-token-one-7c1d')
+    const http = client(fromInput(kubeconfigFor(plugin.userBody)))
+    await http.getJSON(PODS, {}, 'list pods')
+    server.addUser('ci-bot', '*', 'a-token-nobody-has')
+    plugin.setToken('exec-token-two-9e2f')
+    const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError
+    expect(err).toBeInstanceOf(KubeError)
+    expect(err.code).toBe(401)
+    expect(err.transient).toBe(false)
+    expect(err.message).toBe(
+      `list pods: the API server rejected the credentials (401 Unauthorized): the exec plugin '${process.execPath}' of user 'ci-bot' of the 'kubeconfig' input was run again and its fresh credentials were refused too: check that the identity it logs in as may still use the cluster`
+    )
+    expect(statuses()).toEqual([200, 401, 401])
+    expect(plugin.runs()).toBe(2)
+    await http.close()
+  })
+
+  test('the plugin fails when run again: the 401 says so, in one line', async () => {
+    const plugin = execPlugin()
+    plugin.setToken('exec-token-one-7c1d')
+    server.addUser('ci-bot', '*', 'exec-token-one-7c1d')
+    const http = client(fromInput(kubeconfigFor(plugin.userBody)))
+    await http.getJSON(PODS, {}, 'list pods')
+    server.addUser('ci-bot', '*', 'a-token-nobody-has')
+    plugin.setToken('fail')
+    const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError
+    expect(err.code).toBe(401)
+    expect(err.message).toMatch(/was run again for fresh credentials and failed: error: the login session has ended$/)
+    expect(statuses()).toEqual([200, 401])
+    await http.close()
+  })
+
+  test("a kubeconfig's tokenFile is sent (client-node ignores it), read again on a 401, and read again after a minute", async () => {
+    const file = write('tokens/ci-bot', 'file-token-one-3a8b\n')
+    server.addUser('ci-bot', '*', 'file-token-one-3a8b')
+    const c = fromInput(kubeconfigFor([`tokenFile: ${file}`]))
+    expect(masked).toContain('file-token-one-3a8b')
+    const http = client(c)
+    await http.getJSON(PODS, {}, 'list pods')
+    // rotated by whatever writes the file: used at the next 401
+    fs.writeFileSync(file, 'file-token-two-5d0c')
+    server.addUser('ci-bot', '*', 'file-token-two-5d0c')
+    await http.getJSON(PODS, {}, 'list pods')
+    expect(statuses()).toEqual([200, 401, 200])
+    expect(masked).toContain('file-token-two-5d0c')
+    // rotated again: used within a minute, before any 401
+    fs.writeFileSync(file, 'file-token-three-6e1d')
+    const now = Date.now()
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 59_000)
+    try {
+      const early: RequestOptions = {}
+      await c.auth.apply(early)
+      expect(bearer(early)).toBe('Bearer file-token-two-5d0c')
+      clock.mockReturnValue(now + TOKEN_FILE_MAX_AGE_MS + 1)
+      const late: RequestOptions = {}
+      await c.auth.apply(late)
+      expect(bearer(late)).toBe('Bearer file-token-three-6e1d')
+    } finally {
+      clock.mockRestore()
+    }
+    expect(masked).toContain('file-token-three-6e1d')
+    await http.close()
+  })
+
+  test('a token file that still holds the refused token: no second attempt, and the 401 says what to check', async () => {
+    const file = write('tokens/ci-bot', 'file-token-one-3a8b')
+    server.addUser('ci-bot', '*', 'file-token-one-3a8b')
+    const http = client(fromInput(kubeconfigFor([`tokenFile: ${file}`])))
+    server.addUser('ci-bot', '*', 'a-token-nobody-has')
+    const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError
+    expect(err.message).toBe(
+      `list pods: the API server rejected the credentials (401 Unauthorized): the token file ${file} (user 'ci-bot' of the 'kubeconfig' input) still holds the refused token: check that what writes it keeps it current (for a service account, the kubelet's projected token)`
+    )
+    expect(statuses()).toEqual([401])
+    await http.close()
+  })
+
+  test('a token file gone: its last token is used until a 401, which then says the file cannot be read', async () => {
+    const file = write('tokens/ci-bot', 'file-token-one-3a8b')
+    server.addUser('ci-bot', '*', 'file-token-one-3a8b')
+    const c = fromInput(kubeconfigFor([`tokenFile: ${file}`]))
+    const http = client(c)
+    fs.rmSync(file)
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + TOKEN_FILE_MAX_AGE_MS + 1)
+    try {
+      const opts: RequestOptions = {}
+      await c.auth.apply(opts)
+      expect(bearer(opts)).toBe('Bearer file-token-one-3a8b')
+    } finally {
+      clock.mockRestore()
+    }
+    server.addUser('ci-bot', '*', 'a-token-nobody-has')
+    const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError
+    expect(err.message).toBe(
+      `list pods: the API server rejected the credentials (401 Unauthorized): the token file ${file} (the 'kubeconfig' input) cannot be read: ENOENT`
+    )
+    expect(statuses()).toEqual([401])
+    await http.close()
+  })
+
+  test('a static token: nothing to refresh, one request, and the 401 says the token must be replaced', async () => {
+    const http = client(fromInput(kubeconfigFor(['token: a-token-nobody-has'])))
+    const err = (await http.getJSON(PODS, {}, 'list pods').catch((e: unknown) => e)) as KubeError
+    expect(err.message).toBe(
+      "list pods: the API server rejected the credentials (401 Unauthorized): the token of user 'ci-bot' of the 'kubeconfig' input is wrong or expired, and a token written in a kubeconfig cannot be refreshed: give a current one, or use a tokenFile or an exec plugin (e.g. aws eks get-token) that fetches fresh tokens"
+    )
+    expect(statuses()).toEqual([401])
+    await http.close()
+  })
+
+  test('the in-cluster service account token, rotated by the kubelet, is read again on a 401', async () => {
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT }
+    process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1'
+    process.env.KUBERNETES_SERVICE_PORT = '443'
+    try {
+      const root = path.join(tmp, 'root')
+      const token = write('root/var/run/secrets/kubernetes.io/serviceaccount/token', 'sa-token-one-1f2e\n')
+      write('root/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', testPki().ca.cert)
+      const c = loadCredentials({}, env({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }, root))
+      expect(c.source).toBe('in-cluster')
+      const first: RequestOptions = {}
+      await c.auth.apply(first)
+      expect(bearer(first)).toBe('Bearer sa-token-one-1f2e')
+      fs.writeFileSync(token, 'sa-token-two-4b5c\n')
+      expect(await c.auth.refresh()).toBe(true)
+      const second: RequestOptions = {}
+      await c.auth.apply(second)
+      expect(bearer(second)).toBe('Bearer sa-token-two-4b5c')
+      expect(masked).toEqual(expect.arrayContaining(['sa-token-one-1f2e', 'sa-token-two-4b5c']))
+      expect(await c.auth.refresh()).toBe(false) // unchanged: no point in a second attempt
+      expect(c.auth.unauthorized()).toMatch(/^the service account token \S+\/token still holds the refused token/)
+    } finally {
+      for (const [k, v] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port]
+      ] as const)
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+    }
   })
 })

@@ -5,6 +5,7 @@
 // too. Through dist/index.js, on every way a wait ends.
 import { afterAll, describe, expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { b64, testPki } from './support/certs.js'
 import { FakeApiServer } from './support/fake-apiserver.js'
@@ -209,7 +210,7 @@ describe('kubeconfig input with a token, a password and a client key', () => {
       const kc = kubeconfigFor(server.url, { user: { username: SECRET.username, password: SECRET.password } })
       const r = await runStep({ inputs: inputs(kc) })
       expect(r.outputs.message).toBe(
-        'list jobs: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired'
+        "list jobs: the API server rejected the credentials (401 Unauthorized): the username and password of user 'ci' of the 'kubeconfig' input are not accepted"
       )
       expectNoLeak(r, kc, { masked: [SECRET.password, SECRET.otherToken] })
     })
@@ -299,6 +300,97 @@ describe('a client certificate over TLS (the key is used)', () => {
       )
       expect(leaks).toEqual([])
       expectNoLeak(r, kc, { masked: keyMasks(pki.expiredClient.key) })
+    })
+  )
+})
+
+describe('credentials obtained during the wait', () => {
+  const EXEC = { one: 'kjw-exec-token-1a2b3c4d5e', two: 'kjw-exec-token-6f7a8b9c0d' }
+
+  /** An exec plugin printing the token in its token file; a file of its own per test. */
+  function execPlugin(): { dir: string; setToken: (t: string) => void; fields: Record<string, unknown> } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-plugin-'))
+    const tokenFile = path.join(dir, 'token')
+    const script = path.join(dir, 'get-token.cjs')
+    fs.writeFileSync(
+      script,
+      `const token = require('node:fs').readFileSync(process.argv[2], 'utf8').trim()
+process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } }))
+`
+    )
+    return {
+      dir,
+      setToken: (t) => fs.writeFileSync(tokenFile, t),
+      fields: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: process.execPath,
+          args: [script, tokenFile],
+          interactiveMode: 'Never'
+        }
+      }
+    }
+  }
+
+  test.concurrent("an exec plugin's token revoked mid-wait: the plugin runs again, the wait goes on, both tokens are masked", () =>
+    withServer(async (server) => {
+      const plugin = execPlugin()
+      try {
+        plugin.setToken(EXEC.one)
+        server.addUser('ci-bot', '*', EXEC.one)
+        const kc = kubeconfigFor(server.url, { user: plugin.fields })
+        const job = server.createJob(NS, { metadata: { name: 'build' } })
+        const pod = server.createPodForJob(job).metadata.name
+        const running = runStep({ inputs: inputs(kc) })
+        await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 })
+        // The token expires; the API server ends the watch (as at --min-request-timeout); the re-watch is refused.
+        server.addUser('ci-bot', '*', EXEC.two)
+        plugin.setToken(EXEC.two)
+        server.closeWatches()
+        await server.waitForRequest({ resource: 'pods', watch: true, status: 200 }, { count: 2, timeoutMs: 10_000 })
+        server.startPod(NS, pod)
+        const r = await running
+        expect(r.outputs.result).toBe('met')
+        // a re-watch refused (jobs or pods, or both), and the pods' re-watched with the fresh token before the verdict
+        expect(server.requestsMatching({ watch: true }).map((q) => q.status)).toContain(401)
+        expectNoLeak(r, kc, { masked: [EXEC.one, EXEC.two] })
+        for (const t of Object.values(EXEC)) expect(shownStdout(r.stdout)).not.toContain(t)
+      } finally {
+        fs.rmSync(plugin.dir, { recursive: true, force: true })
+      }
+    })
+  )
+
+  test.concurrent("a kubeconfig's tokenFile: its token is sent and masked", () =>
+    withServer(async (server) => {
+      const plugin = execPlugin() // only for its directory
+      try {
+        const tokenFile = path.join(plugin.dir, 'ci-bot.token')
+        fs.writeFileSync(tokenFile, `${EXEC.one}\n`)
+        server.addUser('ci-bot', '*', EXEC.one)
+        const kc = kubeconfigFor(server.url, { user: { tokenFile } })
+        const job = server.createJob(NS, { metadata: { name: 'build' } })
+        server.startPod(NS, server.createPodForJob(job).metadata.name)
+        const r = await runStep({ inputs: inputs(kc) })
+        expect(r.outputs.result).toBe('met')
+        expectNoLeak(r, kc, { masked: [EXEC.one] })
+      } finally {
+        fs.rmSync(plugin.dir, { recursive: true, force: true })
+      }
+    })
+  )
+
+  // `base64 -w 76` (or a YAML block scalar) gives a multi-line value; the runner matches a mask one line at a time.
+  test.concurrent('a base64 kubeconfig wrapped over lines is masked line by line', () =>
+    withServer(async (server) => {
+      const kc = kubeconfigFor(server.url)
+      const job = server.createJob(NS, { metadata: { name: 'build' } })
+      server.startPod(NS, server.createPodForJob(job).metadata.name)
+      const lines = b64(kc).match(/.{1,76}/g)!
+      const r = await runStep({ inputs: inputs(lines.join('\n')) })
+      expect(r.outputs.result).toBe('met')
+      expect(lines.length).toBeGreaterThan(3)
+      expectNoLeak(r, kc, { masked: [...lines, b64(kc), SECRET.token, SECRET.password] })
     })
   )
 })

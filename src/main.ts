@@ -3,7 +3,7 @@
 // or a cancel; each stage lives in its own folder or file.
 import * as core from '@actions/core'
 import { createJobs, type Applied } from './create/create.js'
-import { loadCredentials, CredentialsError } from './credentials.js'
+import { loadCredentials, maskKubeconfigInput, CredentialsError } from './credentials.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
 import { startHeldByAny } from './decide/start.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
@@ -121,12 +121,10 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
 async function waitAndDiagnose(known: Progress, timing: Timing, started: number, cancelled: AbortSignal): Promise<Outcome> {
   const settings = (known.settings = readSettings((name) => core.getInput(name)))
   if (settings.prCommentToken) core.setSecret(settings.prCommentToken)
-  // A base64 kubeconfig as typed (the runner masks secrets.*, but not a value pasted in)
-  const rawKubeconfig = core.getInput('kubeconfig').trim()
-  if (rawKubeconfig && !rawKubeconfig.includes(':')) core.setSecret(rawKubeconfig)
+  maskKubeconfigInput(core.getInput('kubeconfig'), (s) => core.setSecret(s))
   const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
   let namespace = (known.namespace = settings.namespace ?? creds.namespace)
-  const http = (known.http = new KubeHttp(creds.kc, USER_AGENT, timing.requestTimeoutMs))
+  const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
   if (settings.create) namespace = known.namespace = await create(settings, namespace, http, started, cancelled, known)
   core.info(
     `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`

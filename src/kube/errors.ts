@@ -52,13 +52,22 @@ export function retryAfterMs(value: string | undefined): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
 }
 
-/** An HTTP error response: the Status message when the server sent one. */
-export function httpError(status: number, bodyText: string | undefined, headers: Record<string, string>, what: string): KubeError {
+/**
+ * An HTTP error response: the Status message when the server sent one. A 401
+ * says why the credentials were refused and what to do (`unauthorized`,
+ * which knows where they came from).
+ */
+export function httpError(
+  status: number,
+  bodyText: string | undefined,
+  headers: Record<string, string>,
+  what: string,
+  unauthorized = 'the token or certificate is wrong or expired'
+): KubeError {
   const st = parseStatus(bodyText)
   const text = st?.message?.trim()
   let message: string
-  if (status === 401)
-    message = `${what}: the API server rejected the credentials (401 Unauthorized): the token or certificate is wrong or expired`
+  if (status === 401) message = `${what}: the API server rejected the credentials (401 Unauthorized): ${unauthorized}`
   // A real API server answers 404 with a Status; a web server, an ingress or a
   // wrong path in the server URL does not.
   else if (!text && status === 404 && bodyText)

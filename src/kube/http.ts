@@ -8,7 +8,7 @@
 // gets, watches and logs, so that every error is turned into a KubeError the
 // same way.
 import type { RequestOptions } from 'node:https'
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js'
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js'
 import { Readable, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { Agent, ProxyAgent, type Dispatcher } from 'undici'
@@ -37,6 +37,32 @@ export const LIST_PAGE = 500
  */
 export const PING_INTERVAL_MS = 15_000
 
+/**
+ * Where each request's credentials come from. After a 401 the request is sent
+ * once more with fresh credentials when there are any (an exec plugin run
+ * again, a token file read again), as client-go refreshes on a 401.
+ */
+export interface Authentication {
+  /** The kubeconfig: its cluster (server, CA, proxy) for the connection. */
+  readonly kc: KubeConfig
+  /** Sets one request's TLS options and headers; may run an exec plugin or read a file. */
+  apply(opts: RequestOptions): Promise<void>
+  /** After a 401: true when fresh credentials were obtained, worth one more attempt. */
+  refresh(): Promise<boolean>
+  /** For a 401 that the refresh did not mend: where the credentials came from and what to do. */
+  unauthorized(): string
+}
+
+/** A kubeconfig's credentials as client-node applies them, with nothing to refresh. */
+export function kubeconfigAuthentication(kc: KubeConfig): Authentication {
+  return {
+    kc,
+    apply: (opts) => kc.applyToHTTPSOptions(opts),
+    refresh: async () => false,
+    unauthorized: () => 'the token or certificate is wrong or expired'
+  }
+}
+
 /** Fresh starts of a paged LIST whose continue token expired, before giving up. */
 const MAX_LIST_RESTARTS = 3
 
@@ -56,14 +82,19 @@ export class KubeHttp {
   /** Counts every request made, for the report and for tests. */
   requests = 0
   private dispatcher?: { tls: TlsOptions; value: Dispatcher }
+  private readonly auth: Authentication
+  /** Counts credential refreshes: a 401 to a request sent before the last one needs no new refresh. */
+  private refreshes = 0
+  private refreshing?: Promise<boolean>
 
   constructor(
-    private readonly kc: KubeConfig,
+    auth: KubeConfig | Authentication,
     private readonly userAgent: string,
     private readonly requestTimeoutMs: number,
     private readonly o: { pingIntervalMs?: number } = {}
   ) {
-    const cluster = kc.getCurrentCluster()
+    this.auth = auth instanceof KubeConfig ? kubeconfigAuthentication(auth) : auth
+    const cluster = this.auth.kc.getCurrentCluster()
     if (!cluster) throw new Error('no current cluster in the kubeconfig')
     this.server = cluster.server.replace(/\/+$/, '')
   }
@@ -79,7 +110,11 @@ export class KubeHttp {
     return this.request('GET', path, query, what, signal, accept)
   }
 
-  /** Any method, with an optional JSON body; resolves with the response whatever its status. */
+  /**
+   * Any method, with an optional JSON body; resolves with the response
+   * whatever its status. A 401 is answered by one refresh of the credentials
+   * and one more attempt; a 401 after that is the caller's (see httpError).
+   */
   private async request(
     method: 'GET' | 'DELETE' | 'POST',
     path: string,
@@ -89,11 +124,52 @@ export class KubeHttp {
     accept = 'application/json',
     body?: unknown
   ): Promise<KubeResponse> {
+    const sentAfter = this.refreshes
+    const resp = await this.attempt(method, path, query, what, signal, accept, body)
+    if (resp.httpStatusCode !== 401) return resp
+    const refusal = await resp.body.binary().catch(() => Buffer.alloc(0))
+    if (await this.freshCredentials(sentAfter)) return this.attempt(method, path, query, what, signal, accept, body)
+    return { ...resp, body: { text: async () => refusal.toString('utf8'), binary: async () => refusal, stream: () => null } }
+  }
+
+  /**
+   * One refresh for the 401s of every request sent with the same credentials:
+   * a watch and a list refused together run the exec plugin once.
+   */
+  private async freshCredentials(sentAfter: number): Promise<boolean> {
+    if (this.refreshes !== sentAfter) return true
+    if (!this.refreshing) {
+      this.refreshing = this.auth
+        .refresh()
+        .catch(() => false)
+        .then((fresh) => {
+          if (fresh) this.refreshes++
+          this.refreshing = undefined
+          return fresh
+        })
+    }
+    return this.refreshing
+  }
+
+  /** A non-2xx answer as a KubeError: a 401 says where the credentials came from. */
+  refused(status: number, bodyText: string | undefined, headers: Record<string, string>, what: string): KubeError {
+    return httpError(status, bodyText, headers, what, this.auth.unauthorized())
+  }
+
+  private async attempt(
+    method: 'GET' | 'DELETE' | 'POST',
+    path: string,
+    query: Query,
+    what: string,
+    signal: AbortSignal | undefined,
+    accept: string,
+    body: unknown
+  ): Promise<KubeResponse> {
     const opts: RequestOptions = {}
     let dispatcher: Dispatcher
     try {
       // Runs an exec plugin when its credential has expired; reads token and certificate files.
-      await this.kc.applyToHTTPSOptions(opts)
+      await this.auth.apply(opts)
       dispatcher = await this.dispatcherFor(opts)
     } catch (err) {
       const text = (err as Error).message?.split('\n')[0] ?? String(err)
@@ -175,7 +251,7 @@ export class KubeHttp {
       throw networkError(err, this.server, what)
     }
     if (resp.httpStatusCode === 404 || (resp.httpStatusCode >= 200 && resp.httpStatusCode <= 299)) return resp.httpStatusCode
-    throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    throw this.refused(resp.httpStatusCode, text, resp.headers, what)
   }
 
   /** POST a JSON body (a create, dryRun in the query); the parsed answer, or KubeError for a non-2xx one. */
@@ -187,7 +263,7 @@ export class KubeHttp {
     } catch (err) {
       throw networkError(err, this.server, what)
     }
-    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw this.refused(resp.httpStatusCode, text, resp.headers, what)
     try {
       return JSON.parse(text) as T
     } catch {
@@ -212,7 +288,7 @@ export class KubeHttp {
     for (const k of TLS_KEYS) if (opts[k] !== undefined) (tls as Record<string, unknown>)[k] = opts[k]
     const kept = this.dispatcher
     if (kept && TLS_KEYS.every((k) => sameValue(kept.tls[k], tls[k]))) return kept.value
-    const o = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), tls)
+    const o = this.auth.kc.createDispatcherOptions(this.auth.kc.getCurrentCluster(), tls)
     const h2Options = { pingInterval: this.o.pingIntervalMs ?? PING_INTERVAL_MS }
     let value: Dispatcher
     switch (o.type) {
@@ -238,7 +314,7 @@ export class KubeHttp {
   private async socksDispatcher(): Promise<Dispatcher> {
     let value: Dispatcher | undefined
     const ctx = { setHeaderParam: () => undefined, setDispatcher: (d: Dispatcher) => (value = d) }
-    await this.kc.applySecurityAuthentication(ctx as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0])
+    await this.auth.kc.applySecurityAuthentication(ctx as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0])
     if (!value) throw new Error('no dispatcher for the SOCKS proxy')
     return value
   }
@@ -253,7 +329,7 @@ export class KubeHttp {
     } catch (err) {
       throw networkError(err, this.server, what)
     }
-    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw this.refused(resp.httpStatusCode, text, resp.headers, what)
     try {
       return JSON.parse(text) as T
     } catch {
@@ -302,7 +378,7 @@ export class KubeHttp {
     const text = await resp.body.text().catch((err: unknown) => {
       throw networkError(err, this.server, what)
     })
-    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw httpError(resp.httpStatusCode, text, resp.headers, what)
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw this.refused(resp.httpStatusCode, text, resp.headers, what)
     return text
   }
 }

@@ -2,7 +2,7 @@
 // Watch aborts after 30 s without a byte (longer than the API server's
 // bookmark interval) and drops the Status body of a refused watch, so the
 // stream is read here, over client-node's transport and authentication.
-import { KubeError, httpError, networkError } from './errors.js'
+import { KubeError, networkError } from './errors.js'
 import type { KubeHttp, Query } from './http.js'
 
 export interface WatchEvent {
@@ -52,7 +52,7 @@ export async function watchStream(
     }
     if (resp.httpStatusCode !== 200) {
       const text = await resp.body.text().catch(() => '')
-      return ended() ?? { kind: 'error', error: httpError(resp.httpStatusCode, text, resp.headers, what) }
+      return ended() ?? { kind: 'error', error: http.refused(resp.httpStatusCode, text, resp.headers, what) }
     }
     arm()
     const stream = (await resp.body.stream()) as ReadableStream<Uint8Array> | undefined

@@ -9,9 +9,16 @@
 # KJW_ETCD_PEER_PORT (23800), KJW_KUBELET_PORT (10250),
 # KJW_MIN_REQUEST_TIMEOUT (kube-apiserver --min-request-timeout, seconds),
 # KJW_KCM_QPS / KJW_KCM_BURST (controller-manager client rate, 200/400),
-# KJW_SIM_CONCURRENCY (simulator writes in flight, 32).
+# KJW_SIM_CONCURRENCY (simulator writes in flight, 32),
+# KJW_TOKEN_WEBHOOK_PORT (KJW_APISERVER_PORT + 10000).
+#
+# Tokens the static file does not know go to a token webhook on
+# 127.0.0.1:KJW_TOKEN_WEBHOOK_PORT, which a test starts when it needs tokens it
+# can revoke (test/e2e/credentials.test.ts; its TLS certificate and key are
+# pki/token-webhook.*). Without that server such tokens are simply refused.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+TOKEN_WEBHOOK_PORT=${KJW_TOKEN_WEBHOOK_PORT:-$((APISERVER_PORT + 10000))}
 
 t0=$(date +%s.%N)
 bash "$HERE/build.sh"
@@ -59,6 +66,8 @@ log "generating certificates and tokens"
   }
   sign apiserver "/CN=kube-apiserver" \
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n"
+  sign token-webhook "/CN=kjw-token-webhook" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n"
   # admin-equivalent user authenticated by a client certificate (O = group)
   sign cert-admin "/O=system:masters/CN=kjw-cert-admin" \
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
@@ -93,6 +102,25 @@ rules:
   - level: Metadata
 EOF
 
+# A short cache: a token the webhook stops accepting is refused within a second or two.
+cat >"$STATE/token-webhook.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: token-webhook
+    cluster:
+      server: https://127.0.0.1:$TOKEN_WEBHOOK_PORT/authenticate
+      certificate-authority: $PKI/ca.crt
+users:
+  - name: kube-apiserver
+contexts:
+  - name: token-webhook
+    context:
+      cluster: token-webhook
+      user: kube-apiserver
+current-context: token-webhook
+EOF
+
 # ---- etcd -------------------------------------------------------------------
 log "starting etcd on 127.0.0.1:$ETCD_PORT"
 start_bg etcd "$BIN/etcd" \
@@ -116,6 +144,8 @@ apiserver_args=(
   --cert-dir="$PKI" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key"
   --client-ca-file="$PKI/ca.crt"
   --token-auth-file="$STATE/tokens.csv"
+  --authentication-token-webhook-config-file="$STATE/token-webhook.kubeconfig"
+  --authentication-token-webhook-version=v1 --authentication-token-webhook-cache-ttl=1s
   --authorization-mode=RBAC
   --service-account-issuer=https://kubernetes.default.svc.cluster.local
   --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key"

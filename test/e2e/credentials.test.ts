@@ -2,10 +2,31 @@
 // certificates): the kubeconfig input as YAML and as base64, a token and a
 // client certificate, KUBECONFIG instead of the input, exactly the Role the
 // README asks for, a Role without watch (polling), and no rights at all.
-// Every run is also checked for leaked secrets (support/action.ts).
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+// Every run is also checked for leaked secrets (support/action.ts). And
+// tokens that stop working mid-wait: an exec plugin whose tokens a token
+// webhook (test/cluster/up.sh) accepts until the test revokes them.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { execFile } from 'node:child_process'
+import * as fs from 'node:fs'
+import { createServer, type Server } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { ROOT, runDist } from '../../__tests__/support/run-dist.js'
 import { assertNoSecrets, expectResult, kubeconfigSecrets, runAction, type Creds } from './support/action.js'
-import { NS, RESTRICTED, cleanup, createJob, kubeconfigText, podPhases, uniqueName, until } from './support/cluster.js'
+import {
+  APISERVER_PORT,
+  NS,
+  RESTRICTED,
+  STATE,
+  cleanup,
+  createJob,
+  kubeconfigText,
+  podPhases,
+  uniqueName,
+  until,
+  sleep
+} from './support/cluster.js'
 
 afterAll(cleanup)
 
@@ -125,5 +146,175 @@ describe('restricted credentials (namespace from the kubeconfig context)', () =>
     expect(run.job).toBeNull()
     expect(run.elapsed).toBeLessThan(5)
     expect(run.stdout).toContain(`::error::${run.message}`)
+  })
+})
+
+function restartApiserver(): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', [path.join(ROOT, 'test/cluster/restart-apiserver.sh')], { timeout: 120_000 }, (err, _o, stderr) =>
+      err ? reject(new Error(`restart-apiserver.sh: ${stderr || err.message}`)) : resolve()
+    )
+  )
+}
+
+describe('credentials that expire mid-wait (an exec plugin, tokens checked by the token webhook)', () => {
+  const TOKENS = { one: 'kjw-webhook-token-one-5b8e2c', two: 'kjw-webhook-token-two-91d4a7', other: 'kjw-webhook-token-other-3f6c0b' }
+  /** Tokens the webhook accepts now; every token it was asked about, in order. */
+  const accepted = new Set<string>()
+  const reviewed: string[] = []
+  let webhook: Server
+  let dir: string
+
+  beforeAll(async () => {
+    // up.sh named the port in the webhook's kubeconfig and made its certificate
+    const port = Number(
+      /server: https:\/\/127\.0\.0\.1:(\d+)\//.exec(fs.readFileSync(path.join(STATE, 'token-webhook.kubeconfig'), 'utf8'))![1]
+    )
+    const pki = (f: string) => fs.readFileSync(path.join(STATE, 'pki', f))
+    webhook = createServer({ cert: pki('token-webhook.crt'), key: pki('token-webhook.key') }, (req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')))
+      req.on('end', () => {
+        const review = JSON.parse(body) as { spec?: { token?: string } }
+        const token = review.spec?.token ?? ''
+        reviewed.push(token)
+        const status = accepted.has(token)
+          ? { authenticated: true, user: { username: 'kjw-webhook-user', groups: ['system:masters'] } }
+          : { authenticated: false, error: 'token revoked' }
+        res.setHeader('Content-Type', 'application/json')
+        res.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', status }))
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      webhook.once('error', reject)
+      webhook.listen(port, '127.0.0.1', () => resolve())
+    })
+    expect((webhook.address() as AddressInfo).port).toBe(port)
+  })
+  afterAll(async () => {
+    webhook.closeAllConnections()
+    await new Promise<void>((resolve) => webhook.close(() => resolve()))
+  })
+  beforeEach(() => {
+    accepted.clear()
+    reviewed.length = 0
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-e2e-plugin-'))
+  })
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  /** An exec plugin printing the token its file holds, counting its runs; and a kubeconfig whose user runs it. */
+  function pluginKubeconfig(): { setToken: (t: string) => void; runs: () => number; yaml: string } {
+    const tokenFile = path.join(dir, 'token')
+    const runsFile = path.join(dir, 'runs')
+    const script = path.join(dir, 'get-token.cjs')
+    fs.writeFileSync(runsFile, '')
+    fs.writeFileSync(
+      script,
+      `const fs = require('node:fs')
+fs.appendFileSync(process.argv[3], 'x')
+const token = fs.readFileSync(process.argv[2], 'utf8').trim()
+process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } }))
+`
+    )
+    const ca = fs.readFileSync(path.join(STATE, 'pki', 'ca.crt')).toString('base64')
+    const yaml = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '  - name: kjw',
+      '    cluster:',
+      `      server: https://127.0.0.1:${APISERVER_PORT}`,
+      `      certificate-authority-data: ${ca}`,
+      'users:',
+      '  - name: kjw-exec',
+      '    user:',
+      '      exec:',
+      '        apiVersion: client.authentication.k8s.io/v1',
+      `        command: ${JSON.stringify(process.execPath)}`,
+      `        args: [${JSON.stringify(script)}, ${JSON.stringify(tokenFile)}, ${JSON.stringify(runsFile)}]`,
+      '        interactiveMode: Never',
+      'contexts:',
+      '  - name: kjw-exec',
+      '    context: { cluster: kjw, user: kjw-exec, namespace: ' + NS + ' }',
+      'current-context: kjw-exec',
+      ''
+    ].join('\n')
+    return { setToken: (t) => fs.writeFileSync(tokenFile, t), runs: () => fs.readFileSync(runsFile, 'utf8').length, yaml }
+  }
+
+  /** Starts a wait in poll mode (a request every second: each is authenticated anew) and revokes the plugin's token mid-wait. */
+  async function revokeMidWait(next: { plugin: string; webhook: string }, runMs: string, o: { watch?: boolean } = {}) {
+    const plugin = pluginKubeconfig()
+    plugin.setToken(TOKENS.one)
+    accepted.add(TOKENS.one)
+    const name = uniqueName('expiring')
+    await createJob({ name, sim: { 'run-ms': runMs } })
+    const lines: { t: number; line: string }[] = []
+    const running = runDist({
+      inputs: {
+        job: name,
+        namespace: NS,
+        condition: 'Complete',
+        ...(o.watch ? {} : { mode: 'poll', 'poll-interval': '1s' }),
+        timeout: '60s',
+        kubeconfig: plugin.yaml
+      },
+      killAfterMs: 90_000,
+      lines
+    })
+    await until(
+      'the first requests, with the first token',
+      async () => reviewed.includes(TOKENS.one) && lines.some((l) => l.line.startsWith('Waiting for')),
+      20_000
+    )
+    await sleep(1500) // a poll or two with it
+    accepted.clear()
+    accepted.add(next.webhook)
+    plugin.setToken(next.plugin)
+    // Open watches are not authenticated again: a restart of kube-apiserver (an upgrade, say) ends them.
+    if (o.watch) await restartApiserver()
+    const run = await running
+    return { run, plugin, name }
+  }
+
+  test('the plugin is run again on the 401, the request retried, and the wait ends met; both tokens masked', async () => {
+    // kube-apiserver keeps accepting a token for up to 10 s after the webhook last did: the Job runs well past that
+    const { run, plugin, name } = await revokeMidWait({ plugin: TOKENS.two, webhook: TOKENS.two }, '20000')
+    expect({ result: run.outputs.result, message: run.outputs.message }).toEqual({
+      result: 'met',
+      message: expect.stringMatching(new RegExp(`^job ${NS}/${name} completed`))
+    })
+    expect(plugin.runs()).toBe(2)
+    expect(reviewed).toContain(TOKENS.two)
+    assertNoSecrets(run, [
+      { what: 'the first token', value: TOKENS.one },
+      { what: 'the token after the refresh', value: TOKENS.two }
+    ])
+  })
+
+  test('watch mode: kube-apiserver restarts after the revocation; the LIST again is refused, the plugin runs again, met', async () => {
+    const { run, plugin, name } = await revokeMidWait({ plugin: TOKENS.two, webhook: TOKENS.two }, '20000', { watch: true })
+    expect({ result: run.outputs.result, message: run.outputs.message }).toEqual({
+      result: 'met',
+      message: expect.stringMatching(new RegExp(`^job ${NS}/${name} completed`))
+    })
+    expect(plugin.runs()).toBe(2)
+    assertNoSecrets(run, [
+      { what: 'the first token', value: TOKENS.one },
+      { what: 'the token after the refresh', value: TOKENS.two }
+    ])
+  })
+
+  test('the fresh token refused too: result error, naming the plugin and what to check', async () => {
+    const { run, plugin } = await revokeMidWait({ plugin: TOKENS.two, webhook: TOKENS.other }, '-1')
+    expect(run.outputs.result).toBe('error')
+    expect(run.outputs.message).toMatch(
+      /: the API server rejected the credentials \(401 Unauthorized\): the exec plugin '.+' of user 'kjw-exec' of the 'kubeconfig' input was run again and its fresh credentials were refused too: check that the identity it logs in as may still use the cluster$/
+    )
+    expect(plugin.runs()).toBe(2)
+    assertNoSecrets(run, [
+      { what: 'the first token', value: TOKENS.one },
+      { what: 'the token after the refresh', value: TOKENS.two }
+    ])
   })
 })
