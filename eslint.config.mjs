@@ -1,6 +1,6 @@
 // ESLint, as GitHub's typescript-action template sets it up (typescript-eslint,
 // Prettier for the formatting), plus one rule of ours: imports point down the
-// pipeline. inputs → credentials → observe → decide → diagnose → report →
+// pipeline. inputs → credentials → create → observe → decide → diagnose → report →
 // main: a stage may import the stages before it and the shared modules
 // (model, duration, text, kube), never one after it.
 import js from '@eslint/js'
@@ -8,7 +8,7 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const stages = ['inputs', 'credentials', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'main']
+const stages = ['inputs', 'credentials', 'create', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'main']
 /** import specifiers that reach a stage, from anywhere in src/ */
 const reach = (stage) => [`**/${stage}.js`, `**/${stage}/**`, `./${stage}.js`, `./${stage}/**`]
 const after = (stage) => stages.slice(stages.indexOf(stage) + 1)

@@ -1,5 +1,5 @@
 // Prints which stage of src/ imports which (npm run -s import-graph): the
-// pipeline inputs → credentials → observe → decide → diagnose → report →
+// pipeline inputs → credentials → create → observe → decide → diagnose → report →
 // cleanup → main, with the shared modules (model, duration, text, kube) below.
 // ESLint's no-restricted-imports rule (eslint.config.mjs) enforces the order;
 // this shows it.

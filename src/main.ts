@@ -2,8 +2,10 @@
 // orchestrates: a loop over snapshots, ended by a verdict or by the timeout
 // or a cancel; each stage lives in its own folder or file.
 import * as core from '@actions/core'
+import { createJobs, type Applied } from './create/create.js'
 import { loadCredentials, maskKubeconfigInput, CredentialsError } from './credentials.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
+import { startHeldByAny } from './decide/start.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
@@ -18,8 +20,8 @@ import { cleanUp, shouldDelete } from './cleanup.js'
 import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { commentOnPullRequest } from './report/pr-comment.js'
 import { progressLine } from './report/render.js'
-import { report } from './report/report.js'
-import { LogGate } from './text/gate.js'
+import { appendSummary, report } from './report/report.js'
+import { gfm, LogGate, mdCode, mdJoin, mdText } from './text/gate.js'
 
 export const USER_AGENT = 'kube-job-wait/0.1'
 
@@ -61,6 +63,8 @@ interface Progress {
   namespace?: string
   http?: KubeHttp
   observation?: Observation
+  /** manifest, from-cronjob: what the step created before the wait */
+  created?: Applied
   /** logs: follow */
   follower?: LogFollower
   /** The one writer of the step's log while cluster text may be in it (src/text/gate.ts): cluster text
@@ -119,11 +123,12 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   if (settings.prCommentToken) core.setSecret(settings.prCommentToken)
   maskKubeconfigInput(core.getInput('kubeconfig'), (s) => core.setSecret(s))
   const creds = loadCredentials(settings, { env: process.env, mask: (s) => core.setSecret(s) })
-  const namespace = (known.namespace = settings.namespace ?? creds.namespace)
+  let namespace = (known.namespace = settings.namespace ?? creds.namespace)
+  const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
+  if (settings.create) namespace = known.namespace = await create(settings, namespace, http, started, cancelled, known)
   core.info(
     `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
   )
-  const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
 
   const overall = await waitForVerdict(settings, namespace, http, timing, started, cancelled, known)
   const elapsedMs = Date.now() - started
@@ -160,6 +165,29 @@ async function waitAndDiagnose(known: Progress, timing: Timing, started: number,
   }
 }
 
+/** A Job the step was to create and did not: result=error with the one line that says why. */
+class CreationError extends Error {}
+
+/** manifest, from-cronjob: the Jobs created before the wait, whose names the wait then follows. */
+async function create(
+  settings: Settings,
+  namespace: string,
+  http: KubeHttp,
+  started: number,
+  cancelled: AbortSignal,
+  known: Progress
+): Promise<string> {
+  const bound = AbortSignal.any([cancelled, AbortSignal.timeout(Math.max(0, started + settings.timeoutMs - Date.now()))])
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+  const made = await createJobs(settings.create!, { http, namespace, workspace, signal: bound })
+  if (!made.ok) throw new CreationError(made.message)
+  known.created = made.value
+  settings.jobs = made.value.names
+  for (const note of made.value.notes) core.info(note)
+  if (made.value.created.length) core.info(`created ${made.value.created.map((c) => `job ${c}`).join(', ')}`)
+  return made.value.namespace
+}
+
 const several = (s: Settings) => severalJobs({ names: s.jobs, selector: s.selector })
 
 function whatJobs(s: Settings, namespace: string): string {
@@ -179,6 +207,8 @@ async function waitForVerdict(
 ): Promise<Overall> {
   const timedOut = new AbortController()
   const timer = setTimeout(() => timedOut.abort(), Math.max(0, started + settings.timeoutMs - Date.now()))
+  // start-timeout: ends the wait when the pods have not started by then; the run's timeout counts on from the step's start.
+  const start = startClock(settings, started)
   const observation = (known.observation = observe(
     {
       http,
@@ -198,7 +228,7 @@ async function waitForVerdict(
       onNote: (level, message) =>
         level === 'info' ? known.gate.untrusted(message) : known.gate.own(() => (level === 'warning' ? core.warning : core.debug)(message))
     },
-    AbortSignal.any([timedOut.signal, cancelled])
+    AbortSignal.any([timedOut.signal, cancelled, start.expired])
   ))
   const wanted: Wanted = {
     names: settings.jobs,
@@ -238,6 +268,7 @@ async function waitForVerdict(
       for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
         const seen = next.value
         for (const s of seen.jobs) follower?.update(s)
+        start.check(seen)
         overall = judge(seen)
         for (const name of overall.ignored) {
           if (ignored.has(name)) continue
@@ -249,8 +280,11 @@ async function waitForVerdict(
       }
     } finally {
       clearTimeout(timer)
+      start.stop()
     }
-    const result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    let result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    if (result.state === 'timeout' && !timedOut.signal.aborted && !cancelled.aborted && start.heldBy)
+      result = startTimedOut(result, start.heldBy, settings)
     // Logs of finished Jobs are read to their end, briefly; a wait that stops early closes them at once.
     if (follower) {
       await observation.close()
@@ -260,6 +294,54 @@ async function waitForVerdict(
     return result
   } finally {
     follower?.close()
+  }
+}
+
+/** The start-timeout clock: expired when the pods have not started in time, with what held them. */
+function startClock(settings: Settings, started: number) {
+  const expired = new AbortController()
+  let startedYet = settings.startTimeoutMs === undefined
+  let last: Observed | undefined
+  const clock = {
+    expired: expired.signal,
+    heldBy: undefined as string | undefined,
+    check(seen: Observed) {
+      last = seen
+      if (!startedYet && heldOf(seen) === undefined) {
+        startedYet = true
+        clearTimeout(timer)
+      }
+    },
+    stop: () => clearTimeout(timer)
+  }
+  const heldOf = (seen: Observed): string | undefined => {
+    if (!settings.selector) return startHeldByAny(seen.jobs, settings.jobs)
+    if (!seen.jobs.length) return `no job matching ${settings.selector} yet`
+    return startHeldByAny(
+      seen.jobs,
+      seen.jobs.map((j) => j.name)
+    )
+  }
+  const timer = startedYet
+    ? undefined
+    : setTimeout(
+        () => {
+          if (startedYet) return
+          clock.heldBy = last ? (heldOf(last) ?? 'the pods had not started') : 'no answer from the API server yet'
+          expired.abort()
+        },
+        Math.max(0, started + settings.startTimeoutMs! - Date.now())
+      )
+  return clock
+}
+
+/** A timeout at start-timeout: the message says it was the start, and what held it. */
+function startTimedOut(o: Overall, heldBy: string, settings: Settings): Overall {
+  const message = `timed out waiting for the pods to start (start-timeout ${formatDuration(settings.startTimeoutMs!)}): ${heldBy}`
+  return {
+    ...o,
+    message,
+    jobs: o.jobs.map((j) => (j.verdict.state === 'timeout' && o.jobs.length === 1 ? { ...j, verdict: { ...j.verdict, message } } : j))
   }
 }
 
@@ -366,6 +448,7 @@ function failure(err: unknown, known: Progress, started: number): Outcome {
 /** Outputs, annotations and summary; then the optional PR comment. */
 async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.namespace ??= known.namespace
+  outcome.created ??= known.created?.created
   if (known.settings && !several(known.settings)) outcome.job ??= known.settings.jobs[0]
   outcome.target ??= known.settings?.target
   outcome.mode ??= known.observation?.status.mode
@@ -373,6 +456,7 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   outcome.runUrl ??= runUrl()
   known.follower?.close()
   report(outcome, known.gate)
+  if (known.created) createdSummary(known.created)
   const token = known.settings?.prCommentToken
   // report() ended outside the block: the comment's lines (ours) are written there too
   known.gate.close()
@@ -382,7 +466,26 @@ async function finish(outcome: Outcome, known: Progress): Promise<void> {
   if (commenting) await prComment(outcome, token)
   // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
   if (known.settings && known.http && known.observation) {
-    await cleanUp(known.http, known.settings, outcome, known.observation.latest())
+    // With manifest or from-cronjob, the Jobs this step created, not one it adopted.
+    const only = known.created?.created.map((c) => c.slice(c.indexOf('/') + 1))
+    await cleanUp(known.http, known.settings, outcome, known.observation.latest(), only)
+  }
+}
+
+/** What the step created or re-created, under the report (names are the manifest's or the server's). */
+function createdSummary(c: Applied): void {
+  const parts = c.notes.map((n) => mdText(n))
+  if (c.created.length)
+    parts.push(
+      gfm`created ${mdJoin(
+        c.created.map((n) => mdCode(n)),
+        gfm`, `
+      )}`
+    )
+  try {
+    appendSummary(gfm`\n🆕 ${mdJoin(parts, gfm`; `)}.\n`)
+  } catch (err) {
+    core.warning(`could not write the job summary: ${(err as Error).message}`)
   }
 }
 
@@ -403,7 +506,8 @@ function runUrl(): string | undefined {
 }
 
 function errorMessage(err: unknown): string {
-  if (err instanceof InputError || err instanceof CredentialsError || err instanceof KubeError) return err.message
+  if (err instanceof InputError || err instanceof CredentialsError || err instanceof KubeError || err instanceof CreationError)
+    return err.message
   // Anything else is a bug of ours: its message in the log, its stack in debug.
   return `kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`
 }
