@@ -1,6 +1,6 @@
 // ESLint, as GitHub's typescript-action template sets it up (typescript-eslint,
 // Prettier for the formatting), plus one rule of ours: imports point down the
-// pipeline. inputs → credentials → observe → decide → diagnose → report →
+// pipeline. inputs → credentials → create → observe → decide → diagnose → report →
 // cleanup → engine, then its faces, github and cli (and src/index.ts, the
 // action's entry point): a stage may import the stages before it
 // and the shared modules (model, duration, text, kube), never one after it.
@@ -10,7 +10,7 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const stages = ['inputs', 'credentials', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'engine']
+const stages = ['inputs', 'credentials', 'create', 'observe', 'decide', 'diagnose', 'report', 'cleanup', 'engine']
 /** The engine's faces: each imports the stages, never another face. */
 const faces = ['github', 'cli']
 /** import specifiers that reach a stage, from anywhere in src/ */

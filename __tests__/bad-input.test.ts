@@ -208,13 +208,13 @@ const cases: Case[] = [
     name: 'empty job',
     inputs: () => ({ job: '' }),
     message:
-      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector', 'manifest' or 'from-cronjob'"
   },
   {
     name: 'blank job',
     inputs: () => ({ job: '   ' }),
     message:
-      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector', 'manifest' or 'from-cronjob'"
   },
   {
     name: 'job with capitals and _',

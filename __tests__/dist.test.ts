@@ -46,7 +46,19 @@ function jobWithPod(server: FakeApiServer): { job: KubeObject; pod: KubeObject }
 function expectWellFormed(r: DistRun, result: string, ns = NS): void {
   expect(r.signal).toBeNull()
   expect(r.outputs.result).toBe(result)
-  expect(Object.keys(r.outputs).sort()).toEqual(['count', 'deleted', 'elapsed', 'job', 'jobs', 'message', 'phases', 'pods', 'result'])
+  expect(Object.keys(r.outputs).sort()).toEqual([
+    'count',
+    'created',
+    'deleted',
+    'elapsed',
+    'exit-code',
+    'job',
+    'jobs',
+    'message',
+    'phases',
+    'pods',
+    'result'
+  ])
   expect(r.outputs.message).not.toMatch(/\n/)
   expect(stackFrames(r.stdout)).toEqual([])
   expect(stackFrames(r.stderr)).toEqual([])

@@ -310,12 +310,12 @@ describe('readSettings: bad inputs name the input, the value and what is accepte
     [
       'empty job',
       { job: '' },
-      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector', 'manifest' or 'from-cronjob'"
     ],
     [
       'blank job',
       { job: '   ' },
-      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector', 'manifest' or 'from-cronjob'"
     ],
     ['job name of 64 characters', { job: 'j'.repeat(64) }, `Input 'job' has an invalid value '${'j'.repeat(64)}': ${JOB_NAME_HELP}`],
     ['upper-case job name', { job: 'MyJob' }, `Input 'job' has an invalid value 'MyJob': ${JOB_NAME_HELP}`],

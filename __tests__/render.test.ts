@@ -547,7 +547,9 @@ describe('outputs', () => {
       pods: '[]',
       job: 'null',
       jobs: '{}',
+      created: '[]',
       deleted: '[]',
+      'exit-code': '',
       elapsed: '0.0'
     })
   })

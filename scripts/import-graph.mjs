@@ -1,7 +1,8 @@
 // Prints which stage of src/ imports which (npm run -s import-graph): the
-// pipeline inputs → credentials → observe → decide → diagnose → report →
+// pipeline inputs → credentials → create → observe → decide → diagnose → report →
 // cleanup → engine, with the shared modules (model, duration, text, kube)
-// below, and the GitHub face (src/github/) and the entry point (index) above;
+// below, and the engine's faces (src/github/, src/cli/) and the action's
+// entry point (index) above;
 // then every @actions/* package and who imports it. It fails when a stage
 // other than the GitHub face imports @actions/*. ESLint's
 // no-restricted-imports rule (eslint.config.mjs) enforces the order; this
@@ -37,6 +38,7 @@ const walk = (dir) => {
 walk(src)
 const order = [
   'index',
+  'cli',
   'github',
   'engine',
   'cleanup',
@@ -44,6 +46,7 @@ const order = [
   'diagnose',
   'decide',
   'observe',
+  'create',
   'credentials',
   'inputs',
   'kube',

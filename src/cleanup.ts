@@ -83,14 +83,28 @@ export interface Cleanup {
   failures: string[]
 }
 
-export async function deleteJobs(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<Cleanup | undefined> {
+/** `only`: the names the step created (manifest, from-cronjob); a Job it adopted is not its to delete. */
+export async function deleteJobs(
+  http: KubeHttp,
+  settings: Settings,
+  outcome: Outcome,
+  seen: Observed,
+  only?: readonly string[]
+): Promise<Cleanup | undefined> {
   if (!shouldDelete(settings, outcome.result)) return undefined
   const signal = AbortSignal.timeout(CLEANUP_BOUND_MS)
   const deleted: string[] = []
   const failures: string[] = []
   // Without the right, every Job fails alike: one warning names them all.
   const forbidden: JobInfo[] = []
-  const { jobs, kept } = jobsToDelete(settings, outcome, seen)
+  const picked = jobsToDelete(settings, outcome, seen)
+  const jobs = only ? picked.jobs.filter((j) => only.includes(j.name)) : picked.jobs
+  const kept = [
+    ...picked.kept,
+    ...picked.jobs
+      .filter((j) => !jobs.includes(j))
+      .map((job) => ({ job, why: 'the step did not create it (a running Job of the same template, adopted): not its to delete' }))
+  ]
   // One line per reason, naming every Job it keeps.
   const keptBy = new Map<string, string[]>()
   for (const k of kept) keptBy.set(k.why, [...(keptBy.get(k.why) ?? []), `${k.job.namespace}/${k.job.name}`])

@@ -4,9 +4,11 @@
 // src/github/, a command line) reads its inputs, renders the Outcome and owns
 // the process (signals, the crash path); this file only orchestrates: a loop
 // over snapshots, ended by a verdict or by the timeout or a cancel.
+import { createJobs, type Applied } from './create/create.js'
 import { loadCredentials, maskKubeconfigInput, CredentialsError } from './credentials.js'
 import { deleteJobs, shouldDelete, type Cleanup } from './cleanup.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
+import { startHeldByAny } from './decide/start.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
 import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
@@ -92,15 +94,23 @@ export class WaitRun {
   namespace?: string
   http?: KubeHttp
   observation?: Observation
+  /** manifest, from-cronjob: what the step created before the wait */
+  created?: Applied
   /** logs: follow */
   follower?: LogFollower
+  /** the environment credentials read (KUBECONFIG, HOME, in-cluster variables) */
+  readonly env: NodeJS.ProcessEnv
+  /** the folder a manifest's relative paths and globs start from */
+  readonly workspace: string
 
   constructor(
     readonly io: EngineIO,
     tuning: Partial<Timing> = {},
-    readonly env: NodeJS.ProcessEnv = process.env
+    where: { env?: NodeJS.ProcessEnv; workspace?: string } = {}
   ) {
     this.timing = { ...DEFAULT_TIMING, ...tuning }
+    this.env = where.env ?? process.env
+    this.workspace = where.workspace ?? process.cwd()
   }
 
   /** wait(), or failed() with what it threw; then complete(): the Outcome on every path but a crash. */
@@ -127,6 +137,7 @@ export class WaitRun {
   /** Fills in what the report shows of the run, from what is known; stops following logs. */
   complete(outcome: Outcome): Outcome {
     outcome.namespace ??= this.namespace
+    outcome.created ??= this.created?.created
     if (this.settings && !several(this.settings)) outcome.job ??= this.settings.jobs[0]
     outcome.target ??= this.settings?.target
     outcome.mode ??= this.observation?.status.mode
@@ -149,7 +160,9 @@ export class WaitRun {
   async cleanUp(outcome: Outcome): Promise<Cleanup | undefined> {
     if (!this.settings || !this.http || !this.observation || !this.deletes(outcome)) return undefined
     await this.release()
-    return deleteJobs(this.http, this.settings, outcome, this.observation.latest())
+    // With manifest or from-cronjob, the Jobs this step created, not one it adopted.
+    const only = this.created?.created.map((c) => c.slice(c.indexOf('/') + 1))
+    return deleteJobs(this.http, this.settings, outcome, this.observation.latest(), only)
   }
 
   /** Tidy up without waiting: no watch, request or timer left open. */
@@ -164,11 +177,12 @@ async function waitAndDiagnose(input: GetInput, known: WaitRun, cancelled: Abort
   if (settings.prCommentToken) io.secret(settings.prCommentToken)
   maskKubeconfigInput(input('kubeconfig'), (s) => io.secret(s))
   const creds = loadCredentials(settings, { env: known.env, mask: (s) => io.secret(s) })
-  const namespace = (known.namespace = settings.namespace ?? creds.namespace)
+  let namespace = (known.namespace = settings.namespace ?? creds.namespace)
+  const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
+  if (settings.create) namespace = known.namespace = await create(settings, namespace, http, cancelled, known)
   io.info(
     `Waiting for ${targetText(settings.target)} of ${whatJobs(settings, namespace)} (timeout ${formatDuration(settings.timeoutMs)}; credentials: ${creds.source}, server ${creds.server})`
   )
-  const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
 
   const overall = await waitForVerdict(settings, namespace, http, cancelled, known)
   const elapsedMs = Date.now() - started
@@ -205,6 +219,21 @@ async function waitAndDiagnose(input: GetInput, known: WaitRun, cancelled: Abort
   }
 }
 
+/** A Job the step was to create and did not: result=error with the one line that says why. */
+class CreationError extends Error {}
+
+/** manifest, from-cronjob: the Jobs created before the wait, whose names the wait then follows. */
+async function create(settings: Settings, namespace: string, http: KubeHttp, cancelled: AbortSignal, known: WaitRun): Promise<string> {
+  const bound = AbortSignal.any([cancelled, AbortSignal.timeout(Math.max(0, known.started + settings.timeoutMs - Date.now()))])
+  const made = await createJobs(settings.create!, { http, namespace, workspace: known.workspace, signal: bound })
+  if (!made.ok) throw new CreationError(made.message)
+  known.created = made.value
+  settings.jobs = made.value.names
+  for (const note of made.value.notes) known.io.info(note)
+  if (made.value.created.length) known.io.info(`created ${made.value.created.map((c) => `job ${c}`).join(', ')}`)
+  return made.value.namespace
+}
+
 const several = (s: Settings) => severalJobs({ names: s.jobs, selector: s.selector })
 
 function whatJobs(s: Settings, namespace: string): string {
@@ -223,6 +252,8 @@ async function waitForVerdict(
   const { io, timing, started } = known
   const timedOut = new AbortController()
   const timer = setTimeout(() => timedOut.abort(), Math.max(0, started + settings.timeoutMs - Date.now()))
+  // start-timeout: ends the wait when the pods have not started by then; the run's timeout counts on from the step's start.
+  const start = startClock(settings, started)
   const observation = (known.observation = observe(
     {
       http,
@@ -241,7 +272,7 @@ async function waitForVerdict(
           : timing.autoscalerEventsMs,
       onNote: (level, message) => (level === 'info' ? io.untrusted(message) : level === 'warning' ? io.warning(message) : io.debug(message))
     },
-    AbortSignal.any([timedOut.signal, cancelled])
+    AbortSignal.any([timedOut.signal, cancelled, start.expired])
   ))
   const wanted: Wanted = {
     names: settings.jobs,
@@ -281,6 +312,7 @@ async function waitForVerdict(
       for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
         const seen = next.value
         for (const s of seen.jobs) follower?.update(s)
+        start.check(seen)
         overall = judge(seen)
         for (const name of overall.ignored) {
           if (ignored.has(name)) continue
@@ -292,8 +324,11 @@ async function waitForVerdict(
       }
     } finally {
       clearTimeout(timer)
+      start.stop()
     }
-    const result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    let result = await finalVerdict(settings, observation, overall, judge, timing, started, cancelled)
+    if (result.state === 'timeout' && !timedOut.signal.aborted && !cancelled.aborted && start.heldBy)
+      result = startTimedOut(result, start.heldBy, settings)
     // Logs of finished Jobs are read to their end, briefly; a wait that stops early closes them at once.
     if (follower) {
       await observation.close()
@@ -303,6 +338,54 @@ async function waitForVerdict(
     return result
   } finally {
     follower?.close()
+  }
+}
+
+/** The start-timeout clock: expired when the pods have not started in time, with what held them. */
+function startClock(settings: Settings, started: number) {
+  const expired = new AbortController()
+  let startedYet = settings.startTimeoutMs === undefined
+  let last: Observed | undefined
+  const clock = {
+    expired: expired.signal,
+    heldBy: undefined as string | undefined,
+    check(seen: Observed) {
+      last = seen
+      if (!startedYet && heldOf(seen) === undefined) {
+        startedYet = true
+        clearTimeout(timer)
+      }
+    },
+    stop: () => clearTimeout(timer)
+  }
+  const heldOf = (seen: Observed): string | undefined => {
+    if (!settings.selector) return startHeldByAny(seen.jobs, settings.jobs)
+    if (!seen.jobs.length) return `no job matching ${settings.selector} yet`
+    return startHeldByAny(
+      seen.jobs,
+      seen.jobs.map((j) => j.name)
+    )
+  }
+  const timer = startedYet
+    ? undefined
+    : setTimeout(
+        () => {
+          if (startedYet) return
+          clock.heldBy = last ? (heldOf(last) ?? 'the pods had not started') : 'no answer from the API server yet'
+          expired.abort()
+        },
+        Math.max(0, started + settings.startTimeoutMs! - Date.now())
+      )
+  return clock
+}
+
+/** A timeout at start-timeout: the message says it was the start, and what held it. */
+function startTimedOut(o: Overall, heldBy: string, settings: Settings): Overall {
+  const message = `timed out waiting for the pods to start (start-timeout ${formatDuration(settings.startTimeoutMs!)}): ${heldBy}`
+  return {
+    ...o,
+    message,
+    jobs: o.jobs.map((j) => (j.verdict.state === 'timeout' && o.jobs.length === 1 ? { ...j, verdict: { ...j.verdict, message } } : j))
   }
 }
 
@@ -407,7 +490,8 @@ function failure(err: unknown, known: WaitRun): Outcome {
 }
 
 function errorMessage(err: unknown): string {
-  if (err instanceof InputError || err instanceof CredentialsError || err instanceof KubeError) return err.message
+  if (err instanceof InputError || err instanceof CredentialsError || err instanceof KubeError || err instanceof CreationError)
+    return err.message
   // Anything else is a bug of ours: its message in the log, its stack in debug.
   return `kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`
 }

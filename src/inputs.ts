@@ -5,9 +5,18 @@ import type { Match, Target, WaitCondition, WaitPhase } from './model.js'
 
 export type DeletePolicy = 'never' | 'on-success' | 'always'
 
+/** What happens when a Job of the manifest's name already exists. */
+export type Recreate = 'if-finished' | 'always' | 'never'
+
+/** The Jobs the step creates before it waits (inputs manifest, from-cronjob). */
+export type CreateRequest =
+  { kind: 'manifest'; manifest: string; recreate: Recreate } | { kind: 'cronjob'; cronjob: string; name?: string; recreate: Recreate }
+
 export interface Settings {
-  /** the Jobs to wait for by name; empty when a selector picks them */
+  /** the Jobs to wait for by name; empty when a selector picks them, or until creation names them */
   jobs: string[]
+  /** create the Jobs first (manifest, from-cronjob); the created names become jobs */
+  create?: CreateRequest
   /** a label selector over the namespace's Jobs, instead of names */
   selector?: string
   /** with a selector: at least this many matching Jobs must exist */
@@ -22,6 +31,8 @@ export interface Settings {
   namespace?: string
   target: Target
   timeoutMs: number
+  /** how long the pods may take to start; undefined: only timeout bounds the wait */
+  startTimeoutMs?: number
   /** The kubeconfig input, decoded to YAML; undefined when not given. */
   kubeconfig?: string
   context?: string
@@ -172,17 +183,38 @@ export function readSettings(get: GetInput): Settings {
 
   const jobRaw = input('job')
   const selectorRaw = input('selector')
-  if (jobRaw && selectorRaw) {
+  const manifestRaw = get('manifest').trim()
+  const cronjobRaw = input('from-cronjob')
+  const recreate = oneOf<Recreate>('recreate', input('recreate') || 'if-finished', ['if-finished', 'always', 'never'])
+  let create: CreateRequest | undefined
+  if (manifestRaw && cronjobRaw) {
+    throw new InputError("Inputs 'manifest' and 'from-cronjob' were both given: give one, the Jobs to create or the CronJob to run")
+  }
+  if (manifestRaw) {
+    if (jobRaw || selectorRaw) {
+      throw new InputError(
+        `Input '${jobRaw ? 'job' : 'selector'}' cannot be given with 'manifest': the step waits for the Jobs the manifest creates`
+      )
+    }
+    create = { kind: 'manifest', manifest: manifestRaw, recreate }
+  } else if (cronjobRaw) {
+    if (cronjobRaw.length > 52 || !JOB_NAME.test(cronjobRaw)) throw bad('from-cronjob', cronjobRaw, 'expected a CronJob name')
+    if (selectorRaw) throw new InputError("Input 'selector' cannot be given with 'from-cronjob': the step waits for the Job it creates")
+    const named = jobRaw ? jobNames(jobRaw) : []
+    if (named.length > 1) throw bad('job', jobRaw, "with 'from-cronjob', one name: the name of the Job to create")
+    create = { kind: 'cronjob', cronjob: cronjobRaw, name: named[0], recreate }
+  }
+  if (!create && jobRaw && selectorRaw) {
     throw new InputError(
       `Inputs 'job' ('${oneLine(jobRaw)}') and 'selector' ('${oneLine(selectorRaw)}') were both given: give one, Job names or a label selector`
     )
   }
-  if (!jobRaw && !selectorRaw) {
+  if (!create && !jobRaw && !selectorRaw) {
     throw new InputError(
-      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector'"
+      "Input 'job' is required: the name of the Job to wait for (or several, one per line or separated by commas), or give 'selector', 'manifest' or 'from-cronjob'"
     )
   }
-  const jobs = jobRaw ? jobNames(jobRaw) : []
+  const jobs = jobRaw && !create ? jobNames(jobRaw) : []
   const selector = selectorRaw ? labelSelector(selectorRaw) : undefined
   const expectedJobsRaw = input('expected-jobs')
   if (expectedJobsRaw && !selector) {
@@ -219,6 +251,8 @@ export function readSettings(get: GetInput): Settings {
   }
 
   const timeoutMs = duration('timeout', input('timeout') || '15m', false)
+  const startTimeoutRaw = input('start-timeout')
+  const startTimeoutMs = startTimeoutRaw ? duration('start-timeout', startTimeoutRaw, false) : undefined
   const mode = oneOf<'watch' | 'poll'>('mode', input('mode') || 'watch', ['watch', 'poll'])
   const pollIntervalMs = duration('poll-interval', input('poll-interval') || '2s', false)
   if (pollIntervalMs < 100) throw bad('poll-interval', input('poll-interval'), 'expected at least 100ms')
@@ -249,6 +283,7 @@ export function readSettings(get: GetInput): Settings {
 
   return {
     jobs,
+    ...(create ? { create } : {}),
     ...(selector ? { selector } : {}),
     expectedJobs,
     failFast,
@@ -257,6 +292,7 @@ export function readSettings(get: GetInput): Settings {
     namespace: ns || undefined,
     target,
     timeoutMs,
+    ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
     kubeconfig,
     context,
     mode,

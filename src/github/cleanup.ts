@@ -11,8 +11,14 @@ import { appendSummary } from './report.js'
 const TITLE = 'kube-job-wait: clean-up'
 
 /** Deletes the Jobs as the inputs ask, and says so. */
-export async function cleanUp(http: KubeHttp, settings: Settings, outcome: Outcome, seen: Observed): Promise<void> {
-  const done = await deleteJobs(http, settings, outcome, seen)
+export async function cleanUp(
+  http: KubeHttp,
+  settings: Settings,
+  outcome: Outcome,
+  seen: Observed,
+  only?: readonly string[]
+): Promise<void> {
+  const done = await deleteJobs(http, settings, outcome, seen, only)
   if (done) reportCleanup(done, outcome)
 }
 

@@ -3,19 +3,22 @@
 // annotations, the job summary, the PR comment; and the process: the
 // runner's signals, and one report whatever fails.
 import * as core from '@actions/core'
+import type { Applied } from '../create/create.js'
 import { WaitRun, type EngineIO, type Timing } from '../engine.js'
 import type { Outcome } from '../report/outcome.js'
+import { createdMarkdown } from '../report/summary.js'
 import { reportCleanup } from './cleanup.js'
 import { LogGate } from './commands.js'
 import { commentOnPullRequest } from './pr-comment.js'
-import { report } from './report.js'
+import { appendSummary, report } from './report.js'
 
 export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   // The one writer of the step's log while cluster text may be in it (commands.ts): cluster text goes
   // through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own.
   // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
   const gate = new LogGate((text) => core.info(text.replace(/\n$/, '')))
-  const wait = new WaitRun(stepLog(gate), tuning)
+  // A manifest's relative paths start from the checkout.
+  const wait = new WaitRun(stepLog(gate), tuning, { workspace: process.env.GITHUB_WORKSPACE || process.cwd() })
   // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
   // at once, and the report is still written.
   const cancel = new AbortController()
@@ -67,6 +70,7 @@ async function finish(outcome: Outcome, wait: WaitRun, gate: LogGate): Promise<v
   outcome.runUrl ??= runUrl()
   wait.complete(outcome)
   report(outcome, gate)
+  if (wait.created) createdSummary(wait.created)
   const token = wait.settings?.prCommentToken
   // report() ended outside the block: the comment's lines (ours) are written there too
   gate.close()
@@ -77,6 +81,15 @@ async function finish(outcome: Outcome, wait: WaitRun, gate: LogGate): Promise<v
   // What becomes of the Jobs: after the report, so that a failure to delete changes nothing of it.
   const cleanup = await wait.cleanUp(outcome)
   if (cleanup) reportCleanup(cleanup, outcome)
+}
+
+/** What the step created or re-created, under the report. */
+function createdSummary(c: Applied): void {
+  try {
+    appendSummary(createdMarkdown(c))
+  } catch (err) {
+    core.warning(`could not write the job summary: ${(err as Error).message}`)
+  }
 }
 
 async function prComment(o: Outcome, token: string): Promise<void> {

@@ -116,7 +116,7 @@ export class KubeHttp {
    * and one more attempt; a 401 after that is the caller's (see httpError).
    */
   private async request(
-    method: 'GET' | 'DELETE',
+    method: 'GET' | 'DELETE' | 'POST',
     path: string,
     query: Query,
     what: string,
@@ -157,7 +157,7 @@ export class KubeHttp {
   }
 
   private async attempt(
-    method: 'GET' | 'DELETE',
+    method: 'GET' | 'DELETE' | 'POST',
     path: string,
     query: Query,
     what: string,
@@ -252,6 +252,23 @@ export class KubeHttp {
     }
     if (resp.httpStatusCode === 404 || (resp.httpStatusCode >= 200 && resp.httpStatusCode <= 299)) return resp.httpStatusCode
     throw this.refused(resp.httpStatusCode, text, resp.headers, what)
+  }
+
+  /** POST a JSON body (a create, dryRun in the query); the parsed answer, or KubeError for a non-2xx one. */
+  async post<T>(path: string, query: Query, body: unknown, what: string, signal?: AbortSignal): Promise<T> {
+    const resp = await this.request('POST', path, query, what, signal, 'application/json', body)
+    let text: string
+    try {
+      text = await resp.body.text()
+    } catch (err) {
+      throw networkError(err, this.server, what)
+    }
+    if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) throw this.refused(resp.httpStatusCode, text, resp.headers, what)
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw new KubeError(`${what}: ${this.server} did not answer with JSON`, { transient: false, code: resp.httpStatusCode })
+    }
   }
 
   /** Closes the connections (they are kept alive between requests). */

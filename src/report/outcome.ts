@@ -31,6 +31,8 @@ export interface Outcome {
   count?: number
   /** several Jobs: warnings of the whole step */
   notes?: Verdict['notes']
+  /** the Jobs the step created before the wait (manifest, from-cronjob), namespace/name */
+  created?: string[]
   /** the Jobs deleted after the report (input delete / on-cancel) */
   deleted?: string[]
   elapsedMs: number

@@ -5,6 +5,7 @@ import { formatDuration } from '../duration.js'
 import { podStatus, terminating } from '../decide/explain.js'
 import type { Verdict } from '../decide/verdict.js'
 import type { PodInfo, Snapshot } from '../model.js'
+import { exitCodeOf, exitCodes } from './exit-code.js'
 import type { Outcome } from './outcome.js'
 
 export interface PodRow {
@@ -17,6 +18,8 @@ export interface PodRow {
   index?: string
   /** gone from the API server: the row is its last state */
   deleted?: boolean
+  /** container name → exit code of each terminated container, init containers included */
+  exitCodes?: Record<string, number>
 }
 
 export function podRow(p: PodInfo): PodRow {
@@ -28,8 +31,14 @@ export function podRow(p: PodInfo): PodRow {
     restarts: p.restarts,
     reason: podStatus(p) ?? null,
     ...(p.completionIndex !== undefined ? { index: p.completionIndex } : {}),
-    ...(p.deleted ? { deleted: true } : {})
+    ...(p.deleted ? { deleted: true } : {}),
+    ...withExitCodes(p)
   }
+}
+
+function withExitCodes(p: PodInfo): Pick<PodRow, 'exitCodes'> {
+  const codes = exitCodes(p)
+  return codes ? { exitCodes: codes } : {}
 }
 
 /** Pods in a stable order: by completion index, then creation, then name. */
@@ -128,7 +137,9 @@ export function outputs(o: Outcome): Record<string, string> {
       (es) => JSON.stringify(Object.fromEntries(es)),
       (kept) => ['…', `${reports.length - kept} more jobs not listed: the output is limited to 1 MB`] as never
     ),
+    created: JSON.stringify(o.created ?? []),
     deleted: JSON.stringify(o.deleted ?? []),
+    'exit-code': String(exitCodeOf(o) ?? ''),
     elapsed: (o.elapsedMs / 1000).toFixed(1)
   }
 }

@@ -2,6 +2,7 @@
 // access to the cluster. The verdict first, then why (causes with their
 // messages, events and log tails), then the pods, the Job and a timeline.
 // Large Jobs are aggregated so the summary stays readable and small.
+import type { Applied } from '../create/create.js'
 import { formatDuration } from '../duration.js'
 import type { Diagnosis } from '../diagnose/collect.js'
 import { causeTitle } from '../decide/explain.js'
@@ -293,4 +294,17 @@ function severalParts(o: Outcome, jobs: JobReport[], now: number): Markdown[] {
   }
   lines.push(...footer(o))
   return lines
+}
+
+/** What the step created or re-created, a line under the report (names are the manifest's or the server's). */
+export function createdMarkdown(c: Applied): Markdown {
+  const parts = c.notes.map((n) => mdText(n))
+  if (c.created.length)
+    parts.push(
+      gfm`created ${mdJoin(
+        c.created.map((n) => mdCode(n)),
+        gfm`, `
+      )}`
+    )
+  return gfm`\n🆕 ${mdJoin(parts, gfm`; `)}.\n`
 }

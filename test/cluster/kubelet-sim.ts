@@ -927,7 +927,8 @@ async function watchForever(initialRv: string): Promise<never> {
 
 // ---------------------------------------------------------------- node
 
-function nodeStatus(): Obj {
+/** The Node's status; the heartbeat leaves the kubelet's port alone (a test may point it elsewhere for a while). */
+function nodeStatus(endpoints = true): Obj {
   const t = now()
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
@@ -942,7 +943,7 @@ function nodeStatus(): Obj {
       // InternalIP only: with a Hostname address the API server would dial
       // the node by name (kubelet-preferred-address-types puts it first).
       addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-      daemonEndpoints: { kubeletEndpoint: { Port: PORT } },
+      ...(endpoints ? { daemonEndpoints: { kubeletEndpoint: { Port: PORT } } } : {}),
       capacity: { cpu: '64', memory: '256Gi', pods: '10000', 'ephemeral-storage': '1Ti' },
       allocatable: { cpu: '64', memory: '256Gi', pods: '10000', 'ephemeral-storage': '1Ti' },
       conditions: [
@@ -1085,7 +1086,7 @@ async function main(): Promise<void> {
   }
   say(`node ${NODE_NAME} registered`)
   setInterval(() => {
-    ensureNode().catch((err) => say(`node heartbeat: ${describe(err)}`))
+    core.patchNodeStatus({ name: NODE_NAME, body: nodeStatus(false) }, mergePatch).catch((err) => say(`node heartbeat: ${describe(err)}`))
   }, 60_000).unref()
 
   const rv = await listUntilItWorks()

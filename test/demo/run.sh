@@ -7,7 +7,9 @@
 #   npm run demo            # test/demo/job.yaml: 3 pods that run ~3 s, one of
 #                           # them fails and is replaced; waits for Running,
 #                           # then for condition Finished with logs: follow
-#                           # (both met)
+#                           # (both met); then test/demo/create.yaml in one
+#                           # step: created from the manifest input, its logs
+#                           # followed, deleted on success (met)
 #   npm run demo -- fail    # test/demo/fail-crash.yaml: a Job whose pods exit 3
 #                           # (condition Complete → failed, with their log);
 #                           # test/demo/fail-imagepull.yaml: a Job stuck in
@@ -25,7 +27,7 @@
 # and stops it on the way out, unless it was already up (then it stays up and
 # only the demo's Jobs are deleted). KJW_DEMO_OUT=DIR also writes each
 # summary to DIR/<job>-<n>.md. Exits 0 when every run ended with the result the
-# demo expects (met, met; failed, failed; failed, failed), 1 otherwise.
+# demo expects (met, met, met; failed, failed; failed, failed), 1 otherwise.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -34,7 +36,7 @@ source "$ROOT/test/cluster/lib.sh"
 DEMO="$ROOT/test/demo"
 variant=${1:-ok}
 case "$variant" in
-  ok) manifests=("$DEMO/job.yaml") ;;
+  ok) manifests=("$DEMO/job.yaml" "$DEMO/create.yaml") ;;
   fail) manifests=("$DEMO/fail-crash.yaml" "$DEMO/fail-imagepull.yaml") ;;
   several) manifests=("$DEMO/several.yaml") ;;
   *) echo "usage: bash test/demo/run.sh [ok|fail|several]" >&2; exit 2 ;;
@@ -123,6 +125,8 @@ if [ "$variant" = ok ]; then
   apply "$DEMO/job.yaml"
   run_action met "wait until the pods run" job=kjw-demo namespace=kjw-e2e phase=Running timeout=2m
   run_action met "wait until the Job finishes, its logs followed" job=kjw-demo namespace=kjw-e2e condition=Finished timeout=2m logs=follow
+  run_action met "one step, no kubectl apply: create the Job from the manifest input, follow its logs, delete it on success" \
+    manifest="$(cat "$DEMO/create.yaml")" condition=Finished timeout=2m logs=follow delete=on-success
 elif [ "$variant" = several ]; then
   apply "$DEMO/several.yaml"
   run_action failed "three Jobs of a release, one of which fails: wait for all of them (fail-fast false)" \

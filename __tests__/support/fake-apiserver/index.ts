@@ -25,6 +25,7 @@
 // watch streams and their faults), faults.ts (canned answers and hangs),
 // users.ts, selectors.ts, resources.ts (the wire format's pieces), types.ts.
 
+import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { ControlPlane } from './control-plane.js'
@@ -34,6 +35,7 @@ import { Router } from './routes.js'
 import { ApiState } from './state.js'
 import type {
   CannedResponse,
+  KubeObject,
   FakeApiServerOptions,
   Permission,
   RequestMatcher,
@@ -115,10 +117,30 @@ export class FakeApiServer extends ControlPlane {
     const notify = (): void => this.notifyWaiters()
     this.faults = new Faults(notify)
     this.watches = new Watches(this.state, notify, opts)
-    this.router = new Router(this.state, this.users, this.faults, this.watches, version, this.requests, notify)
+    this.router = new Router(this.state, this.users, this.faults, this.watches, version, this.requests, notify, {
+      createJob: (ns, job, dryRun) => (dryRun ? { ...job, metadata: { ...job.metadata, namespace: ns } } : this.createJob(ns, job)),
+      deleteJob: (ns, name, opts) => this.deleteJob(ns, name, opts)
+    })
     const users: Record<string, UserSpec> = { admin: { allow: '*' }, ...opts.users }
     for (const [name, spec] of Object.entries(users)) this.addUser(name, spec.allow ?? [], spec.token)
     for (const ns of opts.namespaces ?? ['default', 'kube-system']) this.createNamespace(ns)
+  }
+
+  /**
+   * Jobs created through the API (POST) pass this first, as through admission:
+   * a Status returned refuses the create with it (a webhook, a quota).
+   */
+  set admitJob(admit: ((job: KubeObject, dryRun: boolean) => KubeObject | undefined) | undefined) {
+    this.router.admit = admit
+  }
+
+  /** A CronJob, as stored (the CronJob controller is not simulated). */
+  createCronJob(namespace: string, cronjob: KubeObject): KubeObject {
+    const o = structuredClone(cronjob)
+    o.kind = 'CronJob'
+    o.apiVersion = 'batch/v1'
+    o.metadata = { ...o.metadata, namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString() }
+    return this.state.commit('ADDED', 'cronjobs', namespace, o)
   }
 
   // -------------------------------------------------------------------------

@@ -72,6 +72,15 @@ export const RESOURCES: Record<ResourceName, ResourceDef> = {
       type: o.type ?? ''
     })
   },
+  cronjobs: {
+    resource: 'cronjobs',
+    group: 'batch',
+    kind: 'CronJob',
+    listKind: 'CronJobList',
+    apiVersion: 'batch/v1',
+    namespaced: true,
+    fields: (o) => metaFields(o, true)
+  },
   namespaces: {
     resource: 'namespaces',
     group: '',

@@ -13,7 +13,17 @@ import type { KubeObject, RequestRecord, VersionInfo } from './types.js'
 import type { Users } from './users.js'
 import type { Watches } from './watch.js'
 
+/** The writes this server takes (POST and DELETE of jobs), made by the control plane's helpers. */
+export interface Writes {
+  /** Creates the Job (generateName, defaults, labels) or, with dryRun, returns what would be created. */
+  createJob(namespace: string, job: KubeObject, dryRun: boolean): KubeObject
+  deleteJob(namespace: string, name: string, opts: { propagationPolicy?: 'Background' | 'Orphan' | 'Foreground' }): KubeObject
+}
+
 export class Router {
+  /** The test's say on a create, before it is stored: a Status to refuse it with (an admission webhook, a quota), or undefined. */
+  admit?: (job: KubeObject, dryRun: boolean) => KubeObject | undefined
+
   private nextId = 1
   private readonly pfFlowSchema = randomUUID()
   private readonly pfPriorityLevel = randomUUID()
@@ -27,7 +37,8 @@ export class Router {
     /** The request log: every request is appended when it arrives. */
     private readonly requests: RequestRecord[],
     /** Called when a request was authenticated or answered (the test's waiters check again). */
-    private readonly notify: () => void
+    private readonly notify: () => void,
+    private readonly writes?: Writes
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -53,6 +64,8 @@ export class Router {
     const route = parseRoute(url.pathname)
     let verb: string | undefined
     if (route?.version) verb = 'get'
+    else if (route?.def && rec.method === 'POST') verb = route.name ? undefined : 'create'
+    else if (route?.def && rec.method === 'DELETE') verb = route.name ? 'delete' : 'deletecollection'
     else if (route?.def) {
       if (route.watchPrefix || (!route.name && parseBool(query.watch))) verb = 'watch'
       else if (route.name) verb = 'get'
@@ -86,7 +99,8 @@ export class Router {
       this.send(res, rec, 404, statusObject(404, 'NotFound', 'the server could not find the requested resource', {}), headers)
       return
     }
-    if (rec.method !== 'GET') {
+    const writable = route.def?.resource === 'jobs' && !route.subresource && this.writes && (verb === 'create' || verb === 'delete')
+    if (rec.method !== 'GET' && !writable) {
       this.send(
         res,
         rec,
@@ -108,6 +122,10 @@ export class Router {
       return
     }
 
+    if (writable) {
+      this.handleWrite(req, res, rec, route, query, headers)
+      return
+    }
     try {
       if (route.subresource === 'log') this.handleLog(res, rec, route, query, headers)
       else if (verb === 'get') this.handleGet(res, rec, def, route, headers)
@@ -128,6 +146,77 @@ export class Router {
         )
       }
     }
+  }
+
+  /** POST and DELETE of jobs: the body read, then the Job created (or tried, dryRun=All) or deleted. */
+  private handleWrite(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rec: RequestRecord,
+    route: Route,
+    query: Record<string, string>,
+    headers: Record<string, string>
+  ): void {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      let body: KubeObject
+      try {
+        const text = Buffer.concat(chunks).toString('utf8')
+        body = text ? (JSON.parse(text) as KubeObject) : {}
+      } catch (e) {
+        this.send(
+          res,
+          rec,
+          400,
+          statusObject(400, 'BadRequest', `the body of the request was in an unknown format: ${(e as Error).message}`),
+          headers
+        )
+        return
+      }
+      rec.body = body
+      const ns = route.namespace
+      if (rec.verb === 'delete') {
+        const existing = this.state.objects.get(this.state.key('jobs', ns, route.name!))
+        if (!existing) return this.send(res, rec, 404, notFoundStatus('jobs', route.name!), headers)
+        const uid = body.preconditions?.uid
+        if (uid && uid !== existing.metadata.uid) {
+          const message = `Operation cannot be fulfilled on jobs.batch ${q(route.name!)}: Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid}`
+          return this.send(
+            res,
+            rec,
+            409,
+            statusObject(409, 'Conflict', message, { name: route.name, group: 'batch', kind: 'jobs' }),
+            headers
+          )
+        }
+        const gone = this.writes!.deleteJob(ns, route.name!, { propagationPolicy: body.propagationPolicy })
+        return this.send(res, rec, 200, gone, headers)
+      }
+      const dryRun = query.dryRun === 'All'
+      const meta = body.metadata ?? {}
+      if (meta.namespace && meta.namespace !== ns) {
+        const message = 'the namespace of the provided object does not match the namespace sent on the request'
+        return this.send(res, rec, 400, statusObject(400, 'BadRequest', message), headers)
+      }
+      if (body.kind !== 'Job' || body.apiVersion !== 'batch/v1') {
+        return this.send(res, rec, 400, statusObject(400, 'BadRequest', `expected kind Job, apiVersion batch/v1`), headers)
+      }
+      if (meta.name && this.state.objects.has(this.state.key('jobs', ns, meta.name))) {
+        const message = `jobs.batch ${q(meta.name)} already exists`
+        return this.send(
+          res,
+          rec,
+          409,
+          statusObject(409, 'AlreadyExists', message, { name: meta.name, group: 'batch', kind: 'jobs' }),
+          headers
+        )
+      }
+      const refusal = this.admit?.(body, dryRun)
+      if (refusal) return this.send(res, rec, refusal.code ?? 422, refusal, headers)
+      const made = this.writes!.createJob(ns, body, dryRun)
+      this.send(res, rec, 201, made, headers)
+    })
   }
 
   private commonHeaders(auditId: string, authenticated: boolean): Record<string, string> {

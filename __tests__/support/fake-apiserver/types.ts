@@ -7,7 +7,7 @@ export type KubeObject = Record<string, any>
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
 
 /** Resources this server knows; `pods/log` is the log subresource. */
-export type ResourceName = 'jobs' | 'pods' | 'events' | 'namespaces'
+export type ResourceName = 'jobs' | 'pods' | 'events' | 'namespaces' | 'cronjobs'
 
 /**
  * A permission: `'*'` (everything), or `"verb resource [namespace]"` where
@@ -86,6 +86,8 @@ export interface RequestRecord {
   watch: boolean
   /** Date.now() when the request arrived. */
   time: number
+  /** The JSON body of a POST or DELETE. */
+  body?: KubeObject
   status?: number
   /** 'canned' | 'hang' | 'stall' when a fault rule answered. */
   fault?: 'canned' | 'hang' | 'stall'

@@ -1,0 +1,94 @@
+// start-timeout's pure part (src/decide/start.ts): has the Job started, and if
+// not, what holds it. Snapshots as observed; no server.
+import { describe, expect, test } from '@jest/globals'
+import { startHeldBy, startHeldByAny } from '../src/decide/start.js'
+import type { JobInfo, PodInfo, Snapshot } from '../src/model.js'
+
+const job = (o: Partial<JobInfo> = {}): JobInfo => ({
+  name: 'build',
+  namespace: 'ci',
+  uid: 'u',
+  suspend: false,
+  parallelism: 1,
+  completions: 1,
+  active: 1,
+  ready: 0,
+  succeeded: 0,
+  failed: 0,
+  terminating: 0,
+  conditions: [],
+  ...o
+})
+const pod = (name: string, o: Partial<PodInfo> = {}): PodInfo => ({
+  name,
+  uid: name,
+  phase: 'Pending',
+  ready: false,
+  restarts: 0,
+  containers: [],
+  ...o
+})
+const snap = (j: JobInfo | undefined, pods: PodInfo[] = [], name = 'build'): Snapshot => ({
+  namespace: 'ci',
+  name,
+  job: j,
+  jobDeleted: false,
+  pods
+})
+
+describe('startHeldBy', () => {
+  test('started: its pod Running, or beyond', () => {
+    expect(startHeldBy(snap(job(), [pod('b-1', { phase: 'Running' })]))).toBeUndefined()
+    expect(startHeldBy(snap(job(), [pod('b-1', { phase: 'Succeeded' })]))).toBeUndefined()
+  })
+  test('started: a Job that ended, pods or not', () => {
+    expect(startHeldBy(snap(job({ conditions: [{ type: 'Failed', status: 'True' }] })))).toBeUndefined()
+  })
+  test('a suspended Job (a queue such as Kueue holds it)', () => {
+    expect(startHeldBy(snap(job({ suspend: true })))).toBe(
+      'job build is suspended (spec.suspend: true; a queue such as Kueue starts it by setting it to false when it admits it)'
+    )
+  })
+  test("an unschedulable pod, in the scheduler's words", () => {
+    const p = pod('b-1', { unschedulable: { reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' } })
+    expect(startHeldBy(snap(job(), [p]))).toBe(
+      '0 of 1 pod of job build started: b-1 unschedulable: 0/3 nodes are available: 3 Insufficient cpu.'
+    )
+  })
+  test("and the autoscaler's words when it said any", () => {
+    const p = pod('b-1', {
+      unschedulable: { reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' },
+      autoscaler: {
+        reason: 'NotTriggerScaleUp',
+        message: "pod didn't trigger scale-up: 1 max node group size reached",
+        component: 'cluster-autoscaler'
+      }
+    })
+    expect(startHeldBy(snap(job(), [p]))).toBe(
+      "0 of 1 pod of job build started: b-1 unschedulable: 0/3 nodes are available: 3 Insufficient cpu.; cluster-autoscaler: NotTriggerScaleUp: pod didn't trigger scale-up: 1 max node group size reached"
+    )
+  })
+  test('a pod pulling its image, and one not scheduled yet', () => {
+    const pulling = pod('b-1', {
+      node: 'n1',
+      containers: [{ name: 'main', init: false, state: 'waiting', reason: 'ErrImagePull', message: 'pull access denied', restartCount: 0 }]
+    })
+    expect(startHeldBy(snap(job({ parallelism: 2, completions: 2 }), [pulling, pod('b-2')]))).toBe(
+      '0 of 2 pods of job build started: b-1 ErrImagePull: pull access denied; b-2 Pending (not scheduled yet)'
+    )
+  })
+  test('parallelism capped by the completions still to go', () => {
+    const j = job({ parallelism: 3, completions: 4, succeeded: 3 })
+    expect(startHeldBy(snap(j, [pod('b-4', { phase: 'Running' })]))).toBeUndefined()
+  })
+  test('no Job, no pod yet', () => {
+    expect(startHeldBy(snap(undefined))).toBe('job build does not exist yet')
+    expect(startHeldBy(snap(job()))).toBe('0 of 1 pod of job build started: no pod created yet')
+  })
+  test('several Jobs: the first one not started', () => {
+    const a = snap(job({ name: 'a' }), [pod('a-1', { phase: 'Running' })], 'a')
+    const b = snap(job({ name: 'b', suspend: true }), [], 'b')
+    expect(startHeldByAny([a, b], ['a', 'b'])).toMatch(/^job b is suspended/)
+    expect(startHeldByAny([a], ['a'])).toBeUndefined()
+  })
+})

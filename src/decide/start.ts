@@ -1,0 +1,57 @@
+// Whether a Job's pods have started (input start-timeout), and if not, what
+// holds them: a pure function of the snapshot that returns undefined once
+// started, else the reason, which doubles as the message (as the e2e
+// framework's JobState does).
+import { podStatus } from './explain.js'
+import { jobEnd, type PodInfo, type Snapshot } from '../model.js'
+
+const STARTED = new Set(['Running', 'Succeeded', 'Failed'])
+const MAX_SHOWN = 3
+
+/** How a pending pod is held: the scheduler's and the autoscaler's words, a waiting reason (pulling an image), or just Pending. */
+function heldPod(p: PodInfo): string {
+  if (p.unschedulable) {
+    const a = p.autoscaler
+    const autoscaler = a ? `; ${a.component ?? 'the autoscaler'}: ${a.reason}${a.message ? `: ${a.message}` : ''}` : ''
+    return `${p.name} unschedulable${p.unschedulable.message ? `: ${p.unschedulable.message}` : ''}${autoscaler}`
+  }
+  const waiting = p.containers.find((c) => c.state === 'waiting' && c.reason)
+  if (waiting) return `${p.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`
+  const status = podStatus(p)
+  return `${p.name} Pending${status ? ` (${status})` : p.node ? '' : ' (not scheduled yet)'}`
+}
+
+/**
+ * undefined once the Job has started: it ended, or as many of its pods as it
+ * runs at once (parallelism, capped by the completions still to go) are
+ * Running or beyond. Otherwise what holds it.
+ */
+export function startHeldBy(s: Snapshot): string | undefined {
+  const job = s.job
+  if (!job) return `job ${s.name} does not exist yet`
+  if (jobEnd(job, s.inferred)) return undefined
+  if (job.suspend)
+    return `job ${s.name} is suspended (spec.suspend: true; a queue such as Kueue starts it by setting it to false when it admits it)`
+  const parallelism = job.parallelism ?? 1
+  const toGo = (job.completions ?? parallelism) - job.succeeded
+  const needed = Math.max(1, Math.min(parallelism, toGo))
+  const live = s.pods.filter((p) => !p.deleted && !p.deletionTimestamp)
+  const started = live.filter((p) => STARTED.has(p.phase)).length
+  if (started >= needed) return undefined
+  const pending = live.filter((p) => !STARTED.has(p.phase))
+  const head = `${started} of ${needed} pod${needed === 1 ? '' : 's'} of job ${s.name} started`
+  if (!pending.length) return `${head}: no pod created yet`
+  const shown = pending.slice(0, MAX_SHOWN).map(heldPod)
+  const more = pending.length > MAX_SHOWN ? `; and ${pending.length - MAX_SHOWN} more pending` : ''
+  return `${head}: ${shown.join('; ')}${more}`
+}
+
+/** Over several Jobs: undefined when every one has started, else the first that has not. */
+export function startHeldByAny(snapshots: Snapshot[], names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const s = snapshots.find((x) => x.name === name) ?? { namespace: '', name, jobDeleted: false, pods: [] }
+    const held = startHeldBy(s)
+    if (held) return held
+  }
+  return undefined
+}
