@@ -19,8 +19,6 @@ export interface ContainerInfo {
   startedAt?: string
   finishedAt?: string
   /** The previous instance, for crash loops. */
-  lastExitCode?: number
-  lastReason?: string
   lastStartedAt?: string
   lastFinishedAt?: string
   /**

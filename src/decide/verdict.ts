@@ -120,6 +120,15 @@ function classesWhere(rule: (p: PodInfo) => boolean): number {
   return classes
 }
 
+const reachedClasses = new Map<string, number>()
+/** The classes of the pods that count toward a phase: taken once per target, not on every snapshot. */
+function classesReaching(phase: WaitPhase, match: Match): number {
+  const key = `${phase}/${match}`
+  let classes = reachedClasses.get(key)
+  if (classes === undefined) reachedClasses.set(key, (classes = classesWhere((p) => reached(p, phase, match))))
+  return classes
+}
+
 const indexes = new WeakMap<Snapshot, PodIndex>()
 /** The reducer's counts of the snapshot's pods; a snapshot made by hand is counted once. */
 function podsOf(s: Snapshot): PodIndex {
@@ -130,6 +139,7 @@ function podsOf(s: Snapshot): PodIndex {
 }
 
 const FAILED = classesWhere((p) => p.phase === 'Failed')
+const SUCCEEDED = classesWhere((p) => p.phase === 'Succeeded')
 
 const jobRef = (s: Snapshot) => `job ${s.namespace}/${s.name}`
 
@@ -254,7 +264,7 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgemen
     }
     const stuck = stuckVerdict(s, rules, now, base)
     if (stuck) return stuck
-    const pending = classesWhere((p) => p.phase !== 'Succeeded' && !reached(p, 'Running', 'at-least'))
+    const pending = ALL_PHASES & ~classesReaching('Running', 'at-least') & ~SUCCEEDED
     return {
       state: 'waiting',
       summary: `${jobRef(s)} not ${c} yet${suspended ? ' (suspended)' : ''}: ${conditionProgress(job)}`,
@@ -264,7 +274,7 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgemen
   }
 
   const expected = target.expectedCount ?? defaultExpectedCount(job, target.phase)
-  const inPhase = classesWhere((p) => reached(p, target.phase, target.match))
+  const inPhase = classesReaching(target.phase, target.match)
   const missing = ALL_PHASES & ~inPhase
   let count = podsOf(s).count(inPhase)
   if (target.match === 'at-least') {
