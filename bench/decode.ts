@@ -16,11 +16,31 @@ import type { JobInfo, PodInfo } from '../src/model.js'
 import { podInfo } from '../src/observe/convert.js'
 import { applyAll, initialState, snapshotOf, type ObserveEvent } from '../src/observe/state.js'
 
+if (process.argv[2] === 'record') await record(process.argv.slice(3))
 const file = process.argv[2]
 const rounds = Number(process.argv[3] ?? 5)
 if (!file) {
   console.error('usage: tsx bench/decode.ts WATCH_LINES_FILE [rounds]')
+  console.error('       KUBECONFIG=FILE tsx bench/decode.ts record NAMESPACE LABEL_SELECTOR OUT_FILE SECONDS')
   process.exit(2)
+}
+
+/** A pod watch stream written byte for byte as the API server sends it (the token read from a kubeconfig as bench/baselines/floor-watch.ts reads it). */
+async function record([namespace, selector, out, seconds]: string[]): Promise<never> {
+  const http2 = await import('node:http2')
+  const config = fs.readFileSync(process.env.KUBECONFIG ?? '', 'utf8')
+  const field = (name: string) => new RegExp(`${name}:\\s*(\\S+)`).exec(config)?.[1] ?? ''
+  const session = http2.connect(field('server'), { ca: Buffer.from(field('certificate-authority-data'), 'base64') })
+  const req = session.request({
+    ':path': `/api/v1/namespaces/${namespace}/pods?watch=1&labelSelector=${encodeURIComponent(selector)}`,
+    authorization: `Bearer ${field('token')}`,
+    accept: 'application/json'
+  })
+  req.pipe(fs.createWriteStream(out))
+  await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000))
+  req.close()
+  session.close()
+  process.exit(0)
 }
 const bytes = fs.readFileSync(file)
 const CHUNK = 16 * 1024 // an HTTP/2 DATA frame
