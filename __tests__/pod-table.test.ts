@@ -4,8 +4,10 @@
 // counts the verdict reads agree with going over every pod.
 import { describe, expect, test } from '@jest/globals'
 import { decide } from '../src/decide/verdict.js'
-import type { ContainerInfo, JobInfo, PodInfo, PodPhase, Snapshot } from '../src/model.js'
+import type { ContainerInfo, JobInfo, PodIndex, PodInfo, PodPhase, Snapshot } from '../src/model.js'
 import { ALL_PHASES, listIndex, PodTable, WATCHED } from '../src/pod-table.js'
+import type { KubeHttp } from '../src/kube/http.js'
+import { LogFollower } from '../src/observe/logs/follower.js'
 import { apply, initialState, snapshotOf, type ObserveEvent, type ObservedState } from '../src/observe/state.js'
 
 const T0 = '2026-12-01T10:00:00.000Z'
@@ -168,6 +170,7 @@ describe("decide reads the pods' counts and the few pods it names", () => {
       },
       podIndex: {
         size: index.size,
+        changedSince: (older) => index.changedSince(older),
         count: (c) => index.count(c),
         pick: (c, limit) => {
           const picked = index.pick(c, limit)
@@ -204,4 +207,85 @@ describe("decide reads the pods' counts and the few pods it names", () => {
       'pod build-42 stuck in ImagePullBackOff'
     )
   })
+})
+
+describe('what changed between two versions is found along the paths that differ', () => {
+  const uids = (pods: Iterable<PodInfo>) => [...pods].map((p) => p.uid)
+  test('one event on 10,000 pods: that pod alone', () => {
+    const before = PodTable.of(Array.from({ length: 10_000 }, (_, i) => pod(i)))
+    const after = before.set('pod-4321', pod(4321, 'Running'))
+    expect(uids(after.changedSince(before))).toEqual(['pod-4321'])
+    expect(uids(after.changedSince(after))).toEqual([])
+  })
+  test('across the growth of the table by a level, new pods and changed ones', () => {
+    for (const n of [31, 32, 1023, 1024]) {
+      const before = PodTable.of(Array.from({ length: n }, (_, i) => pod(i)))
+      const after = before
+        .set('pod-0', pod(0, 'Running'))
+        .set(`pod-${n}`, pod(n))
+        .set(`pod-${n + 1}`, pod(n + 1))
+      expect([n, uids(after.changedSince(before))]).toEqual([n, ['pod-0', `pod-${n}`, `pod-${n + 1}`]])
+    }
+  })
+  test('from none, or from a table it did not grow from (a new list): every pod', () => {
+    const t = PodTable.of([pod(0), pod(1)])
+    expect(uids(t.changedSince(undefined))).toEqual(['pod-0', 'pod-1'])
+    expect(uids(t.changedSince(PodTable.of([pod(0, 'Running')])))).toEqual(['pod-0', 'pod-1'])
+    expect(uids(t.changedSince(listIndex([pod(0)])))).toEqual(['pod-0', 'pod-1'])
+  })
+  test('after random events, the pods that differ from before, in order', () => {
+    const next = random(11)
+    let t = PodTable.of(Array.from({ length: 500 }, (_, i) => pod(i)))
+    for (let round = 0; round < 20; round++) {
+      const before = t
+      for (let k = 0; k < 30; k++) {
+        const i = Math.floor(next() * 700)
+        t = t.set(`pod-${i}`, pod(i, PHASES[Math.floor(next() * PHASES.length)]))
+      }
+      const expected = [...t.values()].filter((p) => before.get(p.uid) !== p).map((p) => p.uid)
+      expect(uids(t.changedSince(before))).toEqual(expected)
+    }
+  })
+})
+
+test('the log follower goes over the pods set since its last snapshot, not every pod', () => {
+  const follower = new LogFollower({
+    http: {} as KubeHttp,
+    namespace: 'ci',
+    maxStreams: 1,
+    write: () => undefined,
+    note: () => undefined,
+    tailLines: 10
+  })
+  let s = stateWith(10_000)
+  const realOf = new Map<PodIndex, PodIndex>()
+  const goneOver: number[] = []
+  const watched = (state: ObservedState): Snapshot => {
+    const real = snapshotOf(state, 'build')
+    const index = real.podIndex!
+    const wrapper: PodIndex = {
+      size: index.size,
+      count: (c) => index.count(c),
+      pick: (c, limit) => index.pick(c, limit),
+      changedSince: (older) => {
+        const pods = [...index.changedSince(older && (realOf.get(older) ?? older))]
+        goneOver.push(pods.length)
+        return pods
+      }
+    }
+    realOf.set(wrapper, index)
+    return {
+      ...real,
+      get pods(): PodInfo[] {
+        throw new Error('the follower read every pod')
+      },
+      podIndex: wrapper
+    }
+  }
+  follower.update(watched(s))
+  s = apply(s, podEvent(pod(7, 'Running')))
+  follower.update(watched(s))
+  follower.update(watched(s))
+  follower.close()
+  expect(goneOver).toEqual([10_000, 1, 0])
 })

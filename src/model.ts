@@ -176,6 +176,8 @@ export interface PodIndex {
   count(classes: number): number
   /** the first pods in any of these classes, in the order first seen */
   pick(classes: number, limit?: number): PodInfo[]
+  /** the pods set since an earlier version of these pods (every pod when it is none, or not one of its versions) */
+  changedSince(older: PodIndex | undefined): Iterable<PodInfo>
 }
 
 /** What observe hands over at one moment: every Job known, and whether the API server answered at all. */

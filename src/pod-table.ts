@@ -49,7 +49,7 @@ const bitsOf = podBits
 
 /** Pods given as a list (a snapshot built by hand) counted the same way, by going over them. */
 export function listIndex(pods: readonly PodInfo[]): PodIndex {
-  return {
+  const index: PodIndex = {
     size: pods.length,
     count: (classes) => pods.reduce((n, p) => (bitsOf(p) & classes ? n + 1 : n), 0),
     pick: (classes, limit = Infinity) => {
@@ -59,8 +59,10 @@ export function listIndex(pods: readonly PodInfo[]): PodIndex {
         if (bitsOf(p) & classes) out.push(p)
       }
       return out
-    }
+    },
+    changedSince: (older) => (older === index ? [] : pods)
   }
+  return index
 }
 
 const SHIFT = 5
@@ -174,6 +176,34 @@ export class PodTable implements ReadonlyMap<string, PodInfo>, PodIndex {
     }
     if (limit > 0 && any(this.root.counts, classes)) walk(this.root, this.shift)
     return out
+  }
+
+  /**
+   * The pods set since older, when this table grew from it: only the paths
+   * that differ are read (a pod that is the same object in the same place is
+   * the same pod, unchanged). Every pod when older is none, or another table.
+   */
+  *changedSince(older: PodIndex | undefined): Generator<PodInfo> {
+    if (older === this) return
+    if (!(older instanceof PodTable) || older.shift > this.shift) {
+      yield* this.values()
+      return
+    }
+    // The table grew a level at a time, each new root holding the last one first.
+    let old = older.root
+    for (let shift = older.shift; shift < this.shift; shift += SHIFT) old = { counts: old.counts, children: [old] }
+    function* walk(node: Node, before: Node | undefined, shift: number): Generator<PodInfo> {
+      if (node === before) return
+      for (let i = 0; i < node.children.length; i++) {
+        const child = node.children[i]
+        if (!child) continue
+        const was = before?.children[i]
+        if (shift === 0) {
+          if (child !== was) yield child as PodInfo
+        } else yield* walk(child as Node, was as Node | undefined, shift - SHIFT)
+      }
+    }
+    yield* walk(this.root, old, this.shift)
   }
 
   *values(): MapIterator<PodInfo> {
