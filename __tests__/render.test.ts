@@ -348,10 +348,11 @@ describe('podReason (through podInfo on API objects)', () => {
       init: false,
       state: 'waiting',
       reason: 'CrashLoopBackOff',
-      lastExitCode: 1,
-      lastReason: 'Error',
       lastFinishedAt: '2024-05-01T10:03:00Z'
     })
+    // What no rule or report reads is not kept: the last instance's exit code and reason.
+    expect(p.containers[0]).not.toHaveProperty('lastExitCode')
+    expect(p.containers[0]).not.toHaveProperty('lastReason')
     expect(podInfo(noStatus).phase).toBe('Pending')
   })
 
