@@ -19,6 +19,7 @@ export interface ContainerInfo {
   startedAt?: string
   finishedAt?: string
   /** The previous instance, for crash loops. */
+  lastExitCode?: number
   lastStartedAt?: string
   lastFinishedAt?: string
   /**

@@ -87,13 +87,14 @@ export function jobInfo(job: V1Job): JobInfo {
 function containerInfo(c: V1ContainerStatus, init: boolean, sidecar: boolean): ContainerInfo {
   const st = c.state ?? {}
   const last = c.lastState?.terminated
-  // Of the last instance only its times: the crash loop's clock and the timeline read them.
+  // Of the last instance its times (the crash loop's clock, the timeline) and its exit code (output exit-code).
   const base = {
     name: intern(c.name),
     init,
     ...(sidecar ? { sidecar } : {}),
     image: intern(c.image),
     restartCount: c.restartCount ?? 0,
+    lastExitCode: last?.exitCode,
     lastStartedAt: iso(last?.startedAt),
     lastFinishedAt: iso(last?.finishedAt)
   }
