@@ -200,8 +200,6 @@ function container(h: Hostile, timed: boolean, fate: number): ContainerInfo {
         reason: 'CrashLoopBackOff',
         message: h.text(),
         restartCount: 4,
-        lastExitCode: 1,
-        lastReason: h.text(),
         lastStartedAt: time(10),
         lastFinishedAt: time(12)
       }

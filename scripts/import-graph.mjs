@@ -1,6 +1,6 @@
 // Prints which stage of src/ imports which (npm run -s import-graph): the
 // pipeline inputs → credentials → create → observe → decide → diagnose → report →
-// cleanup → engine, with the shared modules (model, duration, text, kube)
+// cleanup → engine, with the shared modules (model, pod-table, duration, text, kube)
 // below, and the engine's faces (src/github/, src/cli/) and the action's
 // entry point (index) above;
 // then every @actions/* package and who imports it. It fails when a stage
@@ -50,6 +50,7 @@ const order = [
   'credentials',
   'inputs',
   'kube',
+  'pod-table',
   'text',
   'model',
   'duration'

@@ -20,7 +20,6 @@ export interface ContainerInfo {
   finishedAt?: string
   /** The previous instance, for crash loops. */
   lastExitCode?: number
-  lastReason?: string
   lastStartedAt?: string
   lastFinishedAt?: string
   /**
@@ -40,6 +39,31 @@ export interface AutoscalerWord {
   /** when it said it last (the Event's lastTimestamp), by the API server's clock */
   at?: string
 }
+
+/**
+ * Waiting reasons the Job controller never counts as failures, each of which
+ * the kubelet retries, so each may still resolve; they are stuck only after a
+ * grace timed from when the container entered the reason (waitingSince):
+ * - ErrImagePull / ImagePullBackOff: a failed pull, then the back-off before
+ *   the next (10 s doubling to 5 min); a registry hiccup or a tag pushed a
+ *   moment later resolves, a missing image never does. One clock for both.
+ * - InvalidImageName: the reference cannot be parsed; every retry fails until
+ *   someone edits the pod's image.
+ * - CreateContainerConfigError: a ConfigMap, Secret or key the container
+ *   needs is missing; retried on every pod sync, it resolves once applied.
+ * - CreateContainerError: the runtime could not create the container; retried
+ *   on every sync, it resolves when the cause was passing.
+ * - CrashLoopBackOff: it ran and exited; restarted after a back-off (10 s
+ *   doubling to 5 min), timed from its last exit.
+ */
+export const STUCK_REASONS: ReadonlySet<string> = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'CrashLoopBackOff'
+])
 
 /** Autoscalers' Event reasons on a pod (cluster-autoscaler; Karpenter's Nominated): capacity is being added for it. */
 export const SCALING_UP_REASONS: readonly string[] = ['TriggeredScaleUp', 'Nominated']
@@ -133,12 +157,28 @@ export interface Snapshot {
   /** false until the pods of the current Job were listed once (a Job is decided on with its pods) */
   podsListed?: boolean
   pods: PodInfo[]
+  /** The same pods as the reducer keeps them, counted by class (src/pod-table.ts); absent: decide counts pods itself. */
+  podIndex?: PodIndex
   /**
    * Autoscalers' events, read while pods are Unschedulable: undefined when
    * they are not read (no permission); else when the last read began, by the
    * API server's clock (none yet: readAt undefined).
    */
   autoscalerEvents?: { readAt?: string }
+}
+
+/**
+ * A Job's pods counted by class (bits of src/pod-table.ts: phase, terminating,
+ * whether a timed rule may apply), so that a rule reads counts and the few pods
+ * it names, not every pod, on every snapshot.
+ */
+export interface PodIndex {
+  readonly size: number
+  count(classes: number): number
+  /** the first pods in any of these classes, in the order first seen */
+  pick(classes: number, limit?: number): PodInfo[]
+  /** the pods set since an earlier version of these pods (every pod when it is none, or not one of its versions) */
+  changedSince(older: PodIndex | undefined): Iterable<PodInfo>
 }
 
 /** What observe hands over at one moment: every Job known, and whether the API server answered at all. */

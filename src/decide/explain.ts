@@ -2,32 +2,9 @@
 // shows it, whether it is stuck, and the cause that explains its trouble.
 // Causes are grouped because the UI shows ten error annotations per step, so
 // one annotation speaks for every pod of a cause.
-import { NOT_SCALING_REASONS, SCALING_UP_REASONS, type AutoscalerWord, type ContainerInfo, type PodInfo } from '../model.js'
+import { NOT_SCALING_REASONS, SCALING_UP_REASONS, STUCK_REASONS, type AutoscalerWord, type ContainerInfo, type PodInfo } from '../model.js'
 
-/**
- * Waiting reasons the Job controller never counts as failures, each of which
- * the kubelet retries, so each may still resolve; they are stuck only after a
- * grace timed from when the container entered the reason (waitingSince):
- * - ErrImagePull / ImagePullBackOff: a failed pull, then the back-off before
- *   the next (10 s doubling to 5 min); a registry hiccup or a tag pushed a
- *   moment later resolves, a missing image never does. One clock for both.
- * - InvalidImageName: the reference cannot be parsed; every retry fails until
- *   someone edits the pod's image.
- * - CreateContainerConfigError: a ConfigMap, Secret or key the container
- *   needs is missing; retried on every pod sync, it resolves once applied.
- * - CreateContainerError: the runtime could not create the container; retried
- *   on every sync, it resolves when the cause was passing.
- * - CrashLoopBackOff: it ran and exited; restarted after a back-off (10 s
- *   doubling to 5 min), timed from its last exit.
- */
-export const STUCK_REASONS = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'InvalidImageName',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'CrashLoopBackOff'
-])
+export { STUCK_REASONS }
 
 /** Being deleted, or gone, before it finished: it will not reach a phase. */
 export function terminating(p: PodInfo): boolean {

@@ -15,8 +15,10 @@ import {
   type Snapshot,
   type Target,
   type WaitPhase,
-  type Match
+  type Match,
+  type PodIndex
 } from '../model.js'
+import { ALL_PHASES, CLASS_PODS, listIndex, WATCHED } from '../pod-table.js'
 import {
   autoscalerSaid,
   autoscalerText,
@@ -98,15 +100,46 @@ export function defaultExpectedCount(job: JobInfo, phase: WaitPhase): number {
   }
 }
 
-function describe(pods: PodInfo[], max = 3): string | undefined {
-  if (pods.length === 0) return undefined
+function describe(pods: PodInfo[], max = 3, total = pods.length): string | undefined {
+  if (total === 0) return undefined
   const shown = pods.slice(0, max).map((p) => {
     const r = podStatus(p)
     return `${p.name} ${p.phase}${r ? ` (${r})` : ''}`
   })
-  if (pods.length > max) shown.push(`${pods.length - max} more`)
+  if (total > max) shown.push(`${total - max} more`)
   return shown.join(', ')
 }
+
+/** The pods of these classes, described: only the few named are read. */
+const describeIn = (pods: PodIndex, classes: number, max = 3) => describe(pods.pick(classes, max), max, pods.count(classes))
+
+/** The phase classes (src/pod-table.ts) whose pods the rule accepts: the rule taken once per class, not once per pod. */
+function classesWhere(rule: (p: PodInfo) => boolean): number {
+  let classes = 0
+  for (const c of CLASS_PODS) if (rule({ name: '', uid: '', ready: false, restarts: 0, containers: [], ...c.pod })) classes |= c.bit
+  return classes
+}
+
+const reachedClasses = new Map<string, number>()
+/** The classes of the pods that count toward a phase: taken once per target, not on every snapshot. */
+function classesReaching(phase: WaitPhase, match: Match): number {
+  const key = `${phase}/${match}`
+  let classes = reachedClasses.get(key)
+  if (classes === undefined) reachedClasses.set(key, (classes = classesWhere((p) => reached(p, phase, match))))
+  return classes
+}
+
+const indexes = new WeakMap<Snapshot, PodIndex>()
+/** The reducer's counts of the snapshot's pods; a snapshot made by hand is counted once. */
+function podsOf(s: Snapshot): PodIndex {
+  if (s.podIndex) return s.podIndex
+  let index = indexes.get(s)
+  if (!index) indexes.set(s, (index = listIndex(s.pods)))
+  return index
+}
+
+const FAILED = classesWhere((p) => p.phase === 'Failed')
+const SUCCEEDED = classesWhere((p) => p.phase === 'Succeeded')
 
 const jobRef = (s: Snapshot) => `job ${s.namespace}/${s.name}`
 
@@ -118,7 +151,7 @@ function failedByJob(s: Snapshot, end: JobEnd, base: Pick<Verdict, 'count' | 'ex
   return {
     state: 'failed',
     summary: `${jobRef(s)} failed${why ? `: ${why}` : ''}`,
-    detail: describe(s.pods.filter((p) => p.phase === 'Failed')),
+    detail: describeIn(podsOf(s), FAILED),
     decidedBy: end.from,
     ...base
   }
@@ -129,7 +162,7 @@ function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict
   const graceOf = (st: Stuck) =>
     st.grace === 'unschedulable' ? (rules.unschedulableGraceMs ?? rules.podErrorGraceMs) : rules.podErrorGraceMs
   const stuck: { pod: PodInfo; st: Stuck; forMs: number }[] = []
-  for (const pod of s.pods) {
+  for (const pod of podsOf(s).pick(WATCHED)) {
     const st = stuckSince(pod)
     if (!st) continue
     const grace = graceOf(st)
@@ -161,7 +194,7 @@ function stuckVerdict(s: Snapshot, rules: Rules, now: number, base: Pick<Verdict
 function scaling(s: Snapshot): string | undefined {
   let first: ReturnType<typeof scalingUp>
   let n = 0
-  for (const p of s.pods) {
+  for (const p of podsOf(s).pick(WATCHED)) {
     const w = scalingUp(p)
     if (!w || p.deleted) continue
     first ??= w
@@ -183,7 +216,7 @@ function hindrances(s: Snapshot, now: number): string[] {
   if (job?.managedBy && job.managedBy !== JOB_CONTROLLER) {
     out.push(`${jobRef(s)} is managed by ${job.managedBy}, not the Job controller: its pods may run in another cluster`)
   }
-  for (const p of s.pods) {
+  for (const p of podsOf(s).pick(WATCHED)) {
     const held = heldBySidecar(p)
     if (!held || now - Date.parse(held.since) < SIDECAR_GRACE_MS) continue
     out.push(
@@ -231,18 +264,19 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgemen
     }
     const stuck = stuckVerdict(s, rules, now, base)
     if (stuck) return stuck
-    const pending = s.pods.filter((p) => p.phase !== 'Succeeded' && !reached(p, 'Running', 'at-least'))
+    const pending = ALL_PHASES & ~classesReaching('Running', 'at-least') & ~SUCCEEDED
     return {
       state: 'waiting',
       summary: `${jobRef(s)} not ${c} yet${suspended ? ' (suspended)' : ''}: ${conditionProgress(job)}`,
-      detail: describe(pending),
+      detail: describeIn(podsOf(s), pending),
       ...base
     }
   }
 
   const expected = target.expectedCount ?? defaultExpectedCount(job, target.phase)
-  const inPhase = s.pods.filter((p) => reached(p, target.phase, target.match))
-  let count = inPhase.length
+  const inPhase = classesReaching(target.phase, target.match)
+  const missing = ALL_PHASES & ~inPhase
+  let count = podsOf(s).count(inPhase)
   if (target.match === 'at-least') {
     // Pods may already be gone (TTL, pod GC): the Job's counters remember them.
     count = Math.max(count, target.phase === 'Failed' ? job.failed : job.succeeded)
@@ -260,18 +294,17 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgemen
     return {
       state: 'failed',
       summary: `${jobRef(s)} ${end.state === 'complete' ? 'completed' : 'failed'} with ${what}`,
-      detail: describe(s.pods.filter((p) => !reached(p, target.phase, target.match))),
+      detail: describeIn(podsOf(s), missing),
       decidedBy: end.from,
       ...base
     }
   }
   const stuck = stuckVerdict(s, rules, now, base)
   if (stuck) return stuck
-  const missing = s.pods.filter((p) => !reached(p, target.phase, target.match))
   return {
     state: 'waiting',
     summary: `${what}${suspended ? ` (${jobRef(s)} is suspended)` : ''}`,
-    detail: describe(missing),
+    detail: describeIn(podsOf(s), missing),
     ...base
   }
 }

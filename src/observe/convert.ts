@@ -5,8 +5,26 @@
 import type { V1Job, V1Pod, V1ContainerStatus, V1LabelSelector } from '@kubernetes/client-node'
 import type { ContainerInfo, JobInfo, PodInfo, PodPhase } from '../model.js'
 
+/**
+ * Strings that many pods share (node, image, owner, reasons, the scheduler's
+ * message, timestamps to the second) are kept once, not once per pod: each
+ * event's JSON.parse makes fresh copies. Bounded, so that strings that differ
+ * every time, or long ones, cannot make it large.
+ */
+const pool = new Map<string, string>()
+const POOL_MAX = 4096
+const INTERN_MAX_LENGTH = 512
+function intern<T extends string | undefined>(s: T): T {
+  if (s === undefined || s === null || s.length > INTERN_MAX_LENGTH) return s
+  const known = pool.get(s)
+  if (known !== undefined) return known as T
+  if (pool.size >= POOL_MAX) pool.clear()
+  pool.set(s, s)
+  return s
+}
+
 const iso = (d: Date | string | undefined): string | undefined =>
-  d === undefined || d === null ? undefined : d instanceof Date ? d.toISOString() : String(d)
+  d === undefined || d === null ? undefined : intern(d instanceof Date ? d.toISOString() : String(d))
 
 export function selectorString(sel: V1LabelSelector | undefined): string | undefined {
   if (!sel) return undefined
@@ -69,14 +87,14 @@ export function jobInfo(job: V1Job): JobInfo {
 function containerInfo(c: V1ContainerStatus, init: boolean, sidecar: boolean): ContainerInfo {
   const st = c.state ?? {}
   const last = c.lastState?.terminated
+  // Of the last instance its times (the crash loop's clock, the timeline) and its exit code (output exit-code).
   const base = {
-    name: c.name,
+    name: intern(c.name),
     init,
     ...(sidecar ? { sidecar } : {}),
-    image: c.image,
+    image: intern(c.image),
     restartCount: c.restartCount ?? 0,
     lastExitCode: last?.exitCode,
-    lastReason: last?.reason,
     lastStartedAt: iso(last?.startedAt),
     lastFinishedAt: iso(last?.finishedAt)
   }
@@ -84,15 +102,15 @@ function containerInfo(c: V1ContainerStatus, init: boolean, sidecar: boolean): C
     return {
       ...base,
       state: 'terminated',
-      reason: st.terminated.reason,
-      message: st.terminated.message,
+      reason: intern(st.terminated.reason),
+      message: intern(st.terminated.message),
       exitCode: st.terminated.exitCode,
       startedAt: iso(st.terminated.startedAt),
       finishedAt: iso(st.terminated.finishedAt)
     }
   }
   if (st.running) return { ...base, state: 'running', startedAt: iso(st.running.startedAt) }
-  if (st.waiting) return { ...base, state: 'waiting', reason: st.waiting.reason, message: st.waiting.message }
+  if (st.waiting) return { ...base, state: 'waiting', reason: intern(st.waiting.reason), message: intern(st.waiting.message) }
   return { ...base, state: 'unknown' }
 }
 
@@ -117,20 +135,24 @@ export function podInfo(pod: V1Pod): PodInfo {
   return {
     name: m.name ?? '',
     uid: m.uid ?? '',
-    phase: (s.phase as PodPhase | undefined) ?? 'Pending',
-    node: pod.spec?.nodeName,
+    phase: intern(s.phase as PodPhase | undefined) ?? 'Pending',
+    node: intern(pod.spec?.nodeName),
     creationTimestamp: iso(m.creationTimestamp),
     startTime: iso(s.startTime),
     deletionTimestamp: iso(m.deletionTimestamp),
-    ownerUid: owner?.uid,
+    ownerUid: intern(owner?.uid),
     completionIndex: completionIndex(m.annotations?.['batch.kubernetes.io/job-completion-index']),
     ready: ready?.status === 'True',
     restarts: containers.reduce((n, c) => n + c.restartCount, 0),
-    podReason: s.reason,
-    podMessage: s.message,
+    podReason: intern(s.reason),
+    podMessage: intern(s.message),
     unschedulable:
       scheduled?.status === 'False'
-        ? { reason: scheduled.reason ?? 'Unschedulable', message: scheduled.message, since: iso(scheduled.lastTransitionTime) }
+        ? {
+            reason: intern(scheduled.reason) ?? 'Unschedulable',
+            message: intern(scheduled.message),
+            since: iso(scheduled.lastTransitionTime)
+          }
         : undefined,
     containers
   }

@@ -4,6 +4,7 @@
 // taken again. The caller's loop ends it (break, or the signal): every
 // source, request and timer stops with it.
 import type { JobInfo, Observed } from '../model.js'
+import { WATCHED } from '../pod-table.js'
 import { readAutoscalerEvents } from './autoscaler-events.js'
 import { Sources, type SourceOptions, type SourceStatus } from './sources.js'
 import { applyAll, initialState, observed, type ObserveEvent, type ObservedState } from './state.js'
@@ -46,11 +47,12 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
     notify()
   })
 
-  // Autoscalers' events: read only while some pod is Unschedulable, looked for at most once a tick.
+  // Autoscalers' events: read only while some pod is Unschedulable, looked for at most once a tick,
+  // among the pods a timed rule may apply to (the table keeps them apart).
   const unschedulable = (): Map<string, string> => {
     const pods = new Map<string, string>()
     for (const e of state.jobs.values())
-      for (const p of e.pods.values()) if (p.unschedulable && !p.deleted && p.ownerUid) pods.set(p.uid, p.ownerUid)
+      for (const p of e.pods.pick(WATCHED)) if (p.unschedulable && !p.deleted && p.ownerUid) pods.set(p.uid, p.ownerUid)
     return pods
   }
   const scaling = new AbortController()

@@ -14,6 +14,7 @@ import {
   type PodInfo,
   type Snapshot
 } from '../model.js'
+import { PodTable } from '../pod-table.js'
 
 export type WatchKind = 'ADDED' | 'MODIFIED' | 'DELETED'
 
@@ -44,7 +45,8 @@ export interface JobEntry {
   readonly inferred?: InferredEnd
   /** uid of the Job whose pods were listed at least once */
   readonly podsListedFor?: string
-  readonly pods: ReadonlyMap<string, PodInfo>
+  /** by uid, in the order first seen; a new version per change shares the rest (one event costs the same at any size) */
+  readonly pods: PodTable
 }
 
 export interface ObservedState {
@@ -64,7 +66,7 @@ export interface ObservedState {
   readonly autoscalerEvents?: { readAt?: string }
 }
 
-const EMPTY: JobEntry = { jobDeleted: false, pods: new Map() }
+const EMPTY: JobEntry = { jobDeleted: false, pods: PodTable.EMPTY }
 
 /**
  * The Jobs waited for by name are there from the start, not found yet; a
@@ -118,8 +120,9 @@ export function apply(state: ObservedState, event: ObserveEvent): ObservedState 
 type MutableEntry = { -readonly [K in keyof JobEntry]: JobEntry[K] }
 
 /**
- * Events that arrived together, in order. Maps are copied once per batch, not
- * once per event: a watch of 5,000 pods delivers them in bursts.
+ * Events that arrived together, in order. The Jobs' map is copied once per
+ * batch (it holds a few Jobs); a pod event touches its own pod's path in the
+ * Job's PodTable, whatever the number of pods.
  */
 export function applyAll(state: ObservedState, events: readonly ObserveEvent[]): ObservedState {
   if (events.length === 0) return state
@@ -136,9 +139,8 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
     }
     return parked
   }
-  // The entries and pod maps this batch made (and so may change); any other is copied first.
+  // The entries this batch made (and so may change); any other is copied first.
   const ownEntries = new Set<MutableEntry>()
-  const ownPods = new Set<Map<string, PodInfo>>()
   const entry = (name: string): MutableEntry => {
     const e = jobs.get(name) ?? EMPTY
     if (ownEntries.has(e as MutableEntry)) return e as MutableEntry
@@ -146,13 +148,6 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
     ownEntries.add(copy)
     jobs.set(name, copy)
     return copy
-  }
-  const podsOf = (e: MutableEntry): Map<string, PodInfo> => {
-    if (!ownPods.has(e.pods as Map<string, PodInfo>)) {
-      e.pods = new Map(e.pods)
-      ownPods.add(e.pods as Map<string, PodInfo>)
-    }
-    return e.pods as Map<string, PodInfo>
   }
   const byUid = (uid: string | undefined): string | undefined => {
     if (!uid) return undefined
@@ -165,17 +160,15 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
     if (e.job && e.job.uid !== job.uid) {
       e.inferred = undefined
       e.podsListedFor = undefined
-      e.pods = new Map()
-      ownPods.add(e.pods as Map<string, PodInfo>)
+      e.pods = PodTable.EMPTY
     }
     e.job = job
     e.jobDeleted = deleted
     // Its pods may have come before it, through the pod watch on every Job's pods.
     if (e.podsListedFor !== job.uid && podsSynced) {
-      const pods = podsOf(e)
       for (const [uid, p] of parked) {
         if (p.ownerUid !== job.uid) continue
-        pods.set(uid, p)
+        e.pods = e.pods.set(uid, p)
         park().delete(uid)
       }
       e.podsListedFor = job.uid
@@ -216,8 +209,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           for (const [uid, e] of known) {
             const next = byOwner.get(uid) ?? new Map<string, PodInfo>()
             for (const [puid, p] of e.pods) if (!next.has(puid)) next.set(puid, p.deleted ? p : { ...p, deleted: true })
-            e.pods = next
-            ownPods.add(next)
+            e.pods = PodTable.of(next.values())
             e.podsListedFor = uid
           }
           parked = rest
@@ -241,8 +233,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           for (const p of byJob.get(name) ?? []) next.set(p.uid, carried(e.pods.get(p.uid), p, ev.observedAt))
           // Pods that are gone keep their last state, marked deleted: the same rule as a DELETED event.
           for (const [puid, p] of e.pods) if (!next.has(puid)) next.set(puid, p.deleted ? p : { ...p, deleted: true })
-          e.pods = next
-          ownPods.add(next)
+          e.pods = PodTable.of(next.values())
           e.podsListedFor = uid
         }
         break
@@ -258,9 +249,9 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           }
           break
         }
-        const pods = podsOf(entry(name))
-        const pod = carried(pods.get(ev.pod.uid), ev.pod, ev.observedAt)
-        pods.set(ev.pod.uid, ev.kind === 'DELETED' ? { ...pod, deleted: true } : pod)
+        const e = entry(name)
+        const pod = carried(e.pods.get(ev.pod.uid), ev.pod, ev.observedAt)
+        e.pods = e.pods.set(ev.pod.uid, ev.kind === 'DELETED' ? { ...pod, deleted: true } : pod)
         break
       }
       case 'autoscaler-unreadable':
@@ -274,7 +265,8 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
           const name = nameOf.get(jobUid)
           const p = name ? jobs.get(name)!.pods.get(podUid) : undefined
           if (!p?.unschedulable || p.deleted || !newer(word, p.autoscaler)) continue
-          podsOf(entry(name!)).set(podUid, { ...p, autoscaler: word })
+          const e = entry(name!)
+          e.pods = e.pods.set(podUid, { ...p, autoscaler: word })
         }
         break
       }
@@ -288,10 +280,14 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
   return { namespace: state.namespace, synced, jobs, parked, podsSynced, ...(autoscalerEvents ? { autoscalerEvents } : {}) }
 }
 
-/** One Job as the verdict and the report read it. */
+/**
+ * One Job as the verdict and the report read it. The verdict reads the pods'
+ * counts (podIndex); the list of pods is made only when read (the report).
+ */
 export function snapshotOf(s: ObservedState, name: string): Snapshot {
   const e = s.jobs.get(name) ?? EMPTY
-  return {
+  let pods: PodInfo[] | undefined
+  const snapshot: Snapshot = {
     namespace: s.namespace,
     name,
     job: e.job,
@@ -299,9 +295,14 @@ export function snapshotOf(s: ObservedState, name: string): Snapshot {
     synced: s.synced,
     ...(e.inferred ? { inferred: e.inferred } : {}),
     podsListed: e.job !== undefined && e.podsListedFor === e.job.uid,
-    pods: [...e.pods.values()],
+    get pods() {
+      return (pods ??= [...e.pods.values()])
+    },
     ...(s.autoscalerEvents ? { autoscalerEvents: s.autoscalerEvents } : {})
   }
+  // Not enumerable: a snapshot reads as before (tests, JSON), and a copy made by spreading counts its own pods.
+  Object.defineProperty(snapshot, 'podIndex', { value: e.pods, enumerable: false })
+  return snapshot
 }
 
 /** Every Job known, in order, as the verdict reads them. */

@@ -26,7 +26,7 @@
 import type { KubeError } from '../../kube/errors.js'
 import { httpError, networkError } from '../../kube/errors.js'
 import type { KubeHttp } from '../../kube/http.js'
-import type { ContainerInfo, PodInfo, Snapshot } from '../../model.js'
+import type { ContainerInfo, PodIndex, PodInfo, Snapshot } from '../../model.js'
 import { LineSplitter, LogResume } from './resume.js'
 
 /** Reads in full of containers that ended while waiting for a stream. */
@@ -211,6 +211,8 @@ export class LogFollower {
   readonly #said = new Set<string>()
   /** what the report should know: a missing right, refused credentials, an unreachable kubelet */
   readonly notes: string[] = []
+  /** by Job name, the pods last gone over */
+  readonly #seen = new Map<string, PodIndex>()
   #denied = false
   #ending = false
   #closed = false
@@ -220,10 +222,16 @@ export class LogFollower {
     this.#streams = new Slots(o.maxStreams)
   }
 
-  /** A new snapshot: start workers for containers that started, wake the others. */
+  /**
+   * A new snapshot: start workers for containers that started, wake the
+   * others. Only the pods set since the last snapshot of that Job are gone
+   * over (the others said nothing new), not every pod of a large Job each time.
+   */
   update(s: Snapshot): void {
     if (this.#closed || this.#ending) return
-    for (const pod of s.pods) this.#updatePod(pod)
+    const pods = s.podIndex
+    for (const pod of pods ? pods.changedSince(this.#seen.get(s.name)) : s.pods) this.#updatePod(pod)
+    if (pods) this.#seen.set(s.name, pods)
   }
 
   #updatePod(pod: PodInfo): void {
