@@ -39,6 +39,7 @@ const TIMING: Timing = {
   heartbeatMs: 60_000,
   diagnosisMs: 1_000,
   autoscalerEventsMs: 1_000,
+  workloadsMs: 1_000,
   logDrainMs: 2_000
 }
 const FIRST_BACKOFF_MS = 800

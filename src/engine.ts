@@ -41,6 +41,8 @@ export interface Timing {
   logDrainMs: number
   /** while pods are Unschedulable: autoscalers' events read at most this often (and a few times within unschedulable-grace) */
   autoscalerEventsMs: number
+  /** while a Job is suspended: Kueue's Workloads read at most this often */
+  workloadsMs: number
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -53,7 +55,8 @@ export const DEFAULT_TIMING: Timing = {
   diagnosisMs: 10_000,
   refreshMs: 3_000,
   logDrainMs: 2_000,
-  autoscalerEventsMs: 15_000
+  autoscalerEventsMs: 15_000,
+  workloadsMs: 15_000
 }
 
 /**
@@ -270,6 +273,7 @@ async function waitForVerdict(
         settings.unschedulableGraceMs > 0
           ? Math.min(timing.autoscalerEventsMs, Math.max(1_000, settings.unschedulableGraceMs / 4))
           : timing.autoscalerEventsMs,
+      workloadsMs: timing.workloadsMs,
       onNote: (level, message) => (level === 'info' ? io.untrusted(message) : level === 'warning' ? io.warning(message) : io.debug(message))
     },
     AbortSignal.any([timedOut.signal, cancelled, start.expired])

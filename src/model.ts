@@ -122,6 +122,8 @@ export interface JobInfo {
   completionMode?: string
   backoffLimit?: number
   suspend: boolean
+  /** label kueue.x-k8s.io/queue-name: the Kueue LocalQueue the Job is submitted to */
+  queueName?: string
   managedBy?: string
   /** spec.selector as a label selector string; the pods that belong to the Job */
   selector?: string
@@ -133,6 +135,17 @@ export interface JobInfo {
   startTime?: string
   completionTime?: string
   /** as the API server wrote them; never an inferred one */
+  conditions: JobCondition[]
+}
+
+/** Kueue's Workload for a suspended Job (kueue.x-k8s.io/v1beta1, owned by the Job): its admission state. */
+export interface KueueWorkload {
+  name: string
+  /** spec.queueName: the LocalQueue */
+  queueName?: string
+  /** status.admission.clusterQueue: set once quota is reserved */
+  clusterQueue?: string
+  /** status.conditions: QuotaReserved, Admitted, Evicted, Finished, ... */
   conditions: JobCondition[]
 }
 
@@ -165,6 +178,8 @@ export interface Snapshot {
    * API server's clock (none yet: readAt undefined).
    */
   autoscalerEvents?: { readAt?: string }
+  /** while the Job is suspended: its Kueue Workload, when one was read */
+  workload?: KueueWorkload
 }
 
 /**

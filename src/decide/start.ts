@@ -3,10 +3,37 @@
 // started, else the reason, which doubles as the message (as the e2e
 // framework's JobState does).
 import { podStatus } from './explain.js'
-import { jobEnd, type PodInfo, type Snapshot } from '../model.js'
+import { jobEnd, type KueueWorkload, type PodInfo, type Snapshot } from '../model.js'
+import { oneLine } from '../text/gate.js'
 
 const STARTED = new Set(['Running', 'Succeeded', 'Failed'])
 const MAX_SHOWN = 3
+/** The Workload conditions that say where admission stands, the most telling first. */
+const ADMISSION = ['Evicted', 'Admitted', 'QuotaReserved']
+
+/** Where Kueue's admission of the Workload stands: the most telling of its conditions, in Kueue's words. */
+function admissionState(w: KueueWorkload): string {
+  const c =
+    w.conditions.find((x) => x.type === 'Evicted' && x.status === 'True') ??
+    w.conditions.find((x) => x.type === 'Admitted' && x.status === 'True') ??
+    w.conditions.find((x) => ADMISSION.includes(x.type))
+  const cq = w.clusterQueue ? `, ClusterQueue ${oneLine(w.clusterQueue, 253)}` : ''
+  if (!c) return `Kueue: workload ${oneLine(w.name, 253)} not considered for admission yet${cq}`
+  const reason = c.reason ? ` (${oneLine(c.reason, 128)})` : ''
+  return `Kueue: ${c.type} ${c.status}${reason}${c.message ? `: ${oneLine(c.message, 500)}` : ''}${cq}`
+}
+
+/**
+ * What holds a suspended Job in Kueue: "queued in LocalQueue team-a (Kueue:
+ * QuotaReserved False (Pending): ...)"; undefined when it is in no queue
+ * known (no queue-name label, no Workload read).
+ */
+export function queuedIn(s: Snapshot): string | undefined {
+  const queue = s.job?.queueName ?? s.workload?.queueName
+  if (!queue && !s.workload) return undefined
+  const where = queue ? `queued in LocalQueue ${oneLine(queue, 253)}` : 'queued in Kueue'
+  return s.workload ? `${where} (${admissionState(s.workload)})` : where
+}
 
 /** How a pending pod is held: the scheduler's and the autoscaler's words, a waiting reason (pulling an image), or just Pending. */
 function heldPod(p: PodInfo): string {
@@ -30,8 +57,11 @@ export function startHeldBy(s: Snapshot): string | undefined {
   const job = s.job
   if (!job) return `job ${s.name} does not exist yet`
   if (jobEnd(job, s.inferred)) return undefined
-  if (job.suspend)
+  if (job.suspend) {
+    const queued = queuedIn(s)
+    if (queued) return `job ${s.name} is suspended: ${queued}`
     return `job ${s.name} is suspended (spec.suspend: true; a queue such as Kueue starts it by setting it to false when it admits it)`
+  }
   const parallelism = job.parallelism ?? 1
   const toGo = (job.completions ?? parallelism) - job.succeeded
   const needed = Math.max(1, Math.min(parallelism, toGo))

@@ -19,6 +19,7 @@ import {
   type PodIndex
 } from '../model.js'
 import { ALL_PHASES, CLASS_PODS, listIndex, WATCHED } from '../pod-table.js'
+import { queuedIn } from './start.js'
 import {
   autoscalerSaid,
   autoscalerText,
@@ -267,7 +268,7 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgemen
     const pending = ALL_PHASES & ~classesReaching('Running', 'at-least') & ~SUCCEEDED
     return {
       state: 'waiting',
-      summary: `${jobRef(s)} not ${c} yet${suspended ? ' (suspended)' : ''}: ${conditionProgress(job)}`,
+      summary: `${jobRef(s)} not ${c} yet${suspended ? ` (suspended${queuedIn(s) ? `: ${queuedIn(s)}` : ''})` : ''}: ${conditionProgress(job)}`,
       detail: describeIn(podsOf(s), pending),
       ...base
     }
@@ -303,7 +304,7 @@ function judge(s: Snapshot, target: Target, rules: Rules, now: number): Judgemen
   if (stuck) return stuck
   return {
     state: 'waiting',
-    summary: `${what}${suspended ? ` (${jobRef(s)} is suspended)` : ''}`,
+    summary: `${what}${suspended ? ` (${jobRef(s)} is suspended${queuedIn(s) ? `: ${queuedIn(s)}` : ''})` : ''}`,
     detail: describeIn(podsOf(s), missing),
     ...base
   }

@@ -63,6 +63,7 @@ export function jobInfo(job: V1Job): JobInfo {
     completionMode: job.spec?.completionMode,
     backoffLimit: job.spec?.backoffLimit,
     suspend: job.spec?.suspend === true,
+    queueName: m.labels?.['kueue.x-k8s.io/queue-name'] || undefined,
     managedBy: job.spec?.managedBy,
     selector: selectorString(job.spec?.selector),
     active: s.active ?? 0,

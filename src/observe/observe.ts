@@ -6,6 +6,7 @@
 import type { JobInfo, Observed } from '../model.js'
 import { WATCHED } from '../pod-table.js'
 import { readAutoscalerEvents } from './autoscaler-events.js'
+import { readKueueWorkloads } from './kueue-workloads.js'
 import { Sources, type SourceOptions, type SourceStatus } from './sources.js'
 import { applyAll, initialState, observed, type ObserveEvent, type ObservedState } from './state.js'
 
@@ -14,6 +15,8 @@ export interface ObserveOptions extends SourceOptions {
   tickMs: number
   /** while pods are Unschedulable, autoscalers' events read at most this often; 0: never */
   autoscalerEventsMs?: number
+  /** while a Job is suspended, Kueue's Workloads read at most this often; 0: never */
+  workloadsMs?: number
 }
 
 export interface Observation {
@@ -56,6 +59,11 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
     return pods
   }
   const scaling = new AbortController()
+  const suspended = (): Set<string> => {
+    const uids = new Set<string>()
+    for (const e of state.jobs.values()) if (e.job?.suspend && !e.jobDeleted) uids.add(e.job.uid)
+    return uids
+  }
 
   const step = () => {
     state = applyAll(state, pending)
@@ -72,6 +80,10 @@ export function observe(o: ObserveOptions, signal: AbortSignal): Observation {
       if (o.autoscalerEventsMs) {
         const options = { ...o, intervalMs: o.autoscalerEventsMs, checkMs: o.tickMs, unschedulable, emit: events }
         void readAutoscalerEvents(options, AbortSignal.any([signal, scaling.signal]))
+      }
+      if (o.workloadsMs) {
+        const options = { ...o, intervalMs: o.workloadsMs, checkMs: o.tickMs, suspended, emit: events }
+        void readKueueWorkloads(options, AbortSignal.any([signal, scaling.signal]))
       }
       while (!signal.aborted) {
         if (failure) throw failure.err

@@ -10,6 +10,7 @@ import {
   type InferredEnd,
   type JobCondition,
   type JobInfo,
+  type KueueWorkload,
   type Observed,
   type PodInfo,
   type Snapshot
@@ -36,6 +37,8 @@ export type ObserveEvent =
   | { type: 'autoscaler-said'; readAt: string; words: { podUid: string; jobUid: string; word: AutoscalerWord }[] }
   /** Autoscalers' events cannot be read (no permission): Unschedulable pods are judged by their grace alone. */
   | { type: 'autoscaler-unreadable' }
+  /** Kueue's Workloads read for the suspended Jobs with these uids (a Job without one has none now). */
+  | { type: 'workloads-read'; uids: string[]; workloads: { jobUid: string; workload: KueueWorkload }[] }
 
 /** One Job of that name, as far as it is known. */
 export interface JobEntry {
@@ -47,6 +50,8 @@ export interface JobEntry {
   readonly podsListedFor?: string
   /** by uid, in the order first seen; a new version per change shares the rest (one event costs the same at any size) */
   readonly pods: PodTable
+  /** the Kueue Workload of the current Job, as last read while it was suspended */
+  readonly workload?: KueueWorkload
 }
 
 export interface ObservedState {
@@ -161,6 +166,7 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
       e.inferred = undefined
       e.podsListedFor = undefined
       e.pods = PodTable.EMPTY
+      e.workload = undefined
     }
     e.job = job
     e.jobDeleted = deleted
@@ -270,6 +276,13 @@ export function applyAll(state: ObservedState, events: readonly ObserveEvent[]):
         }
         break
       }
+      case 'workloads-read': {
+        for (const uid of ev.uids) {
+          const name = byUid(uid)
+          if (name) entry(name).workload = ev.workloads.find((w) => w.jobUid === uid)?.workload
+        }
+        break
+      }
       case 'end-inferred': {
         const name = byUid(ev.uid)
         if (name && jobs.get(name)!.jobDeleted) entry(name).inferred = { condition: ev.condition, source: 'events' }
@@ -298,7 +311,9 @@ export function snapshotOf(s: ObservedState, name: string): Snapshot {
     get pods() {
       return (pods ??= [...e.pods.values()])
     },
-    ...(s.autoscalerEvents ? { autoscalerEvents: s.autoscalerEvents } : {})
+    ...(s.autoscalerEvents ? { autoscalerEvents: s.autoscalerEvents } : {}),
+    // Only a suspended Job is held by its queue: once resumed, the last read says nothing more.
+    ...(e.workload && e.job?.suspend ? { workload: e.workload } : {})
   }
   // Not enumerable: a snapshot reads as before (tests, JSON), and a copy made by spreading counts its own pods.
   Object.defineProperty(snapshot, 'podIndex', { value: e.pods, enumerable: false })

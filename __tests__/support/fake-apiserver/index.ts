@@ -134,6 +134,20 @@ export class FakeApiServer extends ControlPlane {
     this.router.admit = admit
   }
 
+  /** Serves Kueue's Workloads (kueue.x-k8s.io/v1beta1) from now on, as after its CRD was installed. */
+  installKueue(): void {
+    this.router.kueue = true
+  }
+
+  /** A Kueue Workload, as stored (Kueue's controllers are not simulated: the test writes its status). */
+  createWorkload(namespace: string, workload: KubeObject): KubeObject {
+    const o = structuredClone(workload)
+    o.kind = 'Workload'
+    o.apiVersion = 'kueue.x-k8s.io/v1beta1'
+    o.metadata = { ...o.metadata, namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString() }
+    return this.state.commit('ADDED', 'workloads', namespace, o)
+  }
+
   /** A CronJob, as stored (the CronJob controller is not simulated). */
   createCronJob(namespace: string, cronjob: KubeObject): KubeObject {
     const o = structuredClone(cronjob)

@@ -27,12 +27,15 @@ export function parseRoute(pathname: string): Route | undefined {
     return undefined
   }
   let i: number
-  let group: '' | 'batch'
+  let group: '' | 'batch' | 'kueue.x-k8s.io'
   if (segs[0] === 'api' && segs[1] === 'v1') {
     group = ''
     i = 2
   } else if (segs[0] === 'apis' && segs[1] === 'batch' && segs[2] === 'v1') {
     group = 'batch'
+    i = 3
+  } else if (segs[0] === 'apis' && segs[1] === 'kueue.x-k8s.io' && segs[2] === 'v1beta1') {
+    group = 'kueue.x-k8s.io'
     i = 3
   } else return undefined
   let watchPrefix = false

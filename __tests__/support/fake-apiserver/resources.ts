@@ -7,7 +7,7 @@ import type { KubeObject, ResourceName } from './types.js'
 
 export interface ResourceDef {
   resource: ResourceName
-  group: '' | 'batch'
+  group: '' | 'batch' | 'kueue.x-k8s.io'
   kind: string
   listKind: string
   apiVersion: string
@@ -78,6 +78,16 @@ export const RESOURCES: Record<ResourceName, ResourceDef> = {
     kind: 'CronJob',
     listKind: 'CronJobList',
     apiVersion: 'batch/v1',
+    namespaced: true,
+    fields: (o) => metaFields(o, true)
+  },
+  // Kueue's CRD: served only once a test installs it (FakeApiServer.installKueue).
+  workloads: {
+    resource: 'workloads',
+    group: 'kueue.x-k8s.io',
+    kind: 'Workload',
+    listKind: 'WorkloadList',
+    apiVersion: 'kueue.x-k8s.io/v1beta1',
     namespaced: true,
     fields: (o) => metaFields(o, true)
   },

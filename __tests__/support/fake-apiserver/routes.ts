@@ -23,6 +23,8 @@ export interface Writes {
 export class Router {
   /** The test's say on a create, before it is stored: a Status to refuse it with (an admission webhook, a quota), or undefined. */
   admit?: (job: KubeObject, dryRun: boolean) => KubeObject | undefined
+  /** Kueue's CRD is installed: its Workloads are served (else 404, as for any group the server does not know) */
+  kueue = false
 
   private nextId = 1
   private readonly pfFlowSchema = randomUUID()
@@ -61,7 +63,8 @@ export class Router {
     const headers = this.commonHeaders(auditId, userName !== undefined)
 
     // Request info (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go)
-    const route = parseRoute(url.pathname)
+    const parsed = parseRoute(url.pathname)
+    const route = parsed?.def?.group === 'kueue.x-k8s.io' && !this.kueue ? { namespace: '', watchPrefix: false } : parsed
     let verb: string | undefined
     if (route?.version) verb = 'get'
     else if (route?.def && rec.method === 'POST') verb = route.name ? undefined : 'create'

@@ -7,7 +7,7 @@ export type KubeObject = Record<string, any>
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
 
 /** Resources this server knows; `pods/log` is the log subresource. */
-export type ResourceName = 'jobs' | 'pods' | 'events' | 'namespaces' | 'cronjobs'
+export type ResourceName = 'jobs' | 'pods' | 'events' | 'namespaces' | 'cronjobs' | 'workloads'
 
 /**
  * A permission: `'*'` (everything), or `"verb resource [namespace]"` where
