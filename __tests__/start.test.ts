@@ -1,8 +1,8 @@
 // start-timeout's pure part (src/decide/start.ts): has the Job started, and if
 // not, what holds it. Snapshots as observed; no server.
 import { describe, expect, test } from '@jest/globals'
-import { startHeldBy, startHeldByAny } from '../src/decide/start.js'
-import type { JobInfo, PodInfo, Snapshot } from '../src/model.js'
+import { queuedIn, startHeldBy, startHeldByAny } from '../src/decide/start.js'
+import type { JobInfo, KueueWorkload, PodInfo, Snapshot } from '../src/model.js'
 
 const job = (o: Partial<JobInfo> = {}): JobInfo => ({
   name: 'build',
@@ -90,5 +90,68 @@ describe('startHeldBy', () => {
     const b = snap(job({ name: 'b', suspend: true }), [], 'b')
     expect(startHeldByAny([a, b], ['a', 'b'])).toMatch(/^job b is suspended/)
     expect(startHeldByAny([a], ['a'])).toBeUndefined()
+  })
+})
+
+describe('a suspended Job in Kueue: its LocalQueue and its Workload admission state', () => {
+  const QUOTA = "couldn't assign flavors to pod set main: insufficient unused quota for cpu in flavor default-flavor, 3 more needed"
+  const workload = (o: Partial<KueueWorkload> = {}): KueueWorkload => ({
+    name: 'job-build-abcde',
+    queueName: 'team-a',
+    conditions: [{ type: 'QuotaReserved', status: 'False', reason: 'Pending', message: QUOTA }],
+    ...o
+  })
+  const queued = (w?: KueueWorkload, queueName: string | null = 'team-a'): Snapshot => ({
+    ...snap(job({ suspend: true, queueName: queueName ?? undefined })),
+    ...(w ? { workload: w } : {})
+  })
+
+  test("the queue-name label and the Workload waiting for quota, in Kueue's words", () => {
+    expect(startHeldBy(queued(workload()))).toBe(
+      `job build is suspended: queued in LocalQueue team-a (Kueue: QuotaReserved False (Pending): ${QUOTA})`
+    )
+  })
+  test('the LocalQueue alone when no Workload was read (no Kueue, no permission)', () => {
+    expect(startHeldBy(queued())).toBe('job build is suspended: queued in LocalQueue team-a')
+  })
+  test("no label: the Workload's spec.queueName", () => {
+    expect(queuedIn(queued(workload(), null))).toBe(`queued in LocalQueue team-a (Kueue: QuotaReserved False (Pending): ${QUOTA})`)
+  })
+  test('quota reserved, waiting for admission checks: the ClusterQueue is named', () => {
+    const w = workload({
+      clusterQueue: 'cluster-queue',
+      conditions: [
+        { type: 'QuotaReserved', status: 'True', reason: 'QuotaReserved', message: 'Quota reserved in ClusterQueue cluster-queue' },
+        { type: 'Admitted', status: 'False', reason: 'NoChecks', message: 'The workload has not all checks ready' }
+      ]
+    })
+    expect(queuedIn(queued(w))).toBe(
+      'queued in LocalQueue team-a (Kueue: QuotaReserved True (QuotaReserved): Quota reserved in ClusterQueue cluster-queue, ClusterQueue cluster-queue)'
+    )
+  })
+  test('evicted (preempted): the eviction comes first', () => {
+    const w = workload({
+      conditions: [
+        { type: 'QuotaReserved', status: 'False', reason: 'Preempted', message: 'Preempted to accommodate a higher priority Workload' },
+        { type: 'Evicted', status: 'True', reason: 'Preempted', message: 'Preempted to accommodate a higher priority Workload' }
+      ]
+    })
+    expect(queuedIn(queued(w))).toBe(
+      'queued in LocalQueue team-a (Kueue: Evicted True (Preempted): Preempted to accommodate a higher priority Workload)'
+    )
+  })
+  test('a Workload with no condition yet', () => {
+    expect(queuedIn(queued(workload({ conditions: [] })))).toBe(
+      'queued in LocalQueue team-a (Kueue: workload job-build-abcde not considered for admission yet)'
+    )
+  })
+  test("the cluster's text is one line without control characters", () => {
+    const w = workload({
+      conditions: [{ type: 'QuotaReserved', status: 'False', reason: 'Pending', message: 'short\u001b[2J of cpu\nand more' }]
+    })
+    expect(queuedIn(queued(w, 'team\u0007-a'))).toBe('queued in LocalQueue team-a (Kueue: QuotaReserved False (Pending): short of cpu …)')
+  })
+  test('not in Kueue: no queue, no Workload', () => {
+    expect(queuedIn(queued(undefined, null))).toBeUndefined()
   })
 })

@@ -342,3 +342,33 @@ describe("an autoscaler's word on an Unschedulable pod is kept with the pod (iss
     expect(snapshotOf(run([listed(job())])).autoscalerEvents).toBeUndefined()
   })
 })
+
+describe("a suspended Job's Kueue Workload is kept with the Job", () => {
+  const workload = { name: 'job-build-1', queueName: 'team-a', conditions: [{ type: 'QuotaReserved', status: 'False', reason: 'Pending' }] }
+  const read = (uids: string[], jobUid?: string): ObserveEvent => ({
+    type: 'workloads-read',
+    uids,
+    workloads: jobUid ? [{ jobUid, workload }] : []
+  })
+
+  test('read for the suspended Job: in its snapshot; read again without one: gone', () => {
+    let s = run([listed(job('uid-1', { suspend: true })), read(['uid-1'], 'uid-1')])
+    expect(snapshotOf(s).workload).toEqual(workload)
+    s = apply(s, read(['uid-1']))
+    expect(snapshotOf(s).workload).toBeUndefined()
+  })
+  test('once the Job is resumed the last read says nothing more', () => {
+    let s = run([listed(job('uid-1', { suspend: true })), read(['uid-1'], 'uid-1')])
+    s = apply(s, { type: 'job-event', kind: 'MODIFIED', job: job('uid-1', { suspend: false }) })
+    expect(snapshotOf(s).workload).toBeUndefined()
+  })
+  test("a new Job of the same name starts without the old one's Workload", () => {
+    let s = run([listed(job('uid-1', { suspend: true })), read(['uid-1'], 'uid-1')])
+    s = apply(s, listed(job('uid-2', { suspend: true })))
+    expect(snapshotOf(s).workload).toBeUndefined()
+  })
+  test('a Workload of a Job not waited for changes nothing', () => {
+    const s = run([listed(job('uid-1', { suspend: true })), read(['uid-9'], 'uid-9')])
+    expect(snapshotOf(s).workload).toBeUndefined()
+  })
+})
