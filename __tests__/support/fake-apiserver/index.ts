@@ -3,7 +3,8 @@
 // The real @kubernetes/client-node is pointed at it through a kubeconfig
 // (see kubeconfig()). It is not a mock of the client: it speaks the wire
 // format of kube-apiserver for the few resources a Job waiter needs (jobs,
-// pods, pods/log, events, namespaces, /version): JSON lists with kind,
+// pods, pods/log, events, namespaces, /version, and Kueue's workloads once
+// installKueue() was called, 404 before, as without the CRD): JSON lists with kind,
 // apiVersion and metadata.resourceVersion, Status objects with the texts the
 // real server uses, LIST + WATCH with resourceVersion semantics, bookmarks,
 // 410 "too old resource version", RBAC-style 403s and 401s.
