@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// The entry point of `kube-job-wait` and `kubectl-job_wait` (dist/cli/index.js):
+// the process around main.ts, its signals and its exit code.
+import { main } from './main.js'
+
+const cancel = new AbortController()
+// Ctrl-C or a CI's stop: the wait ends at once, the report is still written (exit 130).
+process.once('SIGINT', () => cancel.abort())
+process.once('SIGTERM', () => cancel.abort())
+
+let code: number
+try {
+  code = await main({
+    argv: process.argv.slice(2),
+    program: process.argv[1],
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cancelled: cancel.signal
+  })
+} catch (err) {
+  process.stderr.write(`kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message ?? err}\n`)
+  code = 4
+}
+// Open sockets must not keep a finished wait alive; stdout drained first (a pipe is asynchronous).
+process.stdout.write('', () => process.exit(code))
