@@ -8,19 +8,20 @@ const cancel = new AbortController()
 process.once('SIGINT', () => cancel.abort())
 process.once('SIGTERM', () => cancel.abort())
 
-let code: number
-try {
-  code = await main({
-    argv: process.argv.slice(2),
-    program: process.argv[1],
-    env: process.env,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    cancelled: cancel.signal
-  })
-} catch (err) {
+// No top-level await: the single executable (npm run sea) runs this file as CommonJS.
+main({
+  argv: process.argv.slice(2),
+  program: process.argv[1],
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cancelled: cancel.signal
+}).then(exit, (err: unknown) => {
   process.stderr.write(`kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message ?? err}\n`)
-  code = 4
-}
+  exit(4)
+})
+
 // Open sockets must not keep a finished wait alive; stdout drained first (a pipe is asynchronous).
-process.stdout.write('', () => process.exit(code))
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code))
+}

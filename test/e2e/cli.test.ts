@@ -258,3 +258,28 @@ function withContext(file: string, name: string, namespace: string): string {
   kc.addContext({ name, cluster: current.cluster, user: current.user, namespace })
   return kc.exportConfig()
 }
+
+describe('the single executable (npm run sea)', () => {
+  const exe = path.join(ROOT, 'sea', 'kube-job-wait')
+  beforeAll(() => {
+    execFileSync('npm', ['run', 'sea', '--silent'], { cwd: ROOT, stdio: 'pipe' })
+  }, 120_000)
+
+  test('runs --version without Node on the PATH, and waits for a Job on the cluster', async () => {
+    const run = (args: string[]) =>
+      new Promise<CliRun>((resolve) => {
+        const child = spawn(exe, args, { env: { PATH: '/nonexistent', HOME: work }, stdio: ['ignore', 'pipe', 'pipe'] })
+        let stdout = ''
+        let stderr = ''
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+        child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+      })
+    expect(await run(['--version'])).toMatchObject({ code: 0, stdout: 'kube-job-wait 0.1.0\n', stderr: '' })
+    const name = uniqueName('cli-sea')
+    await createJob({ name, sim: { 'run-ms': '500' } })
+    const r = await run([...asCert, name, '-n', NS, '--for=condition=Complete', '--timeout=60s'])
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(r.stdout).toContain(`✓ job ${NS}/${name}: met after`)
+  })
+})
