@@ -206,6 +206,17 @@ describe('kube-job-wait, in-process', () => {
     expect(stdout.text).toContain("--context has an invalid value 'prod'")
   })
 
+  test('GitLab CI: the report in a collapsible section of the job log, open when the wait failed', async () => {
+    const { pod } = jobWithPod()
+    const { done, stdout } = cli(['build', '-n', NS, '--for=condition=Finished', '--no-color'], { env: { GITLAB_CI: 'true' } })
+    await server.waitForRequest({ resource: 'pods', watch: true }, { timeoutMs: 5000 })
+    fail('build', pod, 'boom\n')
+    expect(await done).toBe(1)
+    expect(stdout.text).toMatch(/\x1b\[0Ksection_start:\d+:kube_job_wait_log_0\[collapsed=true\]\r\x1b\[0KLog of pod build-/)
+    expect(stdout.text).toMatch(/\x1b\[0Ksection_start:\d+:kube_job_wait_diagnosis\r\x1b\[0K✗ job ci\/build: failed after/)
+    expect(stdout.text).toMatch(/section_end:\d+:kube_job_wait_diagnosis/)
+  })
+
   test('Buildkite: the markdown report to buildkite-agent annotate when it is on PATH', async () => {
     const bin = path.join(dir, 'bin')
     fs.mkdirSync(bin)
