@@ -12,7 +12,7 @@ import { load as loadYaml } from 'js-yaml'
 import { InputError, type Settings } from './inputs.js'
 import type { Authentication } from './kube/http.js'
 
-export type CredentialSource = 'input' | 'KUBECONFIG' | '~/.kube/config' | 'in-cluster'
+export type CredentialSource = 'input' | '--kubeconfig' | 'KUBECONFIG' | '~/.kube/config' | 'in-cluster'
 
 export interface Credentials {
   /** The kubeconfig as loaded (auth.kc is the one requests use). */
@@ -39,6 +39,8 @@ export interface Env {
   mask: (secret: string) => void
   /** Prefix of the service account mount (tests); '' on a real runner pod. */
   rootPrefix?: string
+  /** A kubeconfig file named on a command line (kubectl's --kubeconfig): it alone, KUBECONFIG and ~/.kube/config unread. */
+  kubeconfigFile?: string
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
@@ -194,6 +196,9 @@ export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context
     // harmless words ("apiVersion: v1") in every later log of the job.
     kc = fromInput(settings.kubeconfig, e.mask, tokenFileOf)
     source = 'input'
+  } else if (e.kubeconfigFile) {
+    kc = fromFiles([e.kubeconfigFile], '--kubeconfig', e.mask, tokenFileOf)
+    source = '--kubeconfig'
   } else if (e.env.KUBECONFIG?.trim()) {
     const files = e.env.KUBECONFIG.split(path.delimiter).filter(Boolean)
     const existing = files.filter((f) => fs.existsSync(f))
@@ -267,6 +272,7 @@ export function loadCredentials(settings: Pick<Settings, 'kubeconfig' | 'context
 
 const SOURCE_TEXT: Record<CredentialSource, string> = {
   input: "the 'kubeconfig' input",
+  '--kubeconfig': 'the --kubeconfig file',
   KUBECONFIG: 'the KUBECONFIG file',
   '~/.kube/config': '~/.kube/config',
   'in-cluster': 'the in-cluster service account'

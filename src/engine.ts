@@ -105,15 +105,18 @@ export class WaitRun {
   readonly env: NodeJS.ProcessEnv
   /** the folder a manifest's relative paths and globs start from */
   readonly workspace: string
+  /** a kubeconfig file named on a command line (kubectl's --kubeconfig): it alone, before KUBECONFIG */
+  readonly kubeconfigFile?: string
 
   constructor(
     readonly io: EngineIO,
     tuning: Partial<Timing> = {},
-    where: { env?: NodeJS.ProcessEnv; workspace?: string } = {}
+    where: { env?: NodeJS.ProcessEnv; workspace?: string; kubeconfigFile?: string } = {}
   ) {
     this.timing = { ...DEFAULT_TIMING, ...tuning }
     this.env = where.env ?? process.env
     this.workspace = where.workspace ?? process.cwd()
+    this.kubeconfigFile = where.kubeconfigFile
   }
 
   /** wait(), or failed() with what it threw; then complete(): the Outcome on every path but a crash. */
@@ -179,7 +182,7 @@ async function waitAndDiagnose(input: GetInput, known: WaitRun, cancelled: Abort
   const settings = (known.settings = readSettings(input))
   if (settings.prCommentToken) io.secret(settings.prCommentToken)
   maskKubeconfigInput(input('kubeconfig'), (s) => io.secret(s))
-  const creds = loadCredentials(settings, { env: known.env, mask: (s) => io.secret(s) })
+  const creds = loadCredentials(settings, { env: known.env, mask: (s) => io.secret(s), kubeconfigFile: known.kubeconfigFile })
   let namespace = (known.namespace = settings.namespace ?? creds.namespace)
   const http = (known.http = new KubeHttp(creds.auth, USER_AGENT, timing.requestTimeoutMs))
   if (settings.create) namespace = known.namespace = await create(settings, namespace, http, cancelled, known)

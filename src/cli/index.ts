@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The entry point of `kube-job-wait` and `kubectl-job_wait` (dist/cli/index.js):
+// the process around main.ts, its signals and its exit code.
+import { main } from './main.js'
+
+const cancel = new AbortController()
+// Ctrl-C or a CI's stop: the wait ends at once, the report is still written (exit 130).
+process.once('SIGINT', () => cancel.abort())
+process.once('SIGTERM', () => cancel.abort())
+
+// No top-level await: the single executable (npm run sea) runs this file as CommonJS.
+main({
+  argv: process.argv.slice(2),
+  program: process.argv[1],
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cancelled: cancel.signal
+}).then(exit, (err: unknown) => {
+  process.stderr.write(`kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message ?? err}\n`)
+  exit(4)
+})
+
+// Open sockets must not keep a finished wait alive; stdout drained first (a pipe is asynchronous).
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code))
+}
