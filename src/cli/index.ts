@@ -7,6 +7,13 @@ const cancel = new AbortController()
 // Ctrl-C or a CI's stop: the wait ends at once, the report is still written (exit 130).
 process.once('SIGINT', () => cancel.abort())
 process.once('SIGTERM', () => cancel.abort())
+// A throw that escaped every handler is ours, not the Job's: exit 4 (error), never 1 (failed).
+const crashed = (err: unknown) => {
+  process.stderr.write(`kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message ?? err}\n`)
+  process.exit(4)
+}
+process.on('uncaughtException', crashed)
+process.on('unhandledRejection', crashed)
 
 // No top-level await: the single executable (npm run sea) runs this file as CommonJS.
 main({
@@ -16,10 +23,7 @@ main({
   stdout: process.stdout,
   stderr: process.stderr,
   cancelled: cancel.signal
-}).then(exit, (err: unknown) => {
-  process.stderr.write(`kube-job-wait failed unexpectedly (a bug: please report it): ${(err as Error)?.message ?? err}\n`)
-  exit(4)
-})
+}).then(exit, crashed)
 
 // Open sockets must not keep a finished wait alive; stdout drained first (a pipe is asynchronous).
 function exit(code: number): void {
