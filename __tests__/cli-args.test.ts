@@ -45,7 +45,10 @@ describe('Jobs by name, as kubectl names them', () => {
     [['deployment.apps/web'], "'deployment.apps/web' is not a Job"],
     [['job/'], '\'job/\' has no name after "/"'],
     [['job'], "'job' names the resource but no Job: give job/NAME, a NAME after it, or -l SELECTOR"],
-    [[], 'no Job given: name one or more (NAME, job/NAME, jobs/NAME or job.batch/NAME), or give -l SELECTOR'],
+    [
+      [],
+      'no Job given: name one or more (NAME, job/NAME, jobs/NAME or job.batch/NAME), give -l SELECTOR, or create one with -f FILE or --from=cronjob/NAME'
+    ],
     [['Bad_Name'], "NAME has an invalid value 'Bad_Name': expected a Job name"],
     [['a', 'a'], 'NAME has an invalid value \'a,a\': "a" is named twice'],
     [['a', '-l', 'x=y'], "NAME ('a') and -l/--selector ('x=y') were both given: give one, Job names or a label selector"],
@@ -83,9 +86,20 @@ describe('each flag, as --flag value and --flag=value', () => {
     [['--mode=poll', '--poll-interval=1s'], 'poll-interval', '1s'],
     [['--pod-error-grace=0'], 'pod-error-grace', '0'],
     [['--unschedulable-grace=10m'], 'unschedulable-grace', '10m'],
-    [['--fail-fast=false'], 'fail-fast', 'false']
+    [['--fail-fast=false'], 'fail-fast', 'false'],
+    [['--start-timeout=2m'], 'start-timeout', '2m']
   ])('%j → %s=%s', (flags, input, value) => {
     expect(run(['x', ...flags]).inputs[input]).toBe(value)
+  })
+
+  test('creating the Job: -f FILE is the manifest, --from=cronjob/NAME the CronJob, no NAME needed', () => {
+    expect(run(['-f', 'job.yaml']).inputs).toEqual({ manifest: 'job.yaml' })
+    expect(run(['--filename=jobs/*.yaml', '--recreate=always']).inputs).toEqual({ manifest: 'jobs/*.yaml', recreate: 'always' })
+    const r = run(['--from=cronjob/nightly'])
+    expect(r.inputs).toEqual({ 'from-cronjob': 'nightly' })
+    expect(r.settings.create).toEqual({ kind: 'cronjob', cronjob: 'nightly', name: undefined, recreate: 'if-finished' })
+    // with --from, a NAME is the created Job's name, as in kubectl create job NAME --from=cronjob/N
+    expect(run(['db-backup', '--from', 'cronjobs.batch/nightly']).inputs).toEqual({ job: 'db-backup', 'from-cronjob': 'nightly' })
   })
 
   test('the settings are what the action makes of the same inputs', () => {
@@ -158,6 +172,11 @@ describe('every bad value: one line naming the flag, the value and what is accep
     [['--count=0'], "--count has an invalid value '0': expected a whole number from 1 to 1000000"],
     [['--count=two'], "--count has an invalid value 'two'"],
     [['--match=most'], "--match has an invalid value 'most': expected one of at-least, exact"],
+    [['--from=deployment/web'], "--from has an invalid value 'deployment/web': expected cronjob/NAME"],
+    [['-f', ''], '-f/--filename is empty: give a value'],
+    [['-f', 'job.yaml', '--recreate=sometimes'], "--recreate has an invalid value 'sometimes'"],
+    [['x', '-f', 'job.yaml'], 'NAME cannot be given with -f/--filename: the step waits for the Jobs the manifest creates'],
+    [['-l', 'a=b', '--from=cronjob/n'], '-l/--selector cannot be given with --from: the step waits for the Job it creates'],
     [['--timeout=soon'], "--timeout has an invalid value 'soon': expected a duration such as 90s"],
     [['--timeout=0'], "--timeout has an invalid value '0'"],
     [['--timeout='], '--timeout is empty: give a value'],
@@ -266,6 +285,10 @@ describe('colour, CI, help and version', () => {
       '--expected-jobs',
       '--fail-fast',
       '--timeout',
+      '--start-timeout',
+      '--filename',
+      '--from=cronjob',
+      '--recreate',
       '--namespace',
       '--kubeconfig',
       '--context',

@@ -69,7 +69,11 @@ const FLAG_OF: Record<string, string> = {
   'log-max-streams': '--log-max-streams',
   delete: '--delete',
   'on-cancel': '--on-cancel',
-  context: '--context'
+  context: '--context',
+  manifest: '-f/--filename',
+  'from-cronjob': '--from',
+  recreate: '--recreate',
+  'start-timeout': '--start-timeout'
 }
 
 // Flags whose value is the action input of the same name.
@@ -86,7 +90,9 @@ const PASSED_THROUGH = [
   'logs',
   'log-max-streams',
   'on-cancel',
-  'context'
+  'context',
+  'recreate',
+  'start-timeout'
 ] as const
 
 const OPTIONS = {
@@ -115,7 +121,11 @@ const OPTIONS = {
   logs: { type: 'string' },
   'log-max-streams': { type: 'string' },
   'on-cancel': { type: 'string' },
-  context: { type: 'string' }
+  context: { type: 'string' },
+  filename: { type: 'string', short: 'f' },
+  from: { type: 'string' },
+  recreate: { type: 'string' },
+  'start-timeout': { type: 'string' }
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
 
 const JOB_RESOURCES = ['job', 'jobs', 'job.batch', 'jobs.batch']
@@ -214,10 +224,17 @@ function jobNames(positionals: readonly string[], selector: string | undefined):
 
 /** An InputError said with the flags' names instead of the inputs': `Input 'expected-count'` → `--count`. */
 export function flagMessage(message: string): string {
-  return message.replace(/(^Inputs? |and |give |to )'([a-z-]+)'/g, (whole, before: string, input: string) => {
+  return message.replace(/(^Inputs? |and |give |to |with )'([a-z-]+)'/g, (whole, before: string, input: string) => {
     const flag = FLAG_OF[input]
     return flag ? `${before === 'Input ' || before === 'Inputs ' ? '' : before}${flag}` : whole
   })
+}
+
+/** kubectl create job's --from=cronjob/NAME: the CronJob's name. */
+function fromCronJob(raw: string): string {
+  const m = /^(cronjob|cronjobs|cronjob\.batch|cronjobs\.batch)\/(.+)$/i.exec(raw)
+  if (!m) throw new UsageError(`--from has an invalid value '${oneLine(raw)}': expected cronjob/NAME`)
+  return m[2]
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | undefined {
@@ -289,10 +306,15 @@ function parse(argv: readonly string[], env: Record<string, string | undefined>,
   if (options.help || options.version) return { kind: 'info', options }
 
   const names = jobNames(positionals, v.selector)
-  if (names.length === 0 && v.selector === undefined) {
-    throw new UsageError(`no Job given: name one or more (${NAME_FORMS}), or give -l SELECTOR`)
+  const creating = v.filename !== undefined || v.from !== undefined
+  if (names.length === 0 && v.selector === undefined && !creating) {
+    throw new UsageError(
+      `no Job given: name one or more (${NAME_FORMS}), give -l SELECTOR, or create one with -f FILE or --from=cronjob/NAME`
+    )
   }
   const inputs: Record<string, string> = {}
+  if (v.filename !== undefined) inputs.manifest = nonEmpty('-f/--filename', v.filename)!
+  if (v.from !== undefined) inputs['from-cronjob'] = fromCronJob(v.from)
   if (names.length) inputs.job = names.join(',')
   if (v.selector !== undefined) inputs.selector = nonEmpty('-l/--selector', v.selector)!
   if (v.namespace !== undefined) inputs.namespace = nonEmpty('-n/--namespace', v.namespace)!
@@ -326,6 +348,7 @@ says what happened: the verdict, each failing pod's cause, its log and events.
 Usage:
   ${prog} [job/]NAME... [flags]
   ${prog} -l SELECTOR [flags]
+  ${prog} -f JOB.yaml | --from=cronjob/NAME [flags]
 
 Examples:
   ${prog} db-migrate --for=condition=Finished --logs=follow
@@ -343,6 +366,14 @@ What to wait for:
       --expected-jobs=N   with -l: at least this many Jobs (default 1)
       --fail-fast=B       several Jobs: end when one fails (default true)
       --timeout=D         give up after D: 90s, 15m, 1h30m (default 15m)
+      --start-timeout=D   give up if the pods have not started after D, and
+                          say what held them (suspended, unschedulable, pull)
+
+Create the Job first:
+  -f, --filename=F        Jobs to create (a YAML file or glob), then wait for
+      --from=cronjob/N    a Job made from CronJob N, then wait for it
+      --recreate=R        a Job of that name exists: if-finished (default),
+                          always, never
 
 Where:
   -n, --namespace=NS      the namespace (default: the context's, or default)
