@@ -7,7 +7,7 @@ import type { Outcome } from '../report/outcome.js'
 import { outputs } from '../report/render.js'
 
 /** The outputs whose value is JSON text in the action. */
-const JSON_OUTPUTS = new Set(['phases', 'pods', 'job', 'jobs', 'deleted'])
+const JSON_OUTPUTS = new Set(['phases', 'pods', 'job', 'jobs', 'deleted', 'created'])
 
 export function jsonOutput(o: Outcome): string {
   const out: Record<string, unknown> = {}

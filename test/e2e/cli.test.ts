@@ -116,6 +116,30 @@ describe('kube-job-wait, packed and installed', () => {
     expect(r.stderr).toContain('│ panic: cli-e2e-marker')
   })
 
+  test('-f FILE: the Job created from a manifest, waited for, then deleted (--delete)', async () => {
+    const name = uniqueName('cli-create')
+    const file = path.join(work, `${name}.yaml`)
+    fs.writeFileSync(
+      file,
+      [
+        'apiVersion: batch/v1',
+        'kind: Job',
+        `metadata: {name: ${name}}`,
+        'spec:',
+        '  backoffLimit: 0',
+        '  template:',
+        "    metadata: {annotations: {sim.kjw.dev/run-ms: '1000'}}",
+        '    spec:',
+        '      restartPolicy: Never',
+        '      containers: [{name: main, image: busybox:1.36, command: [sh, -c, "true"]}]'
+      ].join('\n')
+    )
+    const r = await cli([...asCert, '-f', file, '-n', NS, '--for=condition=Complete', '--delete', '-o', 'json', '--timeout=60s'])
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 })
+    expect(JSON.parse(r.stdout)).toMatchObject({ result: 'met', created: [name] })
+    await until(`job ${name} deleted`, async () => (await getJob(name)) === undefined || undefined, 30_000)
+  })
+
   test('timeout: exit 3', async () => {
     const name = uniqueName('cli-timeout')
     await createJob({ name, sim: { 'run-ms': '-1' } })
