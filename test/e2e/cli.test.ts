@@ -136,7 +136,7 @@ describe('kube-job-wait, packed and installed', () => {
     )
     const r = await cli([...asCert, '-f', file, '-n', NS, '--for=condition=Complete', '--delete', '-o', 'json', '--timeout=60s'])
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 })
-    expect(JSON.parse(r.stdout)).toMatchObject({ result: 'met', created: [name] })
+    expect(JSON.parse(r.stdout)).toMatchObject({ result: 'met', created: [`${NS}/${name}`], deleted: [`${NS}/${name}`] })
     await until(`job ${name} deleted`, async () => (await getJob(name)) === undefined || undefined, 30_000)
   })
 
