@@ -474,17 +474,17 @@ async function figLatency(x: FigureContext): Promise<void> {
 
 /**
  * Spawn → first API request against a local HTTPS server (lib/startup.ts, as
- * bench/startup.ts): ours with the compile cache emptied before each run
- * (a hosted runner's first step) and kept (a later step of the same job),
- * kubectl wait and node -e, interleaved, BENCH_LATENCY_RUNS runs.
+ * bench/startup.ts): ours and kubectl wait, each cold (the first start of a
+ * fresh copy of its files, empty HOME and TMPDIR) and warm (the same copy
+ * started again), and node -e, interleaved, BENCH_LATENCY_RUNS runs.
  */
 async function figStartup(x: FigureContext, entry: string): Promise<void> {
-  log(`start-up: spawn → first request, ${cfg.latencyRuns} runs (ours cold, ours warm, kubectl wait, node -e)`)
+  log(`start-up: spawn → first request, ${cfg.latencyRuns} runs (ours and kubectl wait, cold and warm; node -e)`)
   try {
     const r = await measureStartup({ runs: cfg.latencyRuns, entry, kubectl: x.kubectlInfo.path })
     x.results.startup = r.results
     for (const [who, xs] of Object.entries(r.results))
-      if (xs.length) log(`  ${who.padEnd(26)} p50 ${Math.round(stat(xs)?.median ?? NaN)} ms, p90 ${Math.round(stat(xs)?.p90 ?? NaN)} ms`)
+      if (xs.length) log(`  ${who.padEnd(50)} p50 ${Math.round(stat(xs)?.median ?? NaN)} ms, p90 ${Math.round(stat(xs)?.p90 ?? NaN)} ms`)
   } catch (err) {
     failures.push(`start-up: ${(err as Error).message}`)
     log(`  FAILED start-up: ${(err as Error).message}`)
