@@ -41,6 +41,19 @@ describe('startHeldBy', () => {
     expect(startHeldBy(snap(job(), [pod('b-1', { phase: 'Running' })]))).toBeUndefined()
     expect(startHeldBy(snap(job(), [pod('b-1', { phase: 'Succeeded' })]))).toBeUndefined()
   })
+  test('a pod deleted before it ended does not count; one that ran to its end does, deleted or not', () => {
+    const two = job({ parallelism: 2, completions: 2 })
+    const deleting = { deletionTimestamp: '2026-12-01T10:00:00Z' }
+    expect(startHeldBy(snap(two, [pod('b-1', { phase: 'Running', ...deleting }), pod('b-2', { phase: 'Running' })]))).toBe(
+      '1 of 2 pods of job build started: no pod created yet'
+    )
+    expect(startHeldBy(snap(two, [pod('b-1', { phase: 'Pending', deleted: true }), pod('b-2', { phase: 'Running' })]))).toBe(
+      '1 of 2 pods of job build started: no pod created yet'
+    )
+    expect(
+      startHeldBy(snap(two, [pod('b-1', { phase: 'Failed', deleted: true }), pod('b-2', { phase: 'Running', ...deleting }), pod('b-3')]))
+    ).toBe('1 of 2 pods of job build started: b-3 Pending (not scheduled yet)')
+  })
   test('started: a Job that ended, pods or not', () => {
     expect(startHeldBy(snap(job({ conditions: [{ type: 'Failed', status: 'True' }] })))).toBeUndefined()
   })

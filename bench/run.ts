@@ -43,6 +43,7 @@ import { startProxy, type Proxy } from './lib/proxy.ts'
 import { startProxy as startFreezableProxy } from '../test/e2e/support/proxy.ts'
 import { figLogs, logsSection, type LogsConfig } from './lib/logs-figure.ts'
 import { measureStartup } from './lib/startup.ts'
+import { lastSucceededWrite, lastWriteToExit, type StatusWrite } from './lib/scale.ts'
 import { buildReport, type Results, type ScaleSample, type SeveralSample, type StallSample } from './lib/report.ts'
 import { envInt, envList, log, randomSuffix, sleep, stat } from './lib/util.ts'
 
@@ -473,17 +474,17 @@ async function figLatency(x: FigureContext): Promise<void> {
 
 /**
  * Spawn → first API request against a local HTTPS server (lib/startup.ts, as
- * bench/startup.ts): ours with the compile cache emptied before each run
- * (a hosted runner's first step) and kept (a later step of the same job),
- * kubectl wait and node -e, interleaved, BENCH_LATENCY_RUNS runs.
+ * bench/startup.ts): ours and kubectl wait, each cold (the first start of a
+ * fresh copy of its files, empty HOME and TMPDIR) and warm (the same copy
+ * started again), and node -e, interleaved, BENCH_LATENCY_RUNS runs.
  */
 async function figStartup(x: FigureContext, entry: string): Promise<void> {
-  log(`start-up: spawn → first request, ${cfg.latencyRuns} runs (ours cold, ours warm, kubectl wait, node -e)`)
+  log(`start-up: spawn → first request, ${cfg.latencyRuns} runs (ours and kubectl wait, cold and warm; node -e)`)
   try {
     const r = await measureStartup({ runs: cfg.latencyRuns, entry, kubectl: x.kubectlInfo.path })
     x.results.startup = r.results
     for (const [who, xs] of Object.entries(r.results))
-      if (xs.length) log(`  ${who.padEnd(26)} p50 ${Math.round(stat(xs)?.median ?? NaN)} ms, p90 ${Math.round(stat(xs)?.p90 ?? NaN)} ms`)
+      if (xs.length) log(`  ${who.padEnd(50)} p50 ${Math.round(stat(xs)?.median ?? NaN)} ms, p90 ${Math.round(stat(xs)?.p90 ?? NaN)} ms`)
   } catch (err) {
     failures.push(`start-up: ${(err as Error).message}`)
     log(`  FAILED start-up: ${(err as Error).message}`)
@@ -532,6 +533,17 @@ async function figStartupFloor(x: FigureContext): Promise<void> {
  * After a pod's terminal write it writes twice, ~10-20 ms apart, in one sync:
  * SuccessCriteriaMet (with the pod still uncounted), then Complete.
  */
+/** The simulator's pods/status writes for a Job's pods that the API server answered 200 (pod names are the Job's name, '-', a suffix). */
+function podStatusWrites(events: AuditEvent[], job: string): StatusWrite[] {
+  const out: StatusWrite[] = []
+  for (const e of events) {
+    if (e.stage !== 'ResponseComplete' || e.resource !== 'pods' || e.subresource !== 'status' || e.code !== 200) continue
+    if (e.namespace !== cfg.namespace || !e.name?.startsWith(`${job}-`) || (e.verb !== 'patch' && e.verb !== 'update')) continue
+    out.push({ pod: e.name, received: e.received, completed: e.at })
+  }
+  return out
+}
+
 function jobStatusWrites(events: AuditEvent[], job: string, from: number, to: number): number[] {
   const out: number[] = []
   for (const e of events) {
@@ -653,8 +665,9 @@ async function figProcess(x: FigureContext): Promise<void> {
  * kubectl wait --for=condition=complete (reads the Job only), kubectl get
  * pods --watch -o name (reads every pod as client-go decodes it) and the
  * floor (node:http2 + JSON.parse of the same pod watch); the last two never
- * end by themselves and are ended once the Job completes. Latency: the last
- * pod's Succeeded write → exit; CPU and peak RSS of the process.
+ * end by themselves and are ended once the Job completes (no latency of
+ * their own). Latency: the API server's receipt of the last pod's Succeeded
+ * write (audit log, lib/scale.ts) → exit; CPU and peak RSS of the process.
  */
 async function figScale(x: FigureContext): Promise<void> {
   const { cluster, h } = x
@@ -683,6 +696,7 @@ async function figScale(x: FigureContext): Promise<void> {
         const settledMs = await h.settle(300_000)
         const name = `scale-${size}-${k.kind.slice(0, 4)}-${run}-${randomSuffix()}`
         const simOff = fileSize(cluster.simWrites)
+        const auditOff = fileSize(cluster.auditLog)
         const created = Date.now()
         const uid = await h.createJob({ name, completions: size, parallelism: size, sim: { 'start-ms': '200', 'run-ms': '2000' } })
         const timeoutS = Math.max(600, Math.ceil(size / 10))
@@ -699,21 +713,26 @@ async function figScale(x: FigureContext): Promise<void> {
           10_000
         )
         const done = writes.filter((i) => i.phase === 'Succeeded')
-        const last = done.reduce((m, i) => Math.max(m, i.t), 0)
         if (done.length < size)
           failures.push(`scale ${size} run ${run} ${k.label}: only ${done.length} Succeeded writes in sim-writes.jsonl`)
+        await sleep(300) // the audit log's last lines
+        const last = lastSucceededWrite(podStatusWrites(readAudit(cluster.auditLog, auditOff), name), done)
         const ours = k.kind === 'phase' || k.kind === 'condition'
         const dl = ours ? decisionLineAt(t) : undefined
+        // the harness ended the watchers: their exit says nothing of theirs
+        const lat = ok && !k.contender.endedByHarness ? lastWriteToExit(t.proc.exitAt, last) : undefined
+        if (lat && 'refused' in lat) failures.push(`scale ${size} run ${run} ${k.label}: last write → exit refused: ${lat.refused}`)
         const sample: ScaleSample = {
           run,
           size,
           kind: k.kind,
           ok,
           result: t.result,
-          // the harness ended the watchers: their exit says nothing of theirs
-          latencyMs: ok && last && !k.contender.endedByHarness ? t.proc.exitAt - last : NaN,
-          decisionLineMs: ok && last && dl ? dl - last : undefined,
-          jobRunMs: last ? last - created : NaN,
+          latencyMs: lat && 'ms' in lat ? lat.ms : NaN,
+          latencyRefused: lat && 'refused' in lat ? lat.refused : undefined,
+          lastWriteAnswerMs: last ? last.completed - last.received : undefined,
+          decisionLineMs: ok && last && dl ? dl - last.received : undefined,
+          jobRunMs: last ? last.completed - created : NaN,
           statusWrites: writes.length,
           settledMs,
           cpuS: cpuOf(t.proc),
@@ -721,7 +740,7 @@ async function figScale(x: FigureContext): Promise<void> {
         }
         x.results.scale.push(sample)
         log(
-          `  last Succeeded write ${(sample.jobRunMs / 1000).toFixed(1)} s after the Job's creation; exit +${Math.round(sample.latencyMs)} ms` +
+          `  last Succeeded write ${(sample.jobRunMs / 1000).toFixed(1)} s after the Job's creation; exit ${sample.latencyRefused ?? (Number.isFinite(sample.latencyMs) ? `+${Math.round(sample.latencyMs)} ms` : 'ended by the harness')}` +
             `${sample.decisionLineMs !== undefined ? ` (decision line +${Math.round(sample.decisionLineMs)} ms)` : ''}, ` +
             `peak RSS ${(sample.maxRssKB / 1024).toFixed(1)} MiB, CPU ${sample.cpuS.toFixed(2)} s`
         )

@@ -5,7 +5,7 @@
 // out stays as it was. Each node counts its pods by class (phase, whether
 // terminating, whether a timed rule may apply), so the verdict reads counts
 // and the few pods it names without going over every pod.
-import { STUCK_REASONS, type PodIndex, type PodInfo, type PodPhase } from './model.js'
+import { STUCK_REASONS, type PodIndex, type PodInfo, type PodPhase, type Snapshot } from './model.js'
 
 const PHASES: readonly PodPhase[] = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']
 /** Classes 0-9: the phase, +5 when the pod is being deleted or gone before it finished. */
@@ -64,6 +64,18 @@ export function listIndex(pods: readonly PodInfo[]): PodIndex {
   }
   return index
 }
+
+const indexes = new WeakMap<Snapshot, PodIndex>()
+/** The reducer's counts of the snapshot's pods; a snapshot made by hand is counted once. */
+export function podsOf(s: Snapshot): PodIndex {
+  if (s.podIndex) return s.podIndex
+  let index = indexes.get(s)
+  if (!index) indexes.set(s, (index = listIndex(s.pods)))
+  return index
+}
+
+/** The class bits of the pods of these phases that are not being deleted. */
+export const phasesClasses = (...phases: PodPhase[]): number => phases.reduce((c, p) => c | (1 << PHASES.indexOf(p)), 0)
 
 const SHIFT = 5
 const WIDTH = 1 << SHIFT

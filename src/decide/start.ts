@@ -4,9 +4,16 @@
 // framework's JobState does).
 import { podStatus } from './explain.js'
 import { jobEnd, type KueueWorkload, type PodInfo, type Snapshot } from '../model.js'
+import { phasesClasses, podsOf } from '../pod-table.js'
 import { oneLine } from '../text/gate.js'
 
-const STARTED = new Set(['Running', 'Succeeded', 'Failed'])
+/**
+ * The reducer's counts by class, not a pass over the pods: this runs on every
+ * snapshot until the Job starts. A pod that ran to its end counts as started
+ * even while it is deleted; one that is deleted before it ended does not.
+ */
+const STARTED = phasesClasses('Running', 'Succeeded', 'Failed')
+const NOT_STARTED = phasesClasses('Pending', 'Unknown')
 const MAX_SHOWN = 3
 /** The Workload conditions that say where admission stands, the most telling first. */
 const ADMISSION = ['Evicted', 'Admitted', 'QuotaReserved']
@@ -65,14 +72,14 @@ export function startHeldBy(s: Snapshot): string | undefined {
   const parallelism = job.parallelism ?? 1
   const toGo = (job.completions ?? parallelism) - job.succeeded
   const needed = Math.max(1, Math.min(parallelism, toGo))
-  const live = s.pods.filter((p) => !p.deleted && !p.deletionTimestamp)
-  const started = live.filter((p) => STARTED.has(p.phase)).length
+  const pods = podsOf(s)
+  const started = pods.count(STARTED)
   if (started >= needed) return undefined
-  const pending = live.filter((p) => !STARTED.has(p.phase))
+  const pending = pods.count(NOT_STARTED)
   const head = `${started} of ${needed} pod${needed === 1 ? '' : 's'} of job ${s.name} started`
-  if (!pending.length) return `${head}: no pod created yet`
-  const shown = pending.slice(0, MAX_SHOWN).map(heldPod)
-  const more = pending.length > MAX_SHOWN ? `; and ${pending.length - MAX_SHOWN} more pending` : ''
+  if (!pending) return `${head}: no pod created yet`
+  const shown = pods.pick(NOT_STARTED, MAX_SHOWN).map(heldPod)
+  const more = pending > MAX_SHOWN ? `; and ${pending - MAX_SHOWN} more pending` : ''
   return `${head}: ${shown.join('; ')}${more}`
 }
 

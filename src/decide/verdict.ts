@@ -18,7 +18,7 @@ import {
   type Match,
   type PodIndex
 } from '../model.js'
-import { ALL_PHASES, CLASS_PODS, listIndex, WATCHED } from '../pod-table.js'
+import { ALL_PHASES, CLASS_PODS, podsOf, WATCHED } from '../pod-table.js'
 import { queuedIn } from './start.js'
 import {
   autoscalerSaid,
@@ -128,15 +128,6 @@ function classesReaching(phase: WaitPhase, match: Match): number {
   let classes = reachedClasses.get(key)
   if (classes === undefined) reachedClasses.set(key, (classes = classesWhere((p) => reached(p, phase, match))))
   return classes
-}
-
-const indexes = new WeakMap<Snapshot, PodIndex>()
-/** The reducer's counts of the snapshot's pods; a snapshot made by hand is counted once. */
-function podsOf(s: Snapshot): PodIndex {
-  if (s.podIndex) return s.podIndex
-  let index = indexes.get(s)
-  if (!index) indexes.set(s, (index = listIndex(s.pods)))
-  return index
 }
 
 const FAILED = classesWhere((p) => p.phase === 'Failed')

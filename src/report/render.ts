@@ -81,20 +81,35 @@ function jobJson(s: Snapshot | undefined): object | null {
 /** GitHub takes at most 1 MB per output: longer JSON is cut to whole entries, with a note. */
 export const MAX_OUTPUT = 1_000_000
 
-function cutJson<T>(items: T[], render: (items: T[]) => string, note: (kept: number) => T): string {
-  let text = render(items)
-  if (text.length <= MAX_OUTPUT) return text
+/**
+ * A JSON array ('[]') or object ('{}') of these pieces (each an item's JSON,
+ * or `"key":value` for an object), cut to whole entries with a note when the
+ * whole is longer than MAX_OUTPUT. Each item is rendered once and the cut is
+ * found from the pieces' lengths: at 10,000 pods the whole is over 1 MB, and
+ * this runs on the way out.
+ */
+export function cutJson<T>(items: readonly T[], piece: (item: T) => string, note: (kept: number) => string, brackets: '[]' | '{}'): string {
+  const pieces = items.map(piece)
+  // ends[k]: the length of the first k pieces, each with the comma after it
+  const ends = [0]
+  for (const p of pieces) ends.push(ends[ends.length - 1] + p.length + 1)
+  const join = (parts: string[]) => `${brackets[0]}${parts.join(',')}${brackets[1]}`
+  if (Math.max(0, ends[pieces.length] - 1) + 2 <= MAX_OUTPUT) return join(pieces)
+  const fits = (k: number) => ends[k] + note(k).length + 2 <= MAX_OUTPUT
+  // The most entries that fit with the note: a longer prefix never takes a shorter note.
   let lo = 0
-  let hi = items.length
-  // The most entries that fit with the note, by bisection: one render per step.
+  let hi = pieces.length
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2)
-    if (render([...items.slice(0, mid), note(mid)]).length <= MAX_OUTPUT) lo = mid
+    if (fits(mid)) lo = mid
     else hi = mid - 1
   }
-  text = render([...items.slice(0, lo), note(lo)])
-  return text
+  return join([...pieces.slice(0, lo), note(lo)])
 }
+
+/** An object's entries as JSON.stringify(Object.fromEntries(entries)) orders and keeps them. */
+const objectEntries = <V>(entries: [string, V][]): [string, V][] => Object.entries(Object.fromEntries(entries))
+const member = ([k, v]: [string, unknown]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`
 
 /** The Jobs of an Outcome, one or several, each with its verdict and snapshot. */
 function reportsOf(o: Outcome): { name: string; verdict?: Verdict; snapshot?: Snapshot }[] {
@@ -107,8 +122,7 @@ export function outputs(o: Outcome): Record<string, string> {
   const several = o.jobs !== undefined
   // Several Jobs: each pod names its Job.
   const rows = reports.flatMap((r) => sortedPods(r.snapshot).map((p) => ({ ...podRow(p), ...(several ? { job: r.name } : {}) })))
-  const cutNote = (kept: number) =>
-    ({ name: `…${rows.length - kept} more pods not listed: the output is limited to 1 MB` }) as unknown as (typeof rows)[number]
+  const cutName = (kept: number) => `…${rows.length - kept} more pods not listed: the output is limited to 1 MB`
   const jobs = Object.fromEntries(
     reports.map((r) => [
       r.name,
@@ -125,17 +139,19 @@ export function outputs(o: Outcome): Record<string, string> {
     result: o.result,
     message: o.message,
     count: String(several ? (o.count ?? 0) : (o.verdict?.count ?? 0)),
-    phases: cutJson(
+    phases: cutJson(objectEntries(rows.map((r) => [r.name, r.phase])), member, (kept) => member([cutName(kept), 'cut']), '{}'),
+    pods: cutJson(
       rows,
-      (rs) => JSON.stringify(Object.fromEntries(rs.map((r) => [r.name, r.phase]))),
-      (kept) => ({ ...cutNote(kept), phase: 'cut' })
+      (r) => JSON.stringify(r),
+      (kept) => JSON.stringify({ name: cutName(kept) }),
+      '[]'
     ),
-    pods: cutJson(rows, (rs) => JSON.stringify(rs), cutNote),
     job: JSON.stringify(several ? null : jobJson(o.snapshot)),
     jobs: cutJson(
       Object.entries(jobs),
-      (es) => JSON.stringify(Object.fromEntries(es)),
-      (kept) => ['…', `${reports.length - kept} more jobs not listed: the output is limited to 1 MB`] as never
+      member,
+      (kept) => member(['…', `${reports.length - kept} more jobs not listed: the output is limited to 1 MB`]),
+      '{}'
     ),
     created: JSON.stringify(o.created ?? []),
     deleted: JSON.stringify(o.deleted ?? []),
