@@ -1,0 +1,96 @@
+// What each face's bundle evaluates before its first API request (issue 20):
+// only what that request needs. The report, a manifest's creation, the log
+// follower and the diagnosis live in chunks that load later, and the bundle
+// keeps webpack's parentheses around each module's function (V8 compiles
+// those with the file instead of parsing them twice).
+import { expect, test } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { FakeApiServer } from './support/fake-apiserver.js'
+import { DIST, runDist } from './support/run-dist.js'
+
+const FACES = { action: DIST, cli: path.join(path.dirname(DIST), 'cli', 'index.js') }
+const read = (file: string) => fs.readFileSync(file, 'utf8')
+const chunksOf = (entry: string) =>
+  fs
+    .readdirSync(path.dirname(entry))
+    .filter((f) => /^\d+\.index\.js$/.test(f))
+    .map((f) => ({ file: f, text: read(path.join(path.dirname(entry), f)) }))
+
+// A module's function as webpack writes it, `123:((module, exports, require) => {`, and without its
+// parentheses, `123:(module, exports, require) => {` or `123:module => {`, as terser leaves it.
+const ID = '[A-Za-z_$][\\w$]*'
+const WRAPPED = new RegExp(`[{,]\\d+:\\(\\((?:${ID}(?:,${ID})*)?\\)=>|[{,]\\d+:\\(${ID}=>`, 'g')
+const BARE = new RegExp(`[{,]\\d+:(?:\\((?:${ID}(?:,${ID})*)?\\)|${ID})=>`, 'g')
+
+test.each(Object.entries(FACES))("the %s bundle keeps the parentheses around each module's function", (_face, entry) => {
+  const text = read(entry)
+  expect((text.match(BARE) ?? []).slice(0, 3)).toEqual([])
+  expect((text.match(WRAPPED) ?? []).length).toBeGreaterThan(50)
+})
+
+// Names the minified bundle keeps, as strings where each is defined (its functions and classes keep their
+// names); a name used elsewhere is a property, unquoted.
+const LATER = {
+  action: ['summaryMarkdown', 'createdMarkdown', 'reportCleanup', 'createJobs', 'LogFollower', 'collectDiagnosis'],
+  cli: ['junitXml', 'buildkiteAnnotation', 'jsonOutput', 'createJobs', 'LogFollower', 'collectDiagnosis']
+}
+
+test.each(Object.entries(FACES))('the %s bundle leaves out of its start-up what only comes after the first answer', (face, entry) => {
+  const main = read(entry)
+  const chunks = chunksOf(entry)
+  for (const name of LATER[face as keyof typeof LATER]) {
+    // (booleans: a failure must not print the whole bundle)
+    const defined = (text: string) => text.includes(`"${name}"`)
+    expect([name, defined(main)]).toEqual([name, false])
+    expect([name, chunks.some((c) => defined(c.text))]).toEqual([name, true])
+  }
+})
+
+test('dist/index.js loads no chunk before its first connection, and the report code while the Job runs', async () => {
+  const server = new FakeApiServer({ namespaces: ['ci'] })
+  await server.start()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-load-'))
+  // Records each chunk the bundle imports, and which ones were in by the first connection it opens.
+  const preload = path.join(dir, 'record.mjs')
+  const record = path.join(dir, 'loaded.jsonl')
+  fs.writeFileSync(
+    preload,
+    [
+      "import { registerHooks } from 'node:module'",
+      "import dc from 'node:diagnostics_channel'",
+      "import fs from 'node:fs'",
+      'const chunks = []',
+      'registerHooks({ load(url, context, next) { if (/\\/\\d+\\.index\\.js$/.test(url)) chunks.push(url.split("/").pop()); return next(url, context) } })',
+      'let first = true',
+      `const write = (at) => fs.appendFileSync(${JSON.stringify(record)}, JSON.stringify({ at, chunks }) + "\\n")`,
+      "dc.subscribe('net.client.socket', () => { if (first) write('connect'); first = false })",
+      "process.on('exit', () => write('exit'))"
+    ].join('\n')
+  )
+  try {
+    const job = server.createJob('ci', { metadata: { name: 'build' } })
+    const pod = server.createPodForJob(job)
+    server.startPod('ci', pod.metadata.name)
+    const run = await runDist({
+      inputs: { job: 'build', namespace: 'ci', kubeconfig: server.kubeconfig(), timeout: '20s' },
+      env: { NODE_OPTIONS: `--import=${preload}` }
+    })
+    expect(run.stderr).toBe('')
+    expect(run.outputs.result).toBe('met')
+    expect(run.summary).toContain('ci/build')
+    const seen = read(record)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { at: string; chunks: string[] })
+    expect(seen.map((s) => s.at)).toEqual(['connect', 'exit'])
+    expect(seen[0].chunks).toEqual([])
+    // the report's code came in after it, from a chunk of its own
+    const reportChunk = chunksOf(DIST).find((c) => c.text.includes('"summaryMarkdown"'))?.file
+    expect(seen[1].chunks).toContain(reportChunk)
+  } finally {
+    await server.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
