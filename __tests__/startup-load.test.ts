@@ -2,7 +2,9 @@
 // only what that request needs. The report, a manifest's creation, the log
 // follower and the diagnosis live in chunks that load later, and the bundle
 // keeps webpack's parentheses around each module's function (V8 compiles
-// those with the file instead of parsing them twice).
+// those with the file instead of parsing them twice). And at the other end:
+// once the report is written, the process exits, without closing its watches
+// first (the exit closes them).
 import { expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -89,6 +91,47 @@ test('dist/index.js loads no chunk before its first connection, and the report c
     // the report's code came in after it, from a chunk of its own
     const reportChunk = chunksOf(DIST).find((c) => c.text.includes('"summaryMarkdown"'))?.file
     expect(seen[1].chunks).toContain(reportChunk)
+  } finally {
+    await server.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('dist/index.js exits once the report is written: no watch closed after it', async () => {
+  const server = new FakeApiServer({ namespaces: ['ci'] })
+  await server.start()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-exit-'))
+  // Counts what is aborted (the watches' requests, timers' signals) after the summary's write.
+  const preload = path.join(dir, 'record.mjs')
+  const record = path.join(dir, 'record.json')
+  fs.writeFileSync(
+    preload,
+    [
+      "import fs from 'node:fs'",
+      "import { syncBuiltinESMExports } from 'node:module'",
+      'const append = fs.appendFileSync',
+      'let reported = false',
+      'let aborts = 0',
+      'fs.appendFileSync = function (file, ...rest) { const r = append.call(this, file, ...rest); if (String(file) === process.env.GITHUB_STEP_SUMMARY) reported = true; return r }',
+      'syncBuiltinESMExports()',
+      'const abort = AbortController.prototype.abort',
+      'AbortController.prototype.abort = function (...a) { if (reported) aborts++; return abort.apply(this, a) }',
+      `process.on('exit', () => fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify({ reported, aborts })))`
+    ].join('\n')
+  )
+  try {
+    const job = server.createJob('ci', { metadata: { name: 'build' } })
+    const pod = server.createPodForJob(job)
+    const run = runDist({
+      inputs: { job: 'build', namespace: 'ci', kubeconfig: server.kubeconfig(), timeout: '20s', mode: 'watch' },
+      env: { NODE_OPTIONS: `--import=${preload}` }
+    })
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 })
+    server.startPod('ci', pod.metadata.name)
+    const r = await run
+    expect(r.stderr).toBe('')
+    expect(r.outputs.result).toBe('met')
+    expect(JSON.parse(read(record))).toEqual({ reported: true, aborts: 0 })
   } finally {
     await server.stop()
     fs.rmSync(dir, { recursive: true, force: true })

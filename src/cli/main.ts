@@ -43,6 +43,8 @@ export interface CliContext {
   /** runs `buildkite-agent annotate`; tests replace it */
   run?: (command: string, args: string[], stdin: string) => void
   timing?: Partial<Timing>
+  /** the process ends when main() resolves (index.ts): its exit closes the watches, not main() */
+  exiting?: boolean
 }
 
 /** One wait from the command line; resolves to the exit code. */
@@ -97,7 +99,7 @@ export async function main(ctx: CliContext): Promise<number> {
     if (options.output === 'json') ctx.stdout.write(code.jsonOutput(outcome))
     if (options.output === 'name') ctx.stdout.write(code.nameOutput(outcome))
   } finally {
-    wait.close()
+    if (!ctx.exiting) wait.close()
   }
   return exitCode(outcome.result)
 }

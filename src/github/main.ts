@@ -14,7 +14,12 @@ const reportCode = async () => {
 }
 type ReportCode = Awaited<ReturnType<typeof reportCode>>
 
-export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
+/**
+ * One step. `exiting`: the caller ends the process the moment run() returns (the entry point), so the
+ * tidy-up is left to the exit, which closes every connection and timer at once; other callers (tests,
+ * local-action) are left with no watch, request or timer open.
+ */
+export async function run(tuning: Partial<Timing> = {}, { exiting = false } = {}): Promise<Outcome> {
   // The one writer of the step's log while cluster text may be in it (commands.ts): cluster text goes
   // through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own.
   // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
@@ -52,8 +57,8 @@ export async function run(tuning: Partial<Timing> = {}): Promise<Outcome> {
   process.on('unhandledRejection', onCrash)
   const ours = reportOnce(await wait.outcome((name) => core.getInput(name), cancel.signal))
   await ours.done
-  // Tidy up after the report, without waiting for it: the entry point exits the moment run() returns,
-  // and any other caller (tests, local-action) is left with no watch, request or timer open.
+  if (exiting) return ours.outcome
+  // Tidy up after the report, without waiting for it.
   wait.close()
   process.removeListener('SIGINT', onSignal)
   process.removeListener('SIGTERM', onSignal)
