@@ -81,8 +81,8 @@ export interface EngineIO {
    * every heartbeat.
    */
   progress?(overall: Overall, elapsedMs: number): void
-  /** The API server's first answer has come: what only the report needs may load now, beside the wait. */
-  answered?(): void
+  /** The first snapshot has come (the first request is out): what only the report needs may load now, beside the wait. */
+  observing?(): void
 }
 
 /**
@@ -302,8 +302,7 @@ async function waitForVerdict(
     decideJobs(seen, wanted, settings.target, rules(), Date.now() + http.serverClockSkewMs, ending)
   const progress = io.progress ? (o: Overall) => io.progress!(o, Date.now() - started) : progressLog(timing.heartbeatMs, started, io)
   // logs: follow — every container's log streamed beside the loop, never holding it up. Its code loads
-  // once the first answer has come (the first request does not wait for it); the pods it has not seen
-  // yet are in that answer's snapshot.
+  // with the first snapshot (the first request does not wait for it), and is given that snapshot's pods.
   let follower: LogFollower | undefined
   const follow = async () => {
     const { LogFollower } = await import('./observe/logs/follower.js')
@@ -325,7 +324,7 @@ async function waitForVerdict(
       // any request that follows the verdict closes them first.
       for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
         const seen = next.value
-        if (overall === undefined) io.answered?.()
+        if (overall === undefined) io.observing?.()
         if (settings.logs === 'follow') follower ??= await follow()
         for (const s of seen.jobs) follower?.update(s)
         start.check(seen)

@@ -64,10 +64,10 @@ export async function main(ctx: CliContext): Promise<number> {
   // Machine output (-o json, -o name) alone on stdout, as kubectl's: the rest goes to stderr.
   const human = options.output === 'text' ? ctx.stdout : ctx.stderr
   const screen = new Screen(human, options, tty && options.output === 'text', targetText(parsed.settings.target))
-  // Not loaded before the first request: once the API server has answered, beside the wait.
+  // Not loaded before the first request: with the first snapshot, beside the wait.
   let loading: Promise<ReportCode> | undefined
   const reporting = () => (loading ??= reportCode())
-  const wait = new WaitRun({ ...screen.io, answered: () => void reporting() }, ctx.timing, {
+  const wait = new WaitRun({ ...screen.io, observing: () => void reporting() }, ctx.timing, {
     env: ctx.env,
     kubeconfigFile: options.kubeconfig
   })

@@ -24,12 +24,12 @@ export async function run(tuning: Partial<Timing> = {}, { exiting = false } = {}
   // through gate.untrusted, the action's own commands (warning, debug, group...) through gate.own.
   // core.info writes to stdout as the gate would (one write for many lines), and tests see it.
   const gate = new LogGate((text) => core.info(text.replace(/\n$/, '')))
-  // Not loaded before the first request: it loads once the API server has answered, while the Job runs,
-  // so that it is there when the verdict comes (or at once, on a path that ends before any answer).
+  // Not loaded before the first request: it loads with the first snapshot, while the Job runs,
+  // so that it is there when the verdict comes (or at once, on a path that ends before any snapshot).
   let loading: Promise<ReportCode> | undefined
   const reporting = () => (loading ??= reportCode())
   // A manifest's relative paths start from the checkout.
-  const wait = new WaitRun({ ...stepLog(gate), answered: () => void reporting() }, tuning, {
+  const wait = new WaitRun({ ...stepLog(gate), observing: () => void reporting() }, tuning, {
     workspace: process.env.GITHUB_WORKSPACE || process.cwd()
   })
   // The runner cancels with SIGINT, then SIGTERM 7.5 s later: both end the wait
