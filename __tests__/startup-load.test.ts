@@ -6,6 +6,7 @@
 // once the report is written, the process exits, without closing its watches
 // first (the exit closes them).
 import { expect, test } from '@jest/globals'
+import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -97,11 +98,11 @@ test('dist/index.js loads no chunk before its first connection, and the report c
   }
 })
 
-test('dist/index.js exits once the report is written: no watch closed after it', async () => {
-  const server = new FakeApiServer({ namespaces: ['ci'] })
-  await server.start()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-exit-'))
-  // Counts what is aborted (the watches' requests, timers' signals) after the summary's write.
+/**
+ * A preload that counts what is aborted (watches' requests, timers' signals) after the report's file is
+ * written; `reportFile`: a JavaScript expression for its path, in the child.
+ */
+function abortsAfterReport(dir: string, reportFile: string): { preload: string; record: string } {
   const preload = path.join(dir, 'record.mjs')
   const record = path.join(dir, 'record.json')
   fs.writeFileSync(
@@ -109,19 +110,30 @@ test('dist/index.js exits once the report is written: no watch closed after it',
     [
       "import fs from 'node:fs'",
       "import { syncBuiltinESMExports } from 'node:module'",
-      'const append = fs.appendFileSync',
       'let reported = false',
       'let aborts = 0',
-      'fs.appendFileSync = function (file, ...rest) { const r = append.call(this, file, ...rest); if (String(file) === process.env.GITHUB_STEP_SUMMARY) reported = true; return r }',
+      `const mark = (file) => { if (String(file) === ${reportFile}) reported = true }`,
+      'const append = fs.appendFileSync',
+      'const write = fs.writeFileSync',
+      'fs.appendFileSync = function (file, ...rest) { const r = append.call(this, file, ...rest); mark(file); return r }',
+      'fs.writeFileSync = function (file, ...rest) { const r = write.call(this, file, ...rest); mark(file); return r }',
       'syncBuiltinESMExports()',
       'const abort = AbortController.prototype.abort',
       'AbortController.prototype.abort = function (...a) { if (reported) aborts++; return abort.apply(this, a) }',
-      `process.on('exit', () => fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify({ reported, aborts })))`
+      `process.on('exit', () => write(${JSON.stringify(record)}, JSON.stringify({ reported, aborts })))`
     ].join('\n')
   )
+  return { preload, record }
+}
+
+test('dist/index.js exits once the report is written: no watch closed after it', async () => {
+  const server = new FakeApiServer({ namespaces: ['ci'] })
+  await server.start()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-exit-'))
   try {
     const job = server.createJob('ci', { metadata: { name: 'build' } })
     const pod = server.createPodForJob(job)
+    const { preload, record } = abortsAfterReport(dir, 'process.env.GITHUB_STEP_SUMMARY')
     const run = runDist({
       inputs: { job: 'build', namespace: 'ci', kubeconfig: server.kubeconfig(), timeout: '20s', mode: 'watch' },
       env: { NODE_OPTIONS: `--import=${preload}` }
@@ -131,6 +143,37 @@ test('dist/index.js exits once the report is written: no watch closed after it',
     const r = await run
     expect(r.stderr).toBe('')
     expect(r.outputs.result).toBe('met')
+    expect(JSON.parse(read(record))).toEqual({ reported: true, aborts: 0 })
+  } finally {
+    await server.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('dist/cli/index.js exits once the report is written: no watch closed after it', async () => {
+  const server = new FakeApiServer({ namespaces: ['ci'] })
+  await server.start()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-cli-exit-'))
+  try {
+    const job = server.createJob('ci', { metadata: { name: 'build' } })
+    const pod = server.createPodForJob(job)
+    const summary = path.join(dir, 'summary.md')
+    const kubeconfig = path.join(dir, 'config')
+    fs.writeFileSync(kubeconfig, server.kubeconfig())
+    const { preload, record } = abortsAfterReport(dir, JSON.stringify(summary))
+    const child = spawn(
+      process.execPath,
+      [FACES.cli, 'job/build', '-n', 'ci', '--kubeconfig', kubeconfig, '--for=phase=Running', '--timeout=20s', `--summary=${summary}`],
+      { env: { PATH: process.env.PATH ?? '', HOME: dir, NODE_OPTIONS: `--import=${preload}` }, stdio: ['ignore', 'pipe', 'pipe'] }
+    )
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d))
+    child.stdout.resume()
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    await server.waitForWatch({ resource: 'pods' }, { timeoutMs: 10_000 })
+    server.startPod('ci', pod.metadata.name)
+    expect(await exited).toBe(0)
+    expect(stderr).toBe('')
     expect(JSON.parse(read(record))).toEqual({ reported: true, aborts: 0 })
   } finally {
     await server.stop()
