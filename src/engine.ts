@@ -4,20 +4,20 @@
 // src/github/, a command line) reads its inputs, renders the Outcome and owns
 // the process (signals, the crash path); this file only orchestrates: a loop
 // over snapshots, ended by a verdict or by the timeout or a cancel.
-import { createJobs, type Applied } from './create/create.js'
+import type { Applied } from './create/create.js'
 import { loadCredentials, maskKubeconfigInput, CredentialsError } from './credentials.js'
 import { deleteJobs, shouldDelete, type Cleanup } from './cleanup.js'
 import { decideJobs, type Overall, type Wanted } from './decide/jobs.js'
 import { startHeldByAny } from './decide/start.js'
 import type { Ending, Rules, Verdict } from './decide/verdict.js'
-import { collectDiagnosis, type CollectOptions, type Diagnosis } from './diagnose/collect.js'
+import type { CollectOptions, Diagnosis } from './diagnose/collect.js'
 import { formatDuration } from './duration.js'
 import { readSettings, InputError, type GetInput, type Settings } from './inputs.js'
 import { KubeError } from './kube/errors.js'
 import { KubeHttp } from './kube/http.js'
 import { jobEnd, severalJobs, type Observed, type PodInfo, type Snapshot, type Target } from './model.js'
 import { sleep } from './observe/backoff.js'
-import { LogFollower } from './observe/logs/follower.js'
+import type { LogFollower } from './observe/logs/follower.js'
 import { observe, type Observation } from './observe/observe.js'
 import { targetText, type JobReport, type Outcome } from './report/outcome.js'
 import { progressLine } from './report/render.js'
@@ -81,6 +81,8 @@ export interface EngineIO {
    * every heartbeat.
    */
   progress?(overall: Overall, elapsedMs: number): void
+  /** The first snapshot has come (the first request is out): what only the report needs may load now, beside the wait. */
+  observing?(): void
 }
 
 /**
@@ -231,6 +233,8 @@ class CreationError extends Error {}
 /** manifest, from-cronjob: the Jobs created before the wait, whose names the wait then follows. */
 async function create(settings: Settings, namespace: string, http: KubeHttp, cancelled: AbortSignal, known: WaitRun): Promise<string> {
   const bound = AbortSignal.any([cancelled, AbortSignal.timeout(Math.max(0, known.started + settings.timeoutMs - Date.now()))])
+  // Loaded here: a plain wait (most steps) never reads a manifest.
+  const { createJobs } = await import('./create/create.js')
   const made = await createJobs(settings.create!, { http, namespace, workspace: known.workspace, signal: bound })
   if (!made.ok) throw new CreationError(made.message)
   known.created = made.value
@@ -297,18 +301,20 @@ async function waitForVerdict(
   const judge = (seen: Observed, ending?: Ending) =>
     decideJobs(seen, wanted, settings.target, rules(), Date.now() + http.serverClockSkewMs, ending)
   const progress = io.progress ? (o: Overall) => io.progress!(o, Date.now() - started) : progressLog(timing.heartbeatMs, started, io)
-  // logs: follow — every container's log streamed beside the loop, never holding it up
-  const follower = (known.follower =
-    settings.logs === 'follow'
-      ? new LogFollower({
-          http,
-          namespace,
-          maxStreams: settings.logMaxStreams,
-          tailLines: settings.logLines,
-          write: (lines) => io.untrusted(lines),
-          note: (message) => io.untrusted(message)
-        })
-      : undefined)
+  // logs: follow — every container's log streamed beside the loop, never holding it up. Its code loads
+  // with the first snapshot (the first request does not wait for it), and is given that snapshot's pods.
+  let follower: LogFollower | undefined
+  const follow = async () => {
+    const { LogFollower } = await import('./observe/logs/follower.js')
+    return (known.follower = new LogFollower({
+      http,
+      namespace,
+      maxStreams: settings.logMaxStreams,
+      tailLines: settings.logLines,
+      write: (lines) => io.untrusted(lines),
+      note: (message) => io.untrusted(message)
+    }))
+  }
   const ignored = new Set<string>()
   let overall: Overall | undefined
   try {
@@ -318,6 +324,8 @@ async function waitForVerdict(
       // any request that follows the verdict closes them first.
       for (let next = await observation.snapshots.next(); !next.done; next = await observation.snapshots.next()) {
         const seen = next.value
+        if (overall === undefined) io.observing?.()
+        if (settings.logs === 'follow') follower ??= await follow()
         for (const s of seen.jobs) follower?.update(s)
         start.check(seen)
         overall = judge(seen)
@@ -466,6 +474,8 @@ async function diagnose(
   const stop = () => bound.abort()
   cancelled.addEventListener('abort', stop, { once: true })
   try {
+    // Loaded here: only a failed wait reads logs and events.
+    const { collectDiagnosis } = await import('./diagnose/collect.js')
     return await Promise.race([
       collectDiagnosis(http, snapshot, verdict.problems, { logLines, logSource, maxGroups: 5 }),
       sleep(boundMs, bound.signal).then(() => {

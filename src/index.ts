@@ -2,7 +2,8 @@
 import { run } from './github/main.js'
 
 try {
-  await run()
+  // Outputs and summary are written when run() returns: the exit needs nothing more.
+  await run({}, { exiting: true })
 } catch (err) {
   console.error(`::error::kube-job-wait failed unexpectedly: ${(err as Error)?.message ?? err}`)
   process.exitCode = 1

@@ -22,7 +22,8 @@ main({
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
-  cancelled: cancel.signal
+  cancelled: cancel.signal,
+  exiting: true
 }).then(exit, crashed)
 
 // Open sockets must not keep a finished wait alive; stdout drained first (a pipe is asynchronous).

@@ -9,15 +9,19 @@ import * as fs from 'node:fs'
 import { cleanupLines } from '../cleanup.js'
 import type { Overall } from '../decide/jobs.js'
 import { WaitRun, type EngineIO, type Timing } from '../engine.js'
-import { junitXml } from '../report/junit.js'
 import { targetText, type Outcome } from '../report/outcome.js'
 import { summaryMarkdown } from '../report/summary.js'
 import { exitCode, flagMessage, helpText, parseArgs, programName, type CliOptions } from './args.js'
-import { buildkiteAnnotation, gitlabReport } from './ci.js'
-import { jsonOutput, nameOutput } from './output.js'
 import { liveEnd, liveFrame, paint, plainLines, statusText, terminalText, textReport, type Live } from './terminal.js'
 
 export const VERSION = '0.1.0'
+
+/** What only the final report needs: JUnit XML, a CI's report, -o json and -o name. */
+const reportCode = async () => {
+  const [junit, ci, output] = await Promise.all([import('../report/junit.js'), import('./ci.js'), import('./output.js')])
+  return { ...junit, ...ci, ...output }
+}
+type ReportCode = Awaited<ReturnType<typeof reportCode>>
 
 /** Where the CLI writes; process.stdout and process.stderr fit. */
 export interface Stream {
@@ -39,6 +43,8 @@ export interface CliContext {
   /** runs `buildkite-agent annotate`; tests replace it */
   run?: (command: string, args: string[], stdin: string) => void
   timing?: Partial<Timing>
+  /** the process ends when main() resolves (index.ts): its exit closes the watches, not main() */
+  exiting?: boolean
 }
 
 /** One wait from the command line; resolves to the exit code. */
@@ -58,7 +64,13 @@ export async function main(ctx: CliContext): Promise<number> {
   // Machine output (-o json, -o name) alone on stdout, as kubectl's: the rest goes to stderr.
   const human = options.output === 'text' ? ctx.stdout : ctx.stderr
   const screen = new Screen(human, options, tty && options.output === 'text', targetText(parsed.settings.target))
-  const wait = new WaitRun(screen.io, ctx.timing, { env: ctx.env, kubeconfigFile: options.kubeconfig })
+  // Not loaded before the first request: with the first snapshot, beside the wait.
+  let loading: Promise<ReportCode> | undefined
+  const reporting = () => (loading ??= reportCode())
+  const wait = new WaitRun({ ...screen.io, observing: () => void reporting() }, ctx.timing, {
+    env: ctx.env,
+    kubeconfigFile: options.kubeconfig
+  })
   let outcome: Outcome
   try {
     outcome = await wait.outcome((name) => inputs[name] ?? '', ctx.cancelled)
@@ -68,8 +80,9 @@ export async function main(ctx: CliContext): Promise<number> {
   // The engine's messages name the action's inputs; on the command line, the flags.
   outcome.message = flagMessage(outcome.message)
   screen.end()
+  const code = await reporting()
   try {
-    writeReports(outcome, options, human, ctx)
+    writeReports(outcome, options, human, ctx, code)
     if (wait.deletes(outcome)) {
       await wait.release()
       const cleanup = await wait.cleanUp(outcome)
@@ -83,16 +96,17 @@ export async function main(ctx: CliContext): Promise<number> {
         }
       }
     }
-    if (options.output === 'json') ctx.stdout.write(jsonOutput(outcome))
-    if (options.output === 'name') ctx.stdout.write(nameOutput(outcome))
+    if (options.output === 'json') ctx.stdout.write(code.jsonOutput(outcome))
+    if (options.output === 'name') ctx.stdout.write(code.nameOutput(outcome))
   } finally {
-    wait.close()
+    if (!ctx.exiting) wait.close()
   }
   return exitCode(outcome.result)
 }
 
 /** The text report (or GitLab's sections), the files, the Buildkite annotation. */
-function writeReports(outcome: Outcome, options: CliOptions, human: Stream, ctx: CliContext): void {
+function writeReports(outcome: Outcome, options: CliOptions, human: Stream, ctx: CliContext, code: ReportCode): void {
+  const { gitlabReport, junitXml, buildkiteAnnotation } = code
   const width = Math.max(40, Math.min(human.columns ?? 80, 120))
   const now = Date.now()
   if (options.ci === 'gitlab') human.write(gitlabReport(outcome, { color: options.color, time: now / 1000, now, width }))
