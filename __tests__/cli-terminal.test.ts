@@ -23,6 +23,9 @@ import {
   wrap,
   type Live
 } from '../src/cli/terminal.js'
+import type { PodInfo, PodPhase } from '../src/model.js'
+import { listIndex, podsOf } from '../src/pod-table.js'
+import { apply, initialState, snapshotOf } from '../src/observe/state.js'
 import { HOSTILE_LINE, NOW, met, severalFailed, stuckPull } from './support/cli-outcomes.js'
 
 const THIS = fileURLToPath(import.meta.url)
@@ -137,8 +140,8 @@ describe('while waiting', () => {
   const report = severalFailed().jobs!.find((j) => j.name === 'smoke')!
 
   test('a status line: state, Job, elapsed, pods per phase, what it waits for', () => {
-    expect(phaseCounts(report.snapshot.pods)).toBe('2 Failed')
-    expect(phaseCounts([])).toBe('no pods')
+    expect(phaseCounts(podsOf(report.snapshot))).toBe('2 Failed')
+    expect(phaseCounts(listIndex([]))).toBe('no pods')
     const waiting = statusText(
       { name: 'smoke', namespace: 'prod', snapshot: report.snapshot, verdict: { state: 'waiting', message: '0 active, 0 succeeded' } },
       'condition Complete',
@@ -151,6 +154,39 @@ describe('while waiting', () => {
       23_000
     )
     expect(failed).toMatch(/^✗ prod\/smoke \[23s\] 2 Failed; job prod\/smoke failed: BackoffLimitExceeded/)
+  })
+
+  test('a frame reads the reducer’s counts, not the pods: none is read at 10,000 pods', () => {
+    const phases: PodPhase[] = ['Pending', 'Running', 'Succeeded', 'Failed']
+    const pods: PodInfo[] = Array.from({ length: 10_000 }, (_, i) => ({
+      name: `big-${i}`,
+      uid: `pod-${i}`,
+      phase: phases[i % 4],
+      ownerUid: 'uid-big',
+      ready: false,
+      restarts: 0,
+      containers: [],
+      ...(i % 1000 === 1 ? { deletionTimestamp: '2026-12-01T10:00:00Z' } : {})
+    }))
+    const job = {
+      ...{ name: 'big', namespace: 'ci', uid: 'uid-big', suspend: false, conditions: [] },
+      ...{ active: 0, ready: 0, succeeded: 0, failed: 0, terminating: 0 }
+    }
+    let s = apply(initialState('ci', ['big']), { type: 'jobs-listed', jobs: [job] })
+    s = apply(s, { type: 'pods-listed', uids: ['uid-big'], pods, observedAt: '2026-12-01T10:00:00Z' })
+    const snapshot = snapshotOf(s, 'big')
+    // The list of pods is built when read: a frame that reads it goes over every pod.
+    let read = 0
+    const list = snapshot.pods
+    Object.defineProperty(snapshot, 'pods', {
+      get: () => {
+        read++
+        return list
+      }
+    })
+    const line = statusText({ name: 'big', snapshot, verdict: { state: 'waiting', message: '…' } }, 'phase Succeeded', 12_000)
+    expect(line).toBe('… big [12s] 2500 Pending, 2490 Running, 2500 Succeeded, 2500 Failed, 10 Terminating; phase Succeeded: …')
+    expect(read).toBe(0)
   })
 
   test('a log line: the pod’s prefix in its colour, the text cleaned', () => {

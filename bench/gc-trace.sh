@@ -29,10 +29,11 @@ env -i PATH="$PATH" HOME="$work" KUBECONFIG="$KC" GITHUB_OUTPUT="$work/output" G
 kubectl --kubeconfig "$KC" delete job "$name" --wait=false > /dev/null
 grep -h '^result<<' -A1 "$work/output" | tail -1 | sed 's/^/result: /'
 tail -1 "$work/time.log"
-# "Mark-Compact 21.0 (149.8) -> 15.2 (146.2) MB": used (committed) before -> after
-grep 'Mark-Compact' "$work/gc.log" | sed -E 's/.*Mark-Compact [0-9.]+ \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB.*/\2 \3/' |
+# "Mark-Compact 21.0 (149.8) -> 15.2 (146.2) MB": used (committed) before -> after; a line
+# not of this form (at 10,000 pods some were) is left out, not read as numbers
+grep 'Mark-Compact' "$work/gc.log" | sed -nE 's/.*Mark-Compact [0-9.]+ \(([0-9.]+)\) -> ([0-9.]+) \(([0-9.]+)\) MB.*/\2 \3/p' |
   awk '{ if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1; if ($2 > c) c = $2; n++ }
        END { printf "full GCs: %d; live heap after them %s to %s MB; committed up to %s MB\n", n, min, max, c }'
 grep -c 'Scavenge' "$work/gc.log" | sed 's/^/young-generation GCs (Scavenge): /'
-grep 'Scavenge' "$work/gc.log" | sed -E 's/.*Scavenge ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+).*/\1 \3/' |
+grep 'Scavenge' "$work/gc.log" | sed -nE 's/.*Scavenge ([0-9.]+) \(([0-9.]+)\) -> ([0-9.]+).*/\1 \3/p' |
   awk '{ d += $1 - $2; n++ } END { if (n) printf "freed by them: %.0f MB in all, %.1f MB each on average\n", d, d / n }'

@@ -445,14 +445,34 @@ async function finalVerdict(
 
 const unfinished = (p: PodInfo) => !p.deleted && p.phase !== 'Succeeded' && p.phase !== 'Failed'
 
-/** A progress line when the picture changes, and at least every heartbeat. It
- * quotes cluster text (reasons, messages): untrusted. */
-function progressLog(heartbeatMs: number, started: number, io: EngineIO): (overall: Overall) => void {
+/** Progress lines written at once when the picture changes; beyond them, one a second. */
+const PROGRESS_BURST = 5
+
+/**
+ * A progress line when the picture changes, and at least every heartbeat. A
+ * large Job changes its picture on nearly every batch of pod events: past a
+ * few lines at once, at most one a second, the latest picture (snapshots come
+ * at least every tick, so none is held back for long). It quotes cluster text
+ * (reasons, messages): untrusted.
+ */
+export function progressLog(
+  heartbeatMs: number,
+  started: number,
+  io: Pick<EngineIO, 'untrusted'>,
+  clock = Date.now
+): (overall: Pick<Overall, 'state' | 'message'>) => void {
   let last = ''
   let at = 0
-  return ({ message }) => {
-    const now = Date.now()
+  let lines = PROGRESS_BURST
+  let refilled = started
+  return ({ state, message }) => {
+    const now = clock()
     if (message === last && now - at < heartbeatMs) return
+    lines = Math.min(PROGRESS_BURST, lines + (now - refilled) / 1000)
+    refilled = now
+    // The last picture, the verdict's, is always written.
+    if (lines < 1 && state === 'waiting') return
+    lines = Math.max(0, lines - 1)
     io.untrusted(progressLine(message, now - started))
     last = message
     at = now

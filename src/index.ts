@@ -1,5 +1,8 @@
 // The entry point the runner runs (dist/index.js, one bundle).
+import { keepYoungGenerationSmall } from './heap.js'
 import { run } from './github/main.js'
+
+keepYoungGenerationSmall()
 
 try {
   // Outputs and summary are written when run() returns: the exit needs nothing more.

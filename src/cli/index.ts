@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The entry point of `kube-job-wait` and `kubectl-job_wait` (dist/cli/index.js):
 // the process around main.ts, its signals and its exit code.
+import { keepYoungGenerationSmall } from '../heap.js'
 import { main } from './main.js'
+
+keepYoungGenerationSmall()
 
 const cancel = new AbortController()
 // Ctrl-C or a CI's stop: the wait ends at once, the report is still written (exit 130).

@@ -11,7 +11,8 @@ import { formatDuration } from '../duration.js'
 import { causeTitle, type CauseGroup } from '../decide/explain.js'
 import type { Verdict } from '../decide/verdict.js'
 import type { Diagnosis } from '../diagnose/collect.js'
-import type { PodInfo, Snapshot } from '../model.js'
+import type { PodIndex, PodInfo, Snapshot } from '../model.js'
+import { ALL_PHASES, listIndex, phasesClasses, podsOf } from '../pod-table.js'
 import { targetText, type Outcome } from '../report/outcome.js'
 import { jobName, podRow, sortedPods } from '../report/render.js'
 import { podTimes } from '../report/summary.js'
@@ -172,6 +173,8 @@ const STATE_ICON: Record<string, string> = { met: '✓', failed: '✗', timeout:
 
 // ---------------------------------------------------------------- while waiting
 
+const NO_PODS = listIndex([])
+
 export interface JobProgress {
   name: string
   namespace?: string
@@ -179,15 +182,27 @@ export interface JobProgress {
   snapshot?: Snapshot
 }
 
-/** "2 Running, 1 Pending": the Job's pods per phase, in the order a pod goes through them. */
-export function phaseCounts(pods: readonly PodInfo[]): string {
-  const counts = new Map<string, number>()
-  for (const p of pods) {
-    const phase = podRow(p).phase
-    counts.set(phase, (counts.get(phase) ?? 0) + 1)
+const TERMINATING_CLASSES = ALL_PHASES & ~phasesClasses('Pending', 'Running', 'Succeeded', 'Failed', 'Unknown')
+const COUNTED: readonly [string, number][] = [
+  ['Pending', phasesClasses('Pending')],
+  ['Running', phasesClasses('Running')],
+  ['Succeeded', phasesClasses('Succeeded')],
+  ['Failed', phasesClasses('Failed')],
+  ['Terminating', TERMINATING_CLASSES],
+  ['Unknown', phasesClasses('Unknown')]
+]
+
+/**
+ * "2 Running, 1 Pending": the Job's pods per phase, in the order a pod goes
+ * through them. Read from the reducer's counts: a frame costs the same at
+ * 10,000 pods as at 10.
+ */
+export function phaseCounts(pods: PodIndex): string {
+  const parts: string[] = []
+  for (const [phase, classes] of COUNTED) {
+    const n = pods.count(classes)
+    if (n) parts.push(`${n} ${phase}`)
   }
-  const order = ['Pending', 'Running', 'Succeeded', 'Failed', 'Terminating', 'Unknown']
-  const parts = order.filter((p) => counts.has(p)).map((p) => `${counts.get(p)} ${p}`)
   return parts.length ? parts.join(', ') : 'no pods'
 }
 
@@ -196,7 +211,7 @@ export function statusText(j: JobProgress, waitingFor: string, elapsedMs: number
   const state = j.verdict?.state ?? 'waiting'
   const name = j.namespace ? `${j.namespace}/${j.name}` : j.name
   const what = state === 'waiting' ? `${waitingFor}: ${j.verdict?.message ?? 'starting'}` : (j.verdict?.message ?? state)
-  return `${STATE_ICON[state]} ${name} [${formatDuration(elapsedMs)}] ${phaseCounts(j.snapshot?.pods ?? [])}; ${terminalText(what)}`
+  return `${STATE_ICON[state]} ${name} [${formatDuration(elapsedMs)}] ${phaseCounts(j.snapshot ? podsOf(j.snapshot) : NO_PODS)}; ${terminalText(what)}`
 }
 
 /** A streamed log line with its pod's prefix: "smoke-r2d9v/main | text". */

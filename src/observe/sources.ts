@@ -17,7 +17,13 @@ import type { ObserveEvent, ObservedState, WatchKind } from './state.js'
 export type NoteLevel = 'info' | 'warning' | 'debug'
 
 /** Now by the API server's clock (its Date header): when an answer was observed, for rules that compare it with server times. */
-export const serverTime = (http: KubeHttp): string => new Date(Date.now() + http.serverClockSkewMs).toISOString()
+export function serverTime(http: KubeHttp): string {
+  const ms = Date.now() + http.serverClockSkewMs
+  // Every event of one read is stamped in the same millisecond: one string for them.
+  if (ms !== lastTime.ms) lastTime = { ms, iso: new Date(ms).toISOString() }
+  return lastTime.iso
+}
+let lastTime = { ms: NaN, iso: '' }
 
 /**
  * The label with the Job's name that the API server puts on every pod of a
