@@ -12,7 +12,7 @@ import { createGunzip } from 'node:zlib'
 import { Connection, type TlsOptions } from './connection.js'
 import { KubeError, httpError, networkError } from './errors.js'
 import { KubeConfig } from './kubeconfig.js'
-import { proxyFor } from './proxy.js'
+import { ProxyError, proxyFor } from './proxy.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
 
@@ -172,7 +172,7 @@ export class KubeHttp {
       await this.auth.apply(opts)
       connection = this.connectionFor(opts)
     } catch (err) {
-      if (err instanceof KubeError) throw err
+      if (err instanceof ProxyError) throw new KubeError(`${what}: ${err.message}`, err.o)
       const text = (err as Error).message?.split('\n')[0] ?? String(err)
       if (/HTTP protocol is not allowed/i.test(text)) {
         throw new KubeError(
@@ -218,6 +218,7 @@ export class KubeHttp {
         }
       }
     } catch (err) {
+      if (err instanceof ProxyError) throw new KubeError(`${what}: ${err.message}`, err.o)
       throw networkError(err, this.server, what)
     }
   }

@@ -8,7 +8,17 @@ import * as http from 'node:http'
 import * as https from 'node:https'
 import * as net from 'node:net'
 import type { Duplex } from 'node:stream'
-import { KubeError } from './errors.js'
+
+/** A proxy that is misconfigured, unreachable or refuses: KubeHttp says which request it stopped. */
+export class ProxyError extends Error {
+  constructor(
+    message: string,
+    readonly o: { code?: number; reason?: string; transient: boolean; unreachable?: boolean }
+  ) {
+    super(message)
+    this.name = 'ProxyError'
+  }
+}
 
 export interface Proxy {
   url: URL
@@ -43,10 +53,10 @@ function parseProxyUrl(value: string, from: string): URL {
   try {
     u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`)
   } catch {
-    throw new KubeError(`the proxy in ${from} is not a URL`, { transient: false })
+    throw new ProxyError(`the proxy in ${from} is not a URL`, { transient: false })
   }
   if (!['http:', 'https:', 'socks5:', 'socks5h:'].includes(u.protocol))
-    throw new KubeError(`the proxy in ${from} has the scheme ${u.protocol.slice(0, -1)}: http, https, socks5 or socks5h are supported`, {
+    throw new ProxyError(`the proxy in ${from} has the scheme ${u.protocol.slice(0, -1)}: http, https, socks5 or socks5h are supported`, {
       transient: false
     })
   return u
@@ -133,7 +143,7 @@ function connectTunnel(proxy: Proxy, host: string, port: number, signal?: AbortS
   })
   return new Promise<Duplex>((resolve, reject) => {
     const refused = (status: number | undefined, message: string | undefined) =>
-      new KubeError(
+      new ProxyError(
         `the proxy ${proxyName(proxy)} (${proxy.from}) refused the tunnel to ${authority}: HTTP ${status}${message ? ` ${message}` : ''}`,
         { code: status, reason: 'ProxyRefused', transient: status === 502 || status === 503 || status === 504 }
       )
@@ -157,7 +167,7 @@ function connectTunnel(proxy: Proxy, host: string, port: number, signal?: AbortS
 function proxyUnreachable(proxy: Proxy, err: NodeJS.ErrnoException): Error {
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return err
   const text = (err.message ?? String(err)).split('\n')[0]
-  return new KubeError(`cannot reach the proxy ${proxyName(proxy)} (${proxy.from}): ${text}`, {
+  return new ProxyError(`cannot reach the proxy ${proxyName(proxy)} (${proxy.from}): ${text}`, {
     reason: err.code,
     transient: true,
     unreachable: true
@@ -184,7 +194,7 @@ async function socksTunnel(proxy: Proxy, host: string, port: number): Promise<Du
     return socket
   } catch (err) {
     const text = ((err as Error).message ?? String(err)).split('\n')[0]
-    throw new KubeError(`the SOCKS proxy ${proxyName(proxy)} (${proxy.from}) gave no connection to ${host}:${port}: ${text}`, {
+    throw new ProxyError(`the SOCKS proxy ${proxyName(proxy)} (${proxy.from}) gave no connection to ${host}:${port}: ${text}`, {
       reason: 'ProxyRefused',
       transient: true
     })
