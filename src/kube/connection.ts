@@ -47,7 +47,6 @@ export class Connection {
   /** The first TLS socket, when it negotiated http/1.1: the agent's first connection. */
   private spare?: tls.TLSSocket
   private agent?: http.Agent
-  private sessions = 0
 
   constructor(
     readonly server: URL,
@@ -58,11 +57,6 @@ export class Connection {
     this.host = server.hostname.replace(/^\[(.*)\]$/, '$1')
     this.port = Number(server.port || (server.protocol === 'https:' ? 443 : 80))
     this.h1 = server.protocol === 'http:'
-  }
-
-  /** Connections opened so far (TLS or TCP), for tests. */
-  get opened(): number {
-    return this.sessions
   }
 
   async request(x: Exchange): Promise<Answer> {
@@ -199,7 +193,6 @@ export class Connection {
     this.spare = undefined
     if (spare && !spare.destroyed) return spare
     if (this.server.protocol === 'https:') return this.connectTls(['http/1.1'])
-    this.sessions++
     const socket = this.proxy ? await tunnel(this.proxy, this.host, this.port, AbortSignal.timeout(this.o.connectTimeoutMs)) : undefined
     if (socket) return socket
     const s = net.connect({ host: this.host, port: this.port })
@@ -211,7 +204,6 @@ export class Connection {
 
   /** A TLS connection to the server (through the proxy if any), once the handshake is done. */
   private async connectTls(alpn: string[]): Promise<tls.TLSSocket> {
-    this.sessions++
     const raw = this.proxy ? await tunnel(this.proxy, this.host, this.port, AbortSignal.timeout(this.o.connectTimeoutMs)) : undefined
     const socket = tls.connect({
       ...(raw ? { socket: raw } : { port: this.port }),
