@@ -4,7 +4,11 @@
 // resolves the name kube.test to 127.0.0.1 (nothing else does: a request that
 // reaches the server by that name went through the proxy).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
+import * as fs from 'node:fs'
 import * as http from 'node:http'
+import * as https from 'node:https'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import * as net from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeError } from '../src/kube/errors.js'
@@ -71,12 +75,13 @@ describe('which proxy', () => {
   })
 })
 
-/** An HTTP CONNECT proxy: kube.test is 127.0.0.1; `refuse` answers every CONNECT with that status. */
-async function connectProxy(o: { refuse?: number; user?: string } = {}) {
+/** An HTTP CONNECT proxy (HTTPS with `tls`): kube.test is 127.0.0.1; `refuse` answers every CONNECT with that status. */
+async function connectProxy(o: { refuse?: number; tls?: { cert: string; key: string } } = {}) {
   const tunnels: string[] = []
   const auth: (string | undefined)[] = []
   const sockets = new Set<net.Socket>()
-  const server = http.createServer((_req, res) => res.writeHead(405).end())
+  const deny = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(405).end()
+  const server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key }, deny) : http.createServer(deny)
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     sockets.add(client)
     tunnels.push(req.url ?? '')
@@ -95,7 +100,7 @@ async function connectProxy(o: { refuse?: number; user?: string } = {}) {
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     tunnels,
     auth,
     close: async () => {
@@ -226,6 +231,22 @@ test('the bundle waits through HTTPS_PROXY', async () => {
     inputs: { job: 'via-proxy', namespace: NS, kubeconfig: kubeconfigText(), timeout: '20s' },
     env: { HTTPS_PROXY: proxy.url }
   })
+  expect(r.stderr).toBe('')
+  expect(r.outputs.result).toBe('met')
+  expect(proxy.tunnels).toEqual([target()])
+})
+
+test("the bundle through an https:// proxy-url (the proxy's certificate trusted by NODE_EXTRA_CA_CERTS): TLS inside TLS", async () => {
+  proxy = await connectProxy({ tls: { cert: pki.server.cert, key: pki.server.key } })
+  const job = server.createJob(NS, { metadata: { name: 'via-tls-proxy' } })
+  server.startPod(NS, server.createPodForJob(job).metadata.name)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kjw-proxy-'))
+  fs.writeFileSync(path.join(dir, 'ca.pem'), pki.ca.cert)
+  const r = await runDist({
+    inputs: { job: 'via-tls-proxy', namespace: NS, kubeconfig: kubeconfigText([`proxy-url: ${proxy.url}`]), timeout: '20s' },
+    env: { NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem') }
+  })
+  fs.rmSync(dir, { recursive: true, force: true })
   expect(r.stderr).toBe('')
   expect(r.outputs.result).toBe('met')
   expect(proxy.tunnels).toEqual([target()])

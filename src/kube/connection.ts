@@ -9,7 +9,7 @@ import * as http from 'node:http'
 import * as http2 from 'node:http2'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import type { Duplex, Readable } from 'node:stream'
+import { Readable, type Duplex } from 'node:stream'
 import { tunnel, type Proxy } from './proxy.js'
 
 /** What the kubeconfig says about TLS; a change means a new Connection. */
@@ -150,11 +150,15 @@ export class Connection {
     })
     return new Promise<Answer>((resolve, reject) => {
       stream.once('error', reject)
+      // a stream closed with its session before any answer emits no error of its own
+      const lost = () => reject(streamReset(stream.rstCode))
+      stream.once('close', lost)
       stream.once('response', (h) => {
         stream.off('error', reject)
+        stream.off('close', lost)
         const out: Record<string, string> = {}
         for (const [k, v] of Object.entries(h)) if (!k.startsWith(':') && v !== undefined) out[k] = String(v)
-        resolve({ status: Number(h[':status']), headers: out, body: stream })
+        resolve({ status: Number(h[':status']), headers: out, body: endedByServer(stream) })
       })
     })
   }
@@ -246,6 +250,39 @@ class ConnectionAgent extends http.Agent {
     )
     return undefined
   }
+}
+
+const streamReset = (code: number | undefined) =>
+  Object.assign(new Error(`the HTTP/2 stream was reset (code ${code ?? 'none'}): the connection was lost`), { code: 'ECONNRESET' })
+
+/**
+ * The body of an HTTP/2 stream, which ends only when the server ended it: a
+ * stream cut with its session (a reset connection) ends its Readable as if it
+ * were complete, with a non-zero RST code, and a watch cut so would look
+ * closed by the server and resume where a LIST is due.
+ */
+function endedByServer(stream: http2.ClientHttp2Stream): Readable {
+  let ended = false
+  const body = new Readable({
+    read: () => void stream.resume(),
+    destroy: (err, callback) => {
+      if (!stream.destroyed) stream.destroy(err ?? undefined)
+      callback(err)
+    }
+  })
+  stream.on('data', (chunk: Buffer) => {
+    if (!body.push(chunk)) stream.pause()
+  })
+  stream.once('end', () => {
+    if (stream.rstCode) return void body.destroy(streamReset(stream.rstCode))
+    ended = true
+    body.push(null)
+  })
+  stream.once('error', (err) => body.destroy(err))
+  stream.once('close', () => {
+    if (!ended && !body.destroyed) body.destroy(streamReset(stream.rstCode))
+  })
+  return body
 }
 
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -132,8 +132,11 @@ function connectTunnel(proxy: Proxy, host: string, port: number, signal?: AbortS
   if (u.username)
     headers['Proxy-Authorization'] =
       `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+  const proxyHost = u.hostname.replace(/^\[(.*)\]$/, '$1')
   const request = (u.protocol === 'https:' ? https.request : http.request)({
-    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host: proxyHost,
+    // the proxy's own name for its certificate, not the Host header's (the API server's), which node:https would take
+    ...(u.protocol === 'https:' ? { servername: net.isIP(proxyHost) ? '' : proxyHost } : {}),
     port: u.port || (u.protocol === 'https:' ? 443 : 80),
     method: 'CONNECT',
     path: authority,
