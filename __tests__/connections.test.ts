@@ -1,11 +1,11 @@
-// One connection per run (issue 13): KubeHttp keeps one dispatcher, so a
+// One connection per run (issue 13): KubeHttp keeps one connection, so a
 // sequence of requests (GET, paged LIST, a watch open while other requests
 // run, a log read) goes over one TLS connection: as HTTP/2 streams when the
 // server offers h2 (kube-apiserver does), else over kept-alive HTTP/1.1
 // connections. client-node alone opened one connection per request.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { KubeConfig } from '@kubernetes/client-node'
-import { KubeHttp } from '../src/kube/http.js'
+import { KubeHttp, kubeconfigAuthentication } from '../src/kube/http.js'
 import { watchStream, type WatchEvent } from '../src/kube/watch.js'
 import { b64, testPki } from './support/certs.js'
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
@@ -119,7 +119,7 @@ test('HTTP/1.1-only server: connections kept alive and reused (a watch holds one
   await sequence(http)
   expect(new Set(front.httpVersions)).toEqual(new Set(['1.1']))
   // measured 3 for the 8 requests: one held by the watch; which of the others
-  // reuse a connection depends on when undici sees the previous one free
+  // reuse a connection depends on when the agent sees the previous one free
   expect(front.connections).toBeLessThanOrEqual(3)
 })
 
@@ -133,6 +133,53 @@ test('the certificate checks still hold on the shared connection: an unknown CA 
   })
   http = new KubeHttp(kubeconfig(front.url, [`certificate-authority-data: ${b64(pki.otherCa.cert)}`]), 'test', 5_000)
   await expect(http.getJSON('/version', {}, 'get version')).rejects.toThrow(/TLS to .* failed/)
+})
+
+test("new TLS options (an exec plugin's new client certificate): a new connection for new requests; a watch open on the old one goes on", async () => {
+  front = await startTlsFront({
+    server: pki.server,
+    clientCa: pki.ca,
+    upstream: server.url,
+    upstreamToken: server.tokenFor('admin'),
+    h2: true
+  })
+  const kc = kubeconfig(front.url, [`certificate-authority-data: ${b64(pki.ca.cert)}`])
+  let rotated = false
+  const auth = kubeconfigAuthentication(kc)
+  http = new KubeHttp(
+    {
+      ...auth,
+      apply: async (opts) => {
+        await auth.apply(opts)
+        // the same certificate as another value stands for a new one: the options differ
+        if (rotated) opts.cert = Buffer.concat([Buffer.from(opts.cert as Buffer), Buffer.from('\n')])
+      }
+    },
+    'test',
+    5_000
+  )
+  const pods = await http.listAll<KubeObject>('/api/v1/namespaces/default/pods', {}, 'list pods')
+  const stop = new AbortController()
+  const events: WatchEvent[] = []
+  const watch = watchStream(
+    http,
+    '/api/v1/namespaces/default/pods',
+    { resourceVersion: pods.resourceVersion },
+    'watch pods',
+    (e) => events.push(e),
+    { idleTimeoutMs: 10_000, signal: stop.signal }
+  )
+  await server.waitForWatch({ resource: 'pods' })
+  expect(front.connections).toBe(1)
+  rotated = true
+  await http.getJSON(`/api/v1/namespaces/${NS}`, {}, 'get namespace')
+  await http.getJSON(`/api/v1/namespaces/${NS}`, {}, 'get namespace')
+  expect(front.connections).toBe(2)
+  server.createPod('default', { metadata: { name: 'after-rotation' } }) // not in NS: the other tests count its pods
+  for (let i = 0; i < 100 && !events.length; i++) await new Promise((r) => setTimeout(r, 20))
+  expect(events.map((e) => e.object.metadata.name)).toEqual(['after-rotation'])
+  stop.abort()
+  expect((await watch).kind).toBe('aborted')
 })
 
 // The action as the runner runs it (dist/), a whole wait, counting TLS connections.

@@ -39,6 +39,7 @@ async function freezingProxy(target: string) {
     url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     connections: () => connections,
     freeze: () => open.forEach((c) => (c.frozen = true)),
+    cut: () => open.forEach((c) => (c.client.destroy(), c.upstream.destroy())),
     close: async () => {
       open.forEach((c) => (c.client.destroy(), c.upstream.destroy()))
       await new Promise((r) => server.close(r))
@@ -104,6 +105,39 @@ test('a frozen connection fails the watch within two PING intervals, and the nex
   await expect(http.getJSON(`/api/v1/namespaces/${NS}`, {}, 'get namespace')).resolves.toMatchObject({ kind: 'Namespace' })
   expect(proxy.connections()).toBe(2)
 })
+
+test.each([
+  ['before its answer', false],
+  ['after an event', true]
+])(
+  'a connection cut under a watch (%s) ends it in a transient error, not a clean close (which would resume without a LIST)',
+  async (_when, afterEvent) => {
+    const list = await http.listAll(`/api/v1/namespaces/${NS}/pods`, {}, 'list pods')
+    const stop = new AbortController()
+    let events = 0
+    const watch = watchStream(
+      http,
+      `/api/v1/namespaces/${NS}/pods`,
+      { resourceVersion: list.resourceVersion },
+      'watch pods',
+      () => events++,
+      {
+        idleTimeoutMs: 60_000,
+        signal: stop.signal
+      }
+    )
+    await server.waitForWatch({ resource: 'pods' })
+    if (afterEvent) {
+      server.createPod(NS, { metadata: { name: 'p1' } })
+      for (let i = 0; i < 100 && !events; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(events).toBe(1)
+    }
+    proxy.cut()
+    const end = await watch
+    expect(end.kind).toBe('error')
+    expect(end.kind === 'error' && end.error.transient).toBe(true)
+  }
+)
 
 test('the bundle, with the real 15 s PING: a wait through a proxy that freezes recovers within 40 s of the freeze', async () => {
   const job = server.createJob(NS, { metadata: { name: 'build' } })

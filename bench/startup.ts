@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '10' },
     dist: { type: 'string', default: path.join(ROOT, 'dist') },
     'no-kubectl': { type: 'boolean', default: false },
-    /** also the floors of the HTTP clients: undici's Agent (as the bundle loads it) and node:http2, one GET each */
+    /** also the floors of the HTTP clients: undici's Agent (its public entry) and node:http2, one GET each */
     floors: { type: 'boolean', default: false },
     /** e.g. --node-arg=--cpu-prof to see where the time goes */
     'node-arg': { type: 'string', multiple: true, default: [] }
@@ -29,11 +29,10 @@ const DIST = path.resolve(args.dist, 'index.js')
 const kubectl = args['no-kubectl'] ? undefined : resolveKubectl().path
 
 // The HTTP clients alone, each making one GET over TLS with h2 offered: what a Node client pays before its first request.
-const undici = (f: string) => JSON.stringify(path.join(ROOT, 'node_modules', 'undici', 'lib', f))
+const undici = JSON.stringify(path.join(ROOT, 'node_modules', 'undici'))
 const FLOORS = {
   "node -e: undici's Agent (allowH2), one GET": [
-    `const Agent = require(${undici('dispatcher/agent.js')})`,
-    `Object.assign(require(${undici('dispatcher/dispatcher.js')}).prototype, require(${undici('api/index.js')}))`,
+    `const { Agent } = require(${undici})`,
     `const u = new URL(__SERVER__)`,
     `new Agent({ allowH2: true, connect: { rejectUnauthorized: false } }).request({ origin: u.origin, path: '/version', method: 'GET' }).catch(() => {})`
   ].join('; '),

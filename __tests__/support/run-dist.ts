@@ -33,6 +33,8 @@ export interface DistOptions {
   onStart?: (pid: number) => void
   /** stdout lines are pushed here as they come, for tests that act on progress */
   lines?: { t: number; line: string }[]
+  /** another copy of the bundle (default DIST) */
+  entry?: string
 }
 
 /** Parses the runner's file format: `name<<DELIM\nvalue\nDELIM` or `name=value`. */
@@ -77,7 +79,7 @@ export async function runDist(o: DistOptions): Promise<DistRun> {
     else env[k] = v
   }
   const started = Date.now()
-  const child = spawn(process.execPath, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [o.entry ?? DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   o.onStart?.(child.pid ?? 0)
   let stdout = ''
   let stderr = ''

@@ -33,6 +33,7 @@ export function commentBody(o: Outcome, maxBody = MAX_BODY, now = Date.now()): M
 export async function commentOnPullRequest(o: Outcome, token: string): Promise<string | undefined> {
   // Loaded only when a comment is asked for: Octokit is a fifth of the bundle and
   // most runs never need it (its own chunk in dist/).
+  await (await import('../kube/undici-on-demand.js')).loadUndici() // before Octokit's proxy support builds a ProxyAgent
   const github = await import('@actions/github')
   const ctx = github.context
   const number = ctx.payload.pull_request?.number ?? (ctx.payload.issue?.pull_request ? ctx.payload.issue.number : undefined)

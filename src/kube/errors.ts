@@ -92,10 +92,11 @@ const TRANSIENT_NET = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
-  'ECONNABORTED'
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE'
 ])
 
-/** A fetch that threw: network, TLS, abort. */
+/** A request that threw: network, TLS, abort (Node's error codes; undici's, which fetch reports, too). */
 export function networkError(err: unknown, server: string, what: string): KubeError {
   if (err instanceof KubeError) return err
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string; name?: string } }
@@ -108,7 +109,8 @@ export function networkError(err: unknown, server: string, what: string): KubeEr
   if (UNREACHABLE.has(code)) {
     return new KubeError(`${what}: cannot reach the API server ${server}: ${text}`, { reason: code, transient: true, unreachable: true })
   }
-  if (TRANSIENT_NET.has(code) || /socket|terminated|closed|reset/i.test(text)) {
+  // ERR_HTTP2_*: the session went away (GOAWAY, a reset stream, a session destroyed under its streams)
+  if (TRANSIENT_NET.has(code) || code.startsWith('ERR_HTTP2_') || /socket|terminated|closed|reset/i.test(text)) {
     return new KubeError(`${what}: connection to ${server} failed: ${text}`, { reason: code || 'ConnectionError', transient: true })
   }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/i.test(code + ' ' + text)) {

@@ -1,18 +1,18 @@
-// Requests to the API server as raw JSON, over one undici dispatcher for the
-// whole run: @kubernetes/client-node gives the credentials (tokens, client
-// certificates, exec plugins, CA data, proxies) and a new dispatcher for every
-// request, which is a new TCP + TLS connection each time; here its TLS options
-// build one dispatcher that is kept until they change (an exec plugin's new
-// client certificate). undici offers h2 by ALPN, so against kube-apiserver
-// every request and watch is a stream of one connection. One path for lists,
-// gets, watches and logs, so that every error is turned into a KubeError the
-// same way.
+// Requests to the API server as raw JSON, over one connection for the whole
+// run (connection.ts): @kubernetes/client-node gives the credentials (tokens,
+// client certificates, exec plugins, CA data) and the proxy-url; its TLS
+// options make one Connection that is kept until they change (an exec
+// plugin's new client certificate). Against kube-apiserver every request and
+// watch is a stream of one HTTP/2 connection. One path for lists, gets,
+// watches and logs, so that every error is turned into a KubeError the same
+// way.
 import type { RequestOptions } from 'node:https'
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js'
 import { Readable, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import { Agent, ProxyAgent, type Dispatcher } from 'undici'
+import { Connection, type TlsOptions } from './connection.js'
 import { KubeError, httpError, networkError } from './errors.js'
+import { KubeConfig } from './kubeconfig.js'
+import { ProxyError, proxyFor } from './proxy.js'
 
 export type Query = Record<string, string | number | boolean | undefined>
 
@@ -27,12 +27,12 @@ export interface KubeResponse {
 export const LIST_PAGE = 500
 
 /**
- * HTTP/2 PING every this often on the shared connection. undici resets the
- * connection when a PING is still unanswered at the next one, so a connection
+ * HTTP/2 PING every this often on the shared connection. The connection is
+ * reset when a PING is still unanswered at the next one, so a connection
  * that went silent (a frozen proxy or load balancer: open, no byte) fails its
  * watches 15 to 30 s after the freeze, and they are opened again on a new one,
  * with no API request spent. client-go: 30 s idle, then 15 s for the answer.
- * undici's default is 60 s (up to 120 s). HTTP/1.1 has no PING: the watch's
+ * HTTP/1.1 has no PING: the watch's
  * own silence rule (idleTimeoutMs) bounds a stall there.
  */
 export const PING_INTERVAL_MS = 15_000
@@ -66,8 +66,6 @@ export function kubeconfigAuthentication(kc: KubeConfig): Authentication {
 /** Fresh starts of a paged LIST whose continue token expired, before giving up. */
 const MAX_LIST_RESTARTS = 3
 
-/** What the kubeconfig says about the connection; a change means a new dispatcher. */
-type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const
 
 const sameValue = (a: unknown, b: unknown): boolean =>
@@ -81,7 +79,9 @@ export class KubeHttp {
   readonly server: string
   /** Counts every request made, for the report and for tests. */
   requests = 0
-  private dispatcher?: { tls: TlsOptions; value: Dispatcher }
+  private connection?: Connection
+  /** Connections left when the TLS options changed: their requests end there; closed with the run. */
+  private readonly retired: Connection[] = []
   private readonly auth: Authentication
   /** Counts credential refreshes: a 401 to a request sent before the last one needs no new refresh. */
   private refreshes = 0
@@ -166,12 +166,13 @@ export class KubeHttp {
     body: unknown
   ): Promise<KubeResponse> {
     const opts: RequestOptions = {}
-    let dispatcher: Dispatcher
+    let connection: Connection
     try {
       // Runs an exec plugin when its credential has expired; reads token and certificate files.
       await this.auth.apply(opts)
-      dispatcher = await this.dispatcherFor(opts)
+      connection = this.connectionFor(opts)
     } catch (err) {
+      if (err instanceof ProxyError) throw new KubeError(`${what}: ${err.message}`, err.o)
       const text = (err as Error).message?.split('\n')[0] ?? String(err)
       if (/HTTP protocol is not allowed/i.test(text)) {
         throw new KubeError(
@@ -187,20 +188,23 @@ export class KubeHttp {
     if (opts.auth && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
       headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`
     headers['Accept-Encoding'] = 'gzip'
-    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    const json = body === undefined ? undefined : JSON.stringify(body)
+    if (json !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      // node:http frames no body of a DELETE (no chunked encoding for it) unless it has a length
+      headers['Content-Length'] = String(Buffer.byteLength(json))
+    }
     this.requests++
     const u = new URL(this.url(path, query))
     try {
-      const resp = await dispatcher.request({
-        origin: u.origin,
+      const resp = await connection.request({
         path: u.pathname + u.search,
         method,
         headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(json !== undefined ? { body: json } : {}),
         signal: signal ?? AbortSignal.timeout(this.requestTimeoutMs)
       })
-      const respHeaders: Record<string, string> = {}
-      for (const [name, value] of Object.entries(resp.headers)) if (value !== undefined) respHeaders[name] = String(value)
+      const respHeaders = resp.headers
       this.noteServerDate(respHeaders['date'])
       // Large lists come gzipped from kube-apiserver (APIResponseCompression), as they did through fetch.
       const stream: Readable = respHeaders['content-encoding'] === 'gzip' ? pipeline(resp.body, createGunzip(), () => undefined) : resp.body
@@ -210,7 +214,7 @@ export class KubeHttp {
         return Buffer.concat(chunks)
       }
       return {
-        httpStatusCode: resp.statusCode,
+        httpStatusCode: resp.status,
         headers: respHeaders,
         body: {
           text: async () => (await binary()).toString('utf8'),
@@ -219,6 +223,7 @@ export class KubeHttp {
         }
       }
     } catch (err) {
+      if (err instanceof ProxyError) throw new KubeError(`${what}: ${err.message}`, err.o)
       throw networkError(err, this.server, what)
     }
   }
@@ -273,50 +278,32 @@ export class KubeHttp {
 
   /** Closes the connections (they are kept alive between requests). */
   async close(): Promise<void> {
-    const d = this.dispatcher?.value
-    this.dispatcher = undefined
-    await d?.destroy()
+    this.connection?.destroy()
+    this.connection = undefined
+    for (const c of this.retired.splice(0)) c.destroy()
   }
 
   /**
-   * The run's dispatcher, made again only when the TLS options change. Its
-   * connect options are client-node's (CA, client certificate and key,
-   * insecure-skip-tls-verify, tls-server-name, TCP keep-alive after 30 s).
+   * The run's connection, made again only when the TLS options change (CA,
+   * client certificate and key, insecure-skip-tls-verify, tls-server-name).
    */
-  private async dispatcherFor(opts: RequestOptions): Promise<Dispatcher> {
+  private connectionFor(opts: RequestOptions): Connection {
     const tls: TlsOptions = {}
     for (const k of TLS_KEYS) if (opts[k] !== undefined) (tls as Record<string, unknown>)[k] = opts[k]
-    const kept = this.dispatcher
-    if (kept && TLS_KEYS.every((k) => sameValue(kept.tls[k], tls[k]))) return kept.value
-    const o = this.auth.kc.createDispatcherOptions(this.auth.kc.getCurrentCluster(), tls)
-    const h2Options = { pingInterval: this.o.pingIntervalMs ?? PING_INTERVAL_MS }
-    let value: Dispatcher
-    switch (o.type) {
-      case 'agent':
-        value = new Agent({ connect: o.connect, allowH2: true, h2Options })
-        break
-      case 'none':
-        value = new Agent({ connect: { keepAlive: true, keepAliveInitialDelay: 30_000 }, allowH2: true, h2Options })
-        break
-      case 'proxy':
-        value = new ProxyAgent({ uri: o.uri, requestTls: o.requestTls, connect: o.connect })
-        break
-      case 'socks':
-        value = await this.socksDispatcher()
-        break
+    const kept = this.connection
+    if (kept && TLS_KEYS.every((k) => sameValue(kept.tlsOptions[k], tls[k]))) return kept
+    const server = new URL(this.server)
+    const proxy = proxyFor(server, this.auth.kc.getCurrentCluster()?.proxyUrl)
+    const connection = new Connection(server, tls, proxy, {
+      pingIntervalMs: this.o.pingIntervalMs ?? PING_INTERVAL_MS,
+      connectTimeoutMs: this.requestTimeoutMs
+    })
+    if (kept) {
+      kept.retire() // in-flight requests end on the old one
+      this.retired.push(kept)
     }
-    if (kept) void kept.value.close().catch(() => undefined) // in-flight requests end on the old one
-    this.dispatcher = { tls, value }
-    return value
-  }
-
-  /** A SOCKS proxy: client-node's own dispatcher (its connector is not exported), kept like ours. */
-  private async socksDispatcher(): Promise<Dispatcher> {
-    let value: Dispatcher | undefined
-    const ctx = { setHeaderParam: () => undefined, setDispatcher: (d: Dispatcher) => (value = d) }
-    await this.auth.kc.applySecurityAuthentication(ctx as unknown as Parameters<KubeConfig['applySecurityAuthentication']>[0])
-    if (!value) throw new Error('no dispatcher for the SOCKS proxy')
-    return value
+    this.connection = connection
+    return connection
   }
 
   /** GET and parse; non-2xx become KubeError with the Status message. */

@@ -1,13 +1,10 @@
 // The socks package as the bundle sees it (tsconfig.json maps 'socks' here for
-// ncc, as it maps 'undici' to undici-lite.ts). client-node's config.js and
-// socks-proxy-agent import it at start only to reach SOCKS proxies (a
-// kubeconfig's proxy-url: socks5://...), and it costs about 6 ms of start-up
-// (ip-address builds its tables of special subnets as it loads): here it is
-// loaded on the first SOCKS connection, with the same createConnection
-// (callback or promise).
-// Ambient types for the deep import below, wherever tsconfig paths bring this file.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./undici-lib.d.ts" />
+// ncc, as it maps 'undici' to undici-on-demand.ts). client-node's config.js
+// and socks-proxy-agent import it at their top, and it is costly to evaluate
+// (ip-address builds its tables of special subnets as it loads), while only a
+// SOCKS proxy uses it: here the real package is loaded through its documented
+// entry (package.json `main`: build/index.js; socks has no `exports`) on the
+// first SOCKS connection, with the same createConnection (callback or promise).
 
 type Callback = (err: Error | null, info?: unknown) => void
 interface Client {
@@ -15,6 +12,7 @@ interface Client {
 }
 
 const load = async (): Promise<Client> => {
+  // @ts-expect-error: socks's typings name build/index.d.ts by its `types`, not this path
   const m = (await import('socks/build/index.js')) as { default?: { SocksClient: Client }; SocksClient?: Client }
   return (m.default?.SocksClient ?? m.SocksClient)!
 }
