@@ -111,8 +111,11 @@ export async function watchStream(
       stream.on('data', data)
       stream.once('error', failed)
       stream.once('end', () => finish(ended() ?? { kind: 'closed' }))
-      // Destroyed without an error or an end (an abort): how it ended is ours to say.
-      stream.once('close', () => finish(ended() ?? { kind: 'closed' }))
+      // Closed without an error or an end: our abort, or a connection lost
+      // quietly (transient, as the web stream's premature close was).
+      stream.once('close', () =>
+        stream.readableEnded ? finish(ended() ?? { kind: 'closed' }) : failed(new Error('the response closed before its end'))
+      )
     })
   } finally {
     clearTimeout(timer)
