@@ -20,7 +20,13 @@ export type Query = Record<string, string | number | boolean | undefined>
 export interface KubeResponse {
   httpStatusCode: number
   headers: Record<string, string>
-  body: { text(): Promise<string>; binary(): Promise<Buffer>; stream(): ReadableStream<Uint8Array> | null }
+  body: {
+    text(): Promise<string>
+    binary(): Promise<Buffer>
+    stream(): ReadableStream<Uint8Array> | null
+    /** The body as Node's stream: what a long watch reads, without a web stream's per-chunk promises. */
+    readable(): Readable | null
+  }
 }
 
 /** Items per LIST page (client-go's pager uses 500). */
@@ -129,7 +135,10 @@ export class KubeHttp {
     if (resp.httpStatusCode !== 401) return resp
     const refusal = await resp.body.binary().catch(() => Buffer.alloc(0))
     if (await this.freshCredentials(sentAfter)) return this.attempt(method, path, query, what, signal, accept, body)
-    return { ...resp, body: { text: async () => refusal.toString('utf8'), binary: async () => refusal, stream: () => null } }
+    return {
+      ...resp,
+      body: { text: async () => refusal.toString('utf8'), binary: async () => refusal, stream: () => null, readable: () => null }
+    }
   }
 
   /**
@@ -219,7 +228,8 @@ export class KubeHttp {
         body: {
           text: async () => (await binary()).toString('utf8'),
           binary,
-          stream: () => Readable.toWeb(stream) as ReadableStream<Uint8Array>
+          stream: () => Readable.toWeb(stream) as ReadableStream<Uint8Array>,
+          readable: () => stream
         }
       }
     } catch (err) {

@@ -31,13 +31,22 @@ export async function watchStream(
   if (o.signal.aborted) return { kind: 'aborted' }
   const controller = new AbortController()
   let stalled = false
+  // The idle rule without a timer per chunk: a byte only moves `lastByte`;
+  // the one timer, when it fires early, re-arms for what is left.
+  let lastByte = Date.now()
   let timer: NodeJS.Timeout | undefined
+  const check = () => {
+    const left = lastByte + o.idleTimeoutMs - Date.now()
+    if (left > 0) {
+      timer = setTimeout(check, left)
+      return
+    }
+    stalled = true
+    controller.abort()
+  }
   const arm = () => {
-    clearTimeout(timer)
-    timer = setTimeout(() => {
-      stalled = true
-      controller.abort()
-    }, o.idleTimeoutMs)
+    lastByte = Date.now()
+    timer ??= setTimeout(check, o.idleTimeoutMs)
   }
   const stop = () => controller.abort()
   o.signal.addEventListener('abort', stop, { once: true })
@@ -55,37 +64,59 @@ export async function watchStream(
       return ended() ?? { kind: 'error', error: http.refused(resp.httpStatusCode, text, resp.headers, what) }
     }
     arm()
-    const stream = (await resp.body.stream()) as ReadableStream<Uint8Array> | undefined
+    const stream = resp.body.readable()
     if (!stream) return { kind: 'closed' }
-    const reader = stream.getReader()
-    const decoder = new TextDecoder()
-    let buffer = ''
-    try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        arm()
-        buffer += decoder.decode(value, { stream: true })
-        let nl: number
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl).trim()
-          buffer = buffer.slice(nl + 1)
-          if (!line) continue
-          let event: WatchEvent
-          try {
-            event = JSON.parse(line) as WatchEvent
-          } catch {
-            return { kind: 'error', error: new KubeError(`${what}: the watch sent a line that is not JSON`, { transient: true }) }
-          }
-          onEvent(event)
-        }
+    return await new Promise<WatchEnd>((resolve) => {
+      let done = false
+      const finish = (end: WatchEnd) => {
+        if (done) return
+        done = true
+        stream.off('data', data)
+        resolve(end)
       }
-    } catch (err) {
-      return ended() ?? { kind: 'error', error: networkError(err, http.server, what) }
-    } finally {
-      reader.releaseLock()
-    }
-    return ended() ?? { kind: 'closed' }
+      const failed = (err: unknown) => finish(ended() ?? { kind: 'error', error: networkError(err, http.server, what) })
+      // A line's bytes so far, when it spans chunks. "\n" is never inside a
+      // UTF-8 sequence, so each whole line is decoded once, on its own.
+      let partial: Buffer[] = []
+      const data = (chunk: Buffer) => {
+        arm()
+        let from = 0
+        let nl: number
+        try {
+          while (!done && (nl = chunk.indexOf(10, from)) >= 0) {
+            let bytes = chunk.subarray(from, nl)
+            from = nl + 1
+            if (partial.length) {
+              partial.push(bytes)
+              bytes = Buffer.concat(partial)
+              partial = []
+            }
+            const line = bytes.toString('utf8').trim()
+            if (!line) continue
+            let event: WatchEvent
+            try {
+              event = JSON.parse(line) as WatchEvent
+            } catch {
+              finish({ kind: 'error', error: new KubeError(`${what}: the watch sent a line that is not JSON`, { transient: true }) })
+              return
+            }
+            onEvent(event)
+          }
+        } catch (err) {
+          failed(err)
+          return
+        }
+        if (!done && from < chunk.length) partial.push(chunk.subarray(from))
+      }
+      stream.on('data', data)
+      stream.once('error', failed)
+      stream.once('end', () => finish(ended() ?? { kind: 'closed' }))
+      // Closed without an error or an end: our abort, or a connection lost
+      // quietly (transient, as the web stream's premature close was).
+      stream.once('close', () =>
+        stream.readableEnded ? finish(ended() ?? { kind: 'closed' }) : failed(new Error('the response closed before its end'))
+      )
+    })
   } finally {
     clearTimeout(timer)
     o.signal.removeEventListener('abort', stop)
