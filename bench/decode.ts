@@ -9,6 +9,7 @@
 // Record a stream (see bench/README.md, "Decode versus our work"), then:
 //   node --expose-gc --import tsx bench/decode.ts FILE [rounds]   (node_modules/.bin first on PATH)
 import * as fs from 'node:fs'
+import { Readable } from 'node:stream'
 import { decide } from '../src/decide/verdict.js'
 import type { KubeHttp } from '../src/kube/http.js'
 import { watchStream } from '../src/kube/watch.js'
@@ -57,15 +58,8 @@ const http = {
     body: {
       text: async () => '',
       binary: async () => Buffer.alloc(0),
-      stream: () => {
-        let i = 0
-        return new ReadableStream<Uint8Array>({
-          pull(c) {
-            if (i < chunks.length) c.enqueue(chunks[i++])
-            else c.close()
-          }
-        })
-      }
+      // watch.ts reads the Node stream: the recorded chunks, one per read
+      readable: () => Readable.from(chunks, { objectMode: false })
     }
   })
 } as unknown as KubeHttp
