@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeHttp, kubeconfigAuthentication } from '../src/kube/http.js'
 import { watchStream, type WatchEvent } from '../src/kube/watch.js'
-import { b64, testPki } from './support/certs.js'
+import { b64, clientCertKubeconfig, testPki } from './support/certs.js'
 import { FakeApiServer, type KubeObject } from './support/fake-apiserver.js'
 import { runDist } from './support/run-dist.js'
 import { startTlsFront, type Front } from './support/servers.js'
@@ -34,27 +34,7 @@ afterAll(async () => {
 
 function kubeconfig(url: string, cluster: string[]): KubeConfig {
   const kc = new KubeConfig()
-  kc.loadFromString(
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: tls',
-      '  cluster:',
-      `    server: ${url}`,
-      ...cluster.map((l) => `    ${l}`),
-      'users:',
-      '- name: ci',
-      '  user:',
-      `    client-certificate-data: ${b64(pki.client.cert)}`,
-      `    client-key-data: ${b64(pki.client.key)}`,
-      'contexts:',
-      '- name: tls',
-      '  context: {cluster: tls, user: ci}',
-      'current-context: tls',
-      ''
-    ].join('\n')
-  )
+  kc.loadFromString(clientCertKubeconfig(url, pki.client, cluster))
   return kc
 }
 

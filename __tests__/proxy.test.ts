@@ -14,7 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node'
 import { KubeError } from '../src/kube/errors.js'
 import { KubeHttp } from '../src/kube/http.js'
 import { noProxyMatches, proxyFor } from '../src/kube/proxy.js'
-import { b64, testPki } from './support/certs.js'
+import { b64, clientCertKubeconfig, testPki } from './support/certs.js'
 import { FakeApiServer } from './support/fake-apiserver.js'
 import { runDist } from './support/run-dist.js'
 import { startTlsFront, type Front } from './support/servers.js'
@@ -143,27 +143,11 @@ afterAll(async () => {
 
 /** The front by the name kube.test, its certificate checked (issued for localhost: tls-server-name). */
 function kubeconfigText(cluster: string[] = []): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: c',
-    '  cluster:',
-    `    server: https://kube.test:${new URL(front.url).port}`,
-    `    certificate-authority-data: ${b64(pki.ca.cert)}`,
-    '    tls-server-name: localhost',
-    ...cluster.map((l) => `    ${l}`),
-    'users:',
-    '- name: u',
-    '  user:',
-    `    client-certificate-data: ${b64(pki.client.cert)}`,
-    `    client-key-data: ${b64(pki.client.key)}`,
-    'contexts:',
-    '- name: c',
-    '  context: {cluster: c, user: u}',
-    'current-context: c',
-    ''
-  ].join('\n')
+  return clientCertKubeconfig(`https://kube.test:${new URL(front.url).port}`, pki.client, [
+    `certificate-authority-data: ${b64(pki.ca.cert)}`,
+    'tls-server-name: localhost',
+    ...cluster
+  ])
 }
 
 function client(cluster: string[] = []): KubeHttp {

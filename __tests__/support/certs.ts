@@ -139,6 +139,29 @@ export function makeCert(o: CertOptions): KeyAndCert {
 
 export const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
+/** A kubeconfig whose user is a client certificate, its cluster the server plus the given lines (CA, tls-server-name, proxy-url...). */
+export function clientCertKubeconfig(server: string, client: KeyAndCert, cluster: string[] = []): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: c',
+    '  cluster:',
+    `    server: ${server}`,
+    ...cluster.map((l) => `    ${l}`),
+    'users:',
+    '- name: u',
+    '  user:',
+    `    client-certificate-data: ${b64(client.cert)}`,
+    `    client-key-data: ${b64(client.key)}`,
+    'contexts:',
+    '- name: c',
+    '  context: {cluster: c, user: u}',
+    'current-context: c',
+    ''
+  ].join('\n')
+}
+
 /** A CA, a server certificate it signed for 127.0.0.1, and client certificates: valid, expired. */
 export function testPki() {
   const ca = makeCert({ cn: 'kubernetes-ca', ca: true })
